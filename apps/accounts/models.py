@@ -1,0 +1,96 @@
+"""The custom user: case-insensitive username and email, trust level and activity counters."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+from apps.core.models import PortalQuerySet
+
+
+class TrustLevel(models.TextChoices):
+    """SPEC "Domain": levels rise automatically and never fall automatically."""
+
+    NEW = "new", "New"
+    BASIC = "basic", "Basic"
+    TRUSTED = "trusted", "Trusted"
+    VETERAN = "veteran", "Veteran"
+
+
+TRUST_LEVEL_ORDER = [TrustLevel.NEW, TrustLevel.BASIC, TrustLevel.TRUSTED, TrustLevel.VETERAN]
+
+
+class PortalUserManager(UserManager.from_queryset(PortalQuerySet)):
+    """Django's user manager plus the project's fetch mode (see ``apps.core.models``)."""
+
+    def get_queryset(self):
+        return super().get_queryset().fetch_mode(settings.PORTAL_DEFAULT_FETCH_MODE)
+
+    def get_by_natural_key(self, username):
+        """Find a user by username, any letter case (matches the ``UPPER`` unique index)."""
+        return self.get(username__iexact=username)
+
+
+username_validator = RegexValidator(
+    r"^[\w.+-]+\Z",
+    "Use letters, digits and . + - _ only (no @ and no spaces).",
+)
+
+
+class User(AbstractUser):
+    """A gardener or moderator.
+
+    ``username`` and ``email`` are unique whatever their letter case; both unique constraints
+    are expression indexes on ``UPPER(...)``, which is exactly what Django's ``iexact`` lookup
+    compiles to on PostgreSQL, so sign-in by email is an index lookup (SPEC "Query budgets").
+    The ``*_count`` columns are counters kept by services with ``F()`` updates so that dashboard
+    panels never count a gardener's rows.
+    """
+
+    username = models.CharField(
+        "username",
+        max_length=30,
+        unique=True,
+        validators=[username_validator],
+        help_text="Up to 30 characters: letters, digits and . + - _ (no @).",
+        error_messages={"unique": "That username cannot be used."},
+    )
+    email = models.EmailField("email address", max_length=254)
+    trust_level = models.CharField(max_length=10, choices=TrustLevel.choices, default=TrustLevel.NEW)
+    trust_level_set_by_moderator = models.BooleanField(
+        default=False, help_text="A level a moderator set is kept: no automatic change overrides it."
+    )
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    approved_post_count = models.PositiveIntegerField(default=0)
+    post_count = models.PositiveIntegerField(default=0)
+    topic_count = models.PositiveIntegerField(default=0)
+    identification_request_count = models.PositiveIntegerField(default=0)
+    identified_plant_count = models.PositiveIntegerField(default=0)
+    care_card_count = models.PositiveIntegerField(default=0)
+
+    objects = PortalUserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Upper("username"), name="accounts_user_username_upper_uniq"),
+            models.UniqueConstraint(Upper("email"), name="accounts_user_email_upper_uniq"),
+        ]
+        indexes = [
+            # Moderators' member list: one trust level, newest members first (first page).
+            models.Index(fields=["trust_level", "date_joined"], name="accounts_user_trust_joined"),
+        ]
+
+    def __str__(self):
+        return self.username
+
+    @property
+    def account_age_days(self) -> int:
+        """Whole days since the account was created (UTC)."""
+        return max((timezone.now() - self.date_joined).days, 0)
+
+    @property
+    def is_email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None

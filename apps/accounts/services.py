@@ -1,0 +1,124 @@
+"""Account writes: sign-up and email confirmation."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import User
+
+EMAIL_CONFIRMATION_SALT = "accounts.email-confirmation"
+EMAIL_CONFIRMATION_MAX_AGE_SECONDS = 3 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class SignUpOutcome:
+    """What the sign-up service did; the view shows the same page whatever it is."""
+
+    created: bool
+    user: User | None
+
+
+def _send(*, to: str, subject: str, template: str, context: dict) -> None:
+    body = render_to_string(template, context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+
+
+def email_confirmation_token(*, user: User) -> str:
+    """Return a signed, expiring token that confirms ``user``'s current email address."""
+    return signing.dumps({"uid": user.pk, "email": user.email.lower()}, salt=EMAIL_CONFIRMATION_SALT)
+
+
+def user_sign_up(*, username: str, email: str, password: str, base_url: str) -> SignUpOutcome:
+    """Create an account and email a confirmation link, without revealing what is taken.
+
+    ``username`` and ``email`` are already validated and normalized; ``base_url`` is the scheme
+    and host for links (``https://portal.example``). When the email already belongs to an
+    account, nothing is created and its owner is told someone tried (SPEC "HTTP contract":
+    sign-up "always answers 'check your email'"). When only the username is taken, the new
+    address is told to pick another name. Emails go out after commit. Raises nothing for taken
+    names; the database's case-insensitive unique constraints settle races.
+    """
+    if User.objects.filter(email__iexact=email).exists():
+        transaction.on_commit(
+            lambda: _send(
+                to=email,
+                subject="Someone tried to sign up with your email",
+                template="accounts/email/signup_existing.txt",
+                context={"base_url": base_url, "reset_path": reverse("password_reset")},
+            )
+        )
+        return SignUpOutcome(created=False, user=None)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password)
+    except IntegrityError:
+        transaction.on_commit(
+            lambda: _send(
+                to=email,
+                subject="Choose another username",
+                template="accounts/email/signup_username_taken.txt",
+                context={"base_url": base_url, "username": username, "signup_path": reverse("accounts:signup")},
+            )
+        )
+        return SignUpOutcome(created=False, user=None)
+    token = email_confirmation_token(user=user)
+    confirm_path = reverse("accounts:confirm-email", kwargs={"token": token})
+    transaction.on_commit(
+        lambda: _send(
+            to=email,
+            subject="Confirm your email for the Plant Community Portal",
+            template="accounts/email/confirm_email.txt",
+            context={"base_url": base_url, "user": user, "confirm_path": confirm_path},
+        )
+    )
+    return SignUpOutcome(created=True, user=user)
+
+
+def user_confirm_email(*, token: str) -> User | None:
+    """Confirm the email named by ``token``; return the user, or ``None`` when the token is
+    invalid, expired (3 days) or for an address the account no longer has. Idempotent."""
+    try:
+        data = signing.loads(token, salt=EMAIL_CONFIRMATION_SALT, max_age=EMAIL_CONFIRMATION_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("uid")).first()
+    if user is None or user.email.lower() != data.get("email"):
+        return None
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["email_confirmed_at"])
+    return user
+
+
+def user_counters_recount(*, user_ids: list[int] | None = None) -> int:
+    """Recompute the maintained counters on ``User`` rows from the rows they count.
+
+    Services keep the counters current with ``F()`` increments; this is for bulk loads
+    (``seed_demo`` uses ``bulk_create``, which bypasses services) and for repair. ``user_ids``
+    limits the update (``None``: every user). One ``UPDATE`` statement with correlated
+    subqueries. Returns the number of rows updated.
+    """
+    from django.db.models import OuterRef, Q
+
+    from apps.core.db import SubqueryCount
+    from apps.forum.models import Post, Topic
+    from apps.plants.models import IdentificationStatus, PlantIdentificationRequest, SavedCareInstructions
+
+    users = User.objects.all() if user_ids is None else User.objects.filter(pk__in=user_ids)
+    visible_posts = Post.objects.filter(poster=OuterRef("pk"), is_deleted=False)
+    return users.update(
+        post_count=SubqueryCount(visible_posts),
+        approved_post_count=SubqueryCount(visible_posts.filter(is_approved=True)),
+        topic_count=SubqueryCount(Topic.objects.filter(poster=OuterRef("pk"), is_deleted=False)),
+        identification_request_count=SubqueryCount(PlantIdentificationRequest.objects.filter(owner=OuterRef("pk"))),
+        identified_plant_count=SubqueryCount(
+            PlantIdentificationRequest.objects.filter(Q(owner=OuterRef("pk")), status=IdentificationStatus.IDENTIFIED)
+        ),
+        care_card_count=SubqueryCount(SavedCareInstructions.objects.filter(owner=OuterRef("pk"))),
+    )

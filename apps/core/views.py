@@ -1,0 +1,82 @@
+"""Health checks and error handlers shared by every app."""
+
+import logging
+
+import redis
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .problems import problem_response
+from .redis import get_strict_redis
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches neither the database nor Redis."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness (SPEC "HTTP contract"): 200 when the database answers and, when configured,
+    Redis answers; 503 naming what is down otherwise."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except DatabaseError:
+        logger.exception("readiness: database unreachable")
+        checks["database"] = "unavailable"
+    client = get_strict_redis()
+    if client is not None:
+        try:
+            client.ping()
+            checks["redis"] = "ok"
+        except redis.RedisError:
+            logger.warning("readiness: Redis unreachable", exc_info=True)
+            checks["redis"] = "unavailable"
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+
+
+def _wants_problem(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error(request: HttpRequest, status: int, title: str, detail: str, code: str) -> HttpResponse:
+    if _wants_problem(request):
+        return problem_response(status=status, title=title, detail=detail, code=code)
+    return render(request, f"{status}.html", {"title": title, "detail": detail}, status=status)
+
+
+def bad_request(request, exception=None):
+    """400 in the site's look (or problem+json under ``/api/``)."""
+    return _error(request, 400, "Bad request", "The request could not be understood.", "BAD_REQUEST")
+
+
+def permission_denied(request, exception=None):
+    """403 in the site's look (or problem+json under ``/api/``)."""
+    return _error(request, 403, "Forbidden", "You do not have permission to see this page.", "FORBIDDEN")
+
+
+def page_not_found(request, exception=None):
+    """404 in the site's look (or problem+json under ``/api/``)."""
+    return _error(request, 404, "Not found", "There is nothing at this address.", "NOT_FOUND")
+
+
+def server_error(request):
+    """500 without a stack trace; rendered with no request context, so it cannot fail itself."""
+    if _wants_problem(request):
+        return problem_response(
+            status=500, title="Server error", detail="Something went wrong on our side.", code="SERVER_ERROR"
+        )
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

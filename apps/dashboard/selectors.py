@@ -1,0 +1,113 @@
+"""Reads that mix domains for the dashboard: recent activity and the stats API."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import CharField, F, IntegerField, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.selectors import trust_progress_for_user
+from apps.forum.models import Post, Topic
+from apps.forum.selectors import forum_stats_for_user
+from apps.plants.models import PlantIdentificationRequest
+from apps.plants.selectors import plant_stats_for_user
+
+ACTIVITY_TOPIC = "topic"
+ACTIVITY_REPLY = "reply"
+ACTIVITY_IDENTIFICATION = "identification"
+
+
+def _activity_parts(user: User, limit: int):
+    no_text = Value(None, output_field=CharField())
+    topics = Topic.objects.filter(poster=user, is_deleted=False).values(
+        kind=Value(ACTIVITY_TOPIC, output_field=CharField()),
+        object_id=F("id"),
+        topic_id=F("id"),
+        title=F("subject"),
+        forum_name=F("forum__name"),
+        status=no_text,
+        created=F("created_at"),
+    )
+    replies = Post.objects.filter(poster=user, is_deleted=False, is_opening_post=False).values(
+        kind=Value(ACTIVITY_REPLY, output_field=CharField()),
+        object_id=F("id"),
+        topic_id=F("topic_id"),
+        title=F("topic__subject"),
+        forum_name=F("topic__forum__name"),
+        status=no_text,
+        created=F("created_at"),
+    )
+    requests = PlantIdentificationRequest.objects.filter(owner=user).values(
+        kind=Value(ACTIVITY_IDENTIFICATION, output_field=CharField()),
+        object_id=F("id"),
+        topic_id=Value(None, output_field=IntegerField()),
+        title=Coalesce(NullIf(F("species__primary_common_name"), Value("")), F("species__scientific_name")),
+        forum_name=no_text,
+        status=F("status"),
+        created=F("created_at"),
+    )
+    parts = [topics, replies, requests]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # Each part reads at most `limit` rows from its owner index before the merge.
+        parts = [part.order_by("-created")[:limit] for part in parts]
+    return parts
+
+
+def recent_activity_for_user(*, user: User, limit: int | None = None) -> list[dict]:
+    """The ``recent-activity`` panel: ``user``'s latest topics, replies and identification
+    requests, mixed, newest first, in one ``UNION ALL`` statement (each part limited and read
+    from its ``(owner, created_at)`` index on PostgreSQL).
+
+    Returns up to ``limit`` (``DASHBOARD_RECENT_ACTIVITY_LIMIT``, 8) dicts
+    ``{"type", "title", "url", "created", "forum_name", "status"}``; ``type`` is ``topic``,
+    ``reply`` or ``identification``.
+    """
+    limit = limit or settings.DASHBOARD_RECENT_ACTIVITY_LIMIT
+    topics, replies, requests = _activity_parts(user, limit)
+    rows = topics.union(replies, requests, all=True).order_by("-created")[:limit]
+    items = []
+    for row in rows:
+        if row["kind"] == ACTIVITY_IDENTIFICATION:
+            url = reverse("plants:request-detail", kwargs={"pk": row["object_id"]})
+            title = f"Identified: {row['title']}" if row["title"] else "Identification request"
+        else:
+            url = reverse("forum:topic-detail", kwargs={"pk": row["topic_id"]})
+            if row["kind"] == ACTIVITY_REPLY:
+                url += f"#post-{row['object_id']}"
+                title = f"Re: {row['title']}"
+            else:
+                title = row["title"]
+        items.append(
+            {
+                "type": row["kind"],
+                "title": title,
+                "url": url,
+                "created": row["created"],
+                "forum_name": row["forum_name"],
+                "status": row["status"],
+            }
+        )
+    return items
+
+
+def dashboard_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
+    """SPEC's ``/api/dashboard/stats/`` body, in three SQL statements after the user lookup:
+    ``{"plant_stats": {...}, "forum_stats": {...}, "recent_activity": [...], "trust": {...}}``.
+    ``created`` values are ISO 8601 strings in UTC."""
+    now = now or timezone.now()
+    plant_stats = plant_stats_for_user(user=user, now=now)
+    plant_stats.pop("weekly_searches")
+    activity = [
+        {"type": item["type"], "title": item["title"], "url": item["url"], "created": item["created"].isoformat()}
+        for item in recent_activity_for_user(user=user)
+    ]
+    return {
+        "plant_stats": plant_stats,
+        "forum_stats": forum_stats_for_user(user=user, now=now),
+        "recent_activity": activity,
+        "trust": trust_progress_for_user(user=user),
+    }

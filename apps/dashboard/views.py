@@ -1,0 +1,98 @@
+"""The dashboard shell, its panels (HTML fragments) and the stats API."""
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from apps.accounts.selectors import trust_progress_for_user
+from apps.core.api import api_auth_required
+from apps.forum.selectors import forum_stats_for_user
+from apps.plants.selectors import care_cards_for_user, identification_requests_for_user, plant_stats_for_user
+
+from .selectors import dashboard_stats_for_user, recent_activity_for_user
+from .sparkline import sparkline
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE = "dashboard/index.html"
+
+
+def _plant_stats(request):
+    stats = plant_stats_for_user(user=request.user)
+    return {"stats": stats, "sparkline": sparkline(stats["weekly_searches"])}
+
+
+def _forum_stats(request):
+    return {"stats": forum_stats_for_user(user=request.user)}
+
+
+def _recent_activity(request):
+    return {"items": recent_activity_for_user(user=request.user)}
+
+
+def _previous_searches(request):
+    rows, _ = identification_requests_for_user(user=request.user, limit=settings.DASHBOARD_PREVIOUS_SEARCHES_LIMIT)
+    return {"requests": rows, "total": request.user.identification_request_count}
+
+
+def _care_cards(request):
+    cards = care_cards_for_user(user=request.user, limit=settings.DASHBOARD_CARE_CARDS_LIMIT)
+    return {"cards": cards, "total": request.user.care_card_count}
+
+
+def _trust_progress(request):
+    return {"progress": trust_progress_for_user(user=request.user)}
+
+
+# Panel name (SPEC URL segment) -> (partial name, title, context builder).
+PANELS: dict[str, tuple[str, str, Callable[[HttpRequest], dict]]] = {
+    "plant-stats": ("plant_stats", "Your plants", _plant_stats),
+    "forum-stats": ("forum_stats", "Forum activity", _forum_stats),
+    "recent-activity": ("recent_activity", "Recent activity", _recent_activity),
+    "previous-searches": ("previous_searches", "Previous searches", _previous_searches),
+    "care-cards": ("care_cards", "Care cards", _care_cards),
+    "trust-progress": ("trust_progress", "Trust level", _trust_progress),
+}
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The dashboard shell: renders at once; each panel then loads itself over htmx."""
+    panels = [{"name": name, "title": title} for name, (_, title, _builder) in PANELS.items()]
+    return render(request, TEMPLATE, {"panels": panels})
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest, name: str) -> HttpResponse:
+    """One dashboard panel as an HTML fragment (htmx or not).
+
+    A panel whose data cannot be loaded answers 200 with an error state inside it, so htmx
+    swaps it and the rest of the page keeps working (SPEC "HTTP contract").
+    """
+    if name not in PANELS:
+        raise Http404("No such panel.")
+    partial, title, builder = PANELS[name]
+    try:
+        context = builder(request)
+    except DatabaseError:
+        logger.exception("dashboard panel %s failed", name)
+        return render(request, f"{TEMPLATE}#panel_error", {"panel": {"name": name, "title": title}})
+    context["panel"] = {"name": name, "title": title}
+    response = render(request, f"{TEMPLATE}#{partial}", context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@require_GET
+@api_auth_required
+def stats_api(request: HttpRequest) -> JsonResponse:
+    """``GET /api/dashboard/stats/``: SPEC's JSON shape for the signed-in gardener."""
+    return JsonResponse(dashboard_stats_for_user(user=request.user))

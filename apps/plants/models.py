@@ -1,0 +1,239 @@
+"""Plant species catalog, identification requests with their suggestions, and care cards."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.models import PortalManager
+
+
+class PlantSpecies(models.Model):
+    """One species of the catalog with general care facts and the sources they come from."""
+
+    class Light(models.TextChoices):
+        LOW = "low", "Low light"
+        MEDIUM = "medium", "Medium light"
+        BRIGHT_INDIRECT = "bright_indirect", "Bright, indirect light"
+        PARTIAL_SHADE = "partial_shade", "Partial shade"
+        FULL_SUN = "full_sun", "Full sun"
+
+    class Humidity(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    class Difficulty(models.TextChoices):
+        EASY = "easy", "Easy"
+        MODERATE = "moderate", "Moderate"
+        CHALLENGING = "challenging", "Challenging"
+
+    class Category(models.TextChoices):
+        HOUSEPLANT = "houseplant", "Houseplant"
+        GARDEN = "garden", "Garden plant"
+
+    scientific_name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=140, unique=True)
+    common_names = models.JSONField(default=list, help_text="Most common first.")
+    primary_common_name = models.CharField(max_length=120, blank=True, db_index=True)
+    family = models.CharField(max_length=80)
+    category = models.CharField(max_length=12, choices=Category.choices)
+    summary = models.TextField(blank=True)
+    light = models.CharField(max_length=16, choices=Light.choices)
+    watering = models.TextField()
+    watering_interval_days = models.PositiveSmallIntegerField()
+    humidity = models.CharField(max_length=8, choices=Humidity.choices)
+    temperature_min_c = models.SmallIntegerField()
+    temperature_max_c = models.SmallIntegerField()
+    soil = models.CharField(max_length=200)
+    toxic_to_cats = models.BooleanField()
+    toxic_to_dogs = models.BooleanField()
+    toxic_to_people = models.BooleanField()
+    toxicity_notes = models.TextField(blank=True)
+    hardiness_zone_min = models.PositiveSmallIntegerField()
+    hardiness_zone_max = models.PositiveSmallIntegerField()
+    difficulty = models.CharField(max_length=12, choices=Difficulty.choices)
+    references = models.JSONField(default=list, help_text="[{publisher, title, url}, ...]")
+
+    objects = PortalManager()
+
+    class Meta:
+        ordering = ["primary_common_name"]
+        verbose_name_plural = "plant species"
+
+    def __str__(self):
+        return f"{self.primary_common_name} ({self.scientific_name})"
+
+    def get_absolute_url(self):
+        return reverse("plants:species-detail", kwargs={"slug": self.slug})
+
+    @property
+    def display_name(self) -> str:
+        return self.primary_common_name or self.scientific_name
+
+    @property
+    def hardiness_zones(self) -> str:
+        if self.hardiness_zone_min == self.hardiness_zone_max:
+            return str(self.hardiness_zone_min)
+        return f"{self.hardiness_zone_min}-{self.hardiness_zone_max}"
+
+
+class IdentificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    IDENTIFIED = "identified", "Identified"
+    NEEDS_HELP = "needs_help", "Needs community help"
+    FAILED = "failed", "Failed"
+
+
+class PlantIdentificationRequest(models.Model):
+    """A gardener's request to identify a plant from one to three photos."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identification_requests"
+    )
+    notes = models.TextField(blank=True, max_length=2000)
+    thumbnail = models.ImageField(upload_to="identification/thumbs/%Y/%m/", blank=True)
+    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    location_is_exact = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=12, choices=IdentificationStatus.choices, default=IdentificationStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    identified_at = models.DateTimeField(null=True, blank=True)
+    accepted_suggestion = models.ForeignKey(
+        "IdentificationSuggestion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    species = models.ForeignKey(
+        PlantSpecies, null=True, blank=True, on_delete=models.SET_NULL, related_name="identifications"
+    )
+
+    objects = PortalManager()
+
+    class Meta:
+        indexes = [
+            # Previous searches, newest first, keyset-paginated on (created_at, id); also bounds
+            # "searches this week" and the 12-week sparkline to an index range.
+            models.Index(fields=["owner", "-created_at", "-id"], name="plants_request_owner_recent"),
+        ]
+
+    def __str__(self):
+        return f"Identification request #{self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("plants:request-detail", kwargs={"pk": self.pk})
+
+
+class PlantPhoto(models.Model):
+    """One stored photo of an identification request (EXIF stripped, at most 1600 px)."""
+
+    request = models.ForeignKey(PlantIdentificationRequest, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="identification/photos/%Y/%m/")
+    position = models.PositiveSmallIntegerField(default=0)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    objects = PortalManager()
+
+    class Meta:
+        ordering = ["request", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "position"], name="plants_photo_request_position_uniq")
+        ]
+
+
+class SuggestionSource(models.TextChoices):
+    PLANT_ID = "plant_id", "Plant.id"
+    PLANTNET = "plantnet", "Pl@ntNet"
+    COMMUNITY = "community", "Community"
+
+
+class IdentificationSuggestion(models.Model):
+    """A proposed name for a request, from a machine source or a gardener."""
+
+    request = models.ForeignKey(PlantIdentificationRequest, on_delete=models.CASCADE, related_name="suggestions")
+    species = models.ForeignKey(
+        PlantSpecies, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions"
+    )
+    free_text_name = models.CharField(max_length=120, blank=True)
+    probability = models.FloatField(null=True, blank=True, help_text="0..1, machine sources only.")
+    source = models.CharField(max_length=10, choices=SuggestionSource.choices)
+    suggested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions"
+    )
+    vote_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PortalManager()
+
+    class Meta:
+        indexes = [
+            # The "top suggestion" of a request: most votes, then highest probability.
+            models.Index(fields=["request", "-vote_count", "-probability"], name="plants_sugg_request_top"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(probability__isnull=True) | models.Q(probability__gte=0, probability__lte=1),
+                name="plants_sugg_probability_0_1",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(species__isnull=False) | ~models.Q(free_text_name=""),
+                name="plants_sugg_has_name",
+            ),
+        ]
+
+    def __str__(self):
+        return self.free_text_name or f"species #{self.species_id}"
+
+
+class SuggestionVote(models.Model):
+    """A gardener agreeing (or not) with a suggestion; one vote per gardener and suggestion."""
+
+    suggestion = models.ForeignKey(IdentificationSuggestion, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suggestion_votes")
+    agrees = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PortalManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["suggestion", "voter"], name="plants_vote_one_per_voter")
+        ]
+
+
+class CareCardStatus(models.TextChoices):
+    PLANNING = "planning", "Planning"
+    NEWLY_ACQUIRED = "newly_acquired", "Newly acquired"
+    THRIVING = "thriving", "Thriving"
+    STRUGGLING = "struggling", "Struggling"
+    RECOVERED = "recovered", "Recovered"
+    LOST = "lost", "Lost"
+
+
+class SavedCareInstructions(models.Model):
+    """A care card: a gardener's own plant of a species, with a nickname, notes and status."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="care_cards")
+    species = models.ForeignKey(PlantSpecies, on_delete=models.CASCADE, related_name="care_cards")
+    nickname = models.CharField(max_length=80, blank=True)
+    personal_notes = models.TextField(blank=True, max_length=4000)
+    status = models.CharField(max_length=16, choices=CareCardStatus.choices, default=CareCardStatus.PLANNING)
+    is_favourite = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = PortalManager()
+
+    class Meta:
+        verbose_name = "care card"
+        indexes = [
+            models.Index(fields=["owner", "-updated_at", "-id"], name="plants_carecard_owner_recent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "species"], name="plants_carecard_one_per_species")
+        ]
+
+    def __str__(self):
+        return self.nickname or f"care card #{self.pk}"

@@ -1,0 +1,158 @@
+"""Reads for plant pages and dashboard panels. Every selector returns evaluated data."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+
+from apps.accounts.models import User
+
+from .models import IdentificationSuggestion, PlantIdentificationRequest, PlantSpecies, SavedCareInstructions
+
+REQUEST_LIST_FIELDS = ("id", "owner_id", "status", "created_at", "thumbnail", "notes", "species__primary_common_name", "species__scientific_name", "species__slug")
+
+
+def plant_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
+    """The ``plant-stats`` panel and the ``plant_stats`` part of ``/api/dashboard/stats/``.
+
+    ``user`` must be a loaded ``User`` row: its maintained counters give the all-time totals
+    (identified plants, searches, care cards) without counting rows. One SQL statement then
+    counts the searches of the last 7 days (rolling, UTC, SPEC) and of each of the last
+    ``DASHBOARD_SPARKLINE_WEEKS`` (12) weeks, bounded by the ``(owner, created_at)`` index.
+    Returns ``{"total_identified", "total_searches", "searches_this_week", "saved_care_cards",
+    "weekly_searches": [int, ...oldest first]}``.
+    """
+    now = now or timezone.now()
+    weeks = settings.DASHBOARD_SPARKLINE_WEEKS
+    window_start = now - timedelta(weeks=weeks)
+    aggregates = {"searches_this_week": Count("id", filter=Q(created_at__gt=now - timedelta(days=7)))}
+    for index in range(weeks):
+        low = window_start + timedelta(weeks=index)
+        bucket = Q(created_at__gt=low)
+        if index < weeks - 1:
+            bucket &= Q(created_at__lte=low + timedelta(weeks=1))
+        aggregates[f"week_{index}"] = Count("id", filter=bucket)
+    row = PlantIdentificationRequest.objects.filter(owner=user, created_at__gt=window_start).aggregate(**aggregates)
+    return {
+        "total_identified": user.identified_plant_count,
+        "total_searches": user.identification_request_count,
+        "searches_this_week": row["searches_this_week"],
+        "saved_care_cards": user.care_card_count,
+        "weekly_searches": [row[f"week_{index}"] for index in range(weeks)],
+    }
+
+
+def _top_suggestion():
+    return IdentificationSuggestion.objects.filter(request=OuterRef("pk")).order_by(
+        "-vote_count", F("probability").desc(nulls_last=True), "id"
+    )
+
+
+def _requests_with_top_suggestion():
+    top = _top_suggestion()
+    return (
+        PlantIdentificationRequest.objects.select_related("species")
+        .only(*REQUEST_LIST_FIELDS)
+        .annotate(
+            top_suggestion_name=Subquery(
+                top.annotate(
+                    name=Coalesce(NullIf("species__primary_common_name", Value("")), "free_text_name")
+                ).values("name")[:1]
+            ),
+            top_suggestion_probability=Subquery(top.values("probability")[:1]),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RequestCursor:
+    """Keyset position in a gardener's previous searches: the last row shown."""
+
+    created_at: datetime
+    pk: int
+
+    def encode(self) -> str:
+        return f"{self.created_at.isoformat()}_{self.pk}"
+
+    @classmethod
+    def decode(cls, raw: str) -> "RequestCursor":
+        """Parse ``"<iso datetime>_<id>"``; raises ``ValueError`` when malformed."""
+        stamp, _, pk = raw.rpartition("_")
+        created_at = datetime.fromisoformat(stamp)
+        if timezone.is_naive(created_at):
+            raise ValueError("cursor time must carry a UTC offset")
+        return cls(created_at=created_at, pk=int(pk))
+
+
+def identification_requests_for_user(
+    *, user: User, limit: int, after: RequestCursor | None = None
+) -> tuple[list[PlantIdentificationRequest], RequestCursor | None]:
+    """A page of ``user``'s identification requests, newest first, in one SQL statement.
+
+    Each row carries its species (``select_related``) and its top suggestion's name and
+    probability (``top_suggestion_name``, ``top_suggestion_probability``; most votes, then
+    highest probability). Keyset pagination on ``(created_at, id)`` reads only the page from
+    the owner's index whatever the depth (no OFFSET scan). Returns ``(rows, next_cursor)``;
+    ``next_cursor`` is ``None`` on the last page.
+    """
+    queryset = _requests_with_top_suggestion().filter(owner=user)
+    if after is not None:
+        queryset = queryset.filter(
+            Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk)
+        )
+    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = RequestCursor(created_at=rows[-1].created_at, pk=rows[-1].pk)
+    return rows, next_cursor
+
+
+def care_cards_for_user(*, user: User, limit: int | None = None) -> list[SavedCareInstructions]:
+    """``user``'s care cards, most recently updated first, each with its species; one statement."""
+    queryset = (
+        SavedCareInstructions.objects.filter(owner=user)
+        .select_related("species")
+        .only(
+            "id", "owner_id", "nickname", "status", "is_favourite", "updated_at",
+            "species__slug", "species__primary_common_name", "species__scientific_name",
+        )
+        .order_by("-updated_at", "-id")
+    )
+    if limit is not None:
+        queryset = queryset[:limit]
+    return list(queryset)
+
+
+def species_search(*, query: str = "", limit: int = 200) -> list[PlantSpecies]:
+    """Catalog species whose common or scientific name contains ``query`` (case-insensitive),
+    by common name; one statement."""
+    queryset = PlantSpecies.objects.all()
+    query = query.strip()
+    if query:
+        queryset = queryset.filter(
+            Q(primary_common_name__icontains=query)
+            | Q(scientific_name__icontains=query)
+            | Q(common_names__icontains=query)
+        )
+    return list(queryset.order_by("primary_common_name")[:limit])
+
+
+def identification_request_detail(*, request: PlantIdentificationRequest) -> dict:
+    """Photos and suggestions (species and suggester joined) of an already loaded request, in
+    two statements. Returns ``{"photos": [...], "suggestions": [...]}``."""
+    photos = list(request.photos.only("id", "request_id", "image", "position", "width", "height").order_by("position"))
+    suggestions = list(
+        IdentificationSuggestion.objects.filter(request=request)
+        .select_related("species", "suggested_by")
+        .only(
+            "id", "request_id", "free_text_name", "probability", "source", "vote_count", "created_at",
+            "species__id", "species__slug", "species__primary_common_name", "species__scientific_name",
+            "suggested_by__id", "suggested_by__username",
+        )
+        .order_by("-vote_count", F("probability").desc(nulls_last=True), "id")
+    )
+    return {"photos": photos, "suggestions": suggestions}

@@ -1,0 +1,38 @@
+"""Production settings: refuse to start without the services and secrets SPEC requires.
+
+SPEC "Stack": with DEBUG off the settings refuse to start (ImproperlyConfigured) without
+PostgreSQL, Redis, SECRET_KEY and a JWT_SECRET_KEY that differs from SECRET_KEY and has at least
+50 characters.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F401,F403
+from .base import DATABASES, REDIS_URL
+from .env import env_bool, env_int, env_str
+
+DEBUG = env_bool("DEBUG", False)
+
+_secret_key = env_str("SECRET_KEY")
+_jwt_secret_key = env_str("JWT_SECRET_KEY")
+if not DEBUG:
+    if not _secret_key:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    if not _jwt_secret_key or len(_jwt_secret_key) < 50:
+        raise ImproperlyConfigured("JWT_SECRET_KEY must be set and at least 50 characters long.")
+    if _jwt_secret_key == _secret_key:
+        raise ImproperlyConfigured("JWT_SECRET_KEY must differ from SECRET_KEY.")
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL when DEBUG is off.")
+    if not REDIS_URL:
+        raise ImproperlyConfigured("REDIS_URL must be set when DEBUG is off.")
+    SECRET_KEY = _secret_key
+    JWT_SECRET_KEY = _jwt_secret_key
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", True) else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True

@@ -1,0 +1,63 @@
+"""Root URLs. Each app's paths are namespaced (``plants:request-detail``)."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from apps.core import views as core_views
+from apps.dashboard import views as dashboard_views
+
+password_reset_urls = [
+    path(
+        "password_reset/",
+        auth_views.PasswordResetView.as_view(template_name="accounts/password_reset_form.html",
+                                             email_template_name="accounts/email/password_reset.txt",
+                                             subject_template_name="accounts/email/password_reset_subject.txt"),
+        name="password_reset",
+    ),
+    path(
+        "password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name="accounts/password_reset_confirm.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="dashboard:index", permanent=False)),
+    path("accounts/", include("apps.accounts.urls")),
+    path("accounts/", include(password_reset_urls)),
+    path("dashboard/", include("apps.dashboard.urls")),
+    path("plants/", include("apps.plants.urls")),
+    path("forum/", include("apps.forum.urls")),
+    path("api/dashboard/stats/", dashboard_views.stats_api, name="api-dashboard-stats"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "apps.core.views.bad_request"
+handler403 = "apps.core.views.permission_denied"
+handler404 = "apps.core.views.page_not_found"
+handler500 = "apps.core.views.server_error"
+
+if settings.SERVE_MEDIA:
+    # Local and test runs serve uploaded media from MEDIA_ROOT; production serves them from the
+    # storage backend (a web server or an S3-compatible bucket), never from Django.
+    from django.urls import re_path
+    from django.views.static import serve
+
+    urlpatterns += [
+        re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    ]
