@@ -26,28 +26,28 @@ def _activity_parts(user: User, limit: int):
     topics = Topic.objects.filter(poster=user, is_deleted=False).values(
         kind=Value(ACTIVITY_TOPIC, output_field=CharField()),
         object_id=F("id"),
-        topic_id=F("id"),
+        thread_id=F("id"),
         title=F("subject"),
         forum_name=F("forum__name"),
-        status=no_text,
+        state=no_text,
         created=F("created_at"),
     )
     replies = Post.objects.filter(poster=user, is_deleted=False, is_opening_post=False).values(
         kind=Value(ACTIVITY_REPLY, output_field=CharField()),
         object_id=F("id"),
-        topic_id=F("topic_id"),
+        thread_id=F("topic_id"),
         title=F("topic__subject"),
         forum_name=F("topic__forum__name"),
-        status=no_text,
+        state=no_text,
         created=F("created_at"),
     )
     requests = PlantIdentificationRequest.objects.filter(owner=user).values(
         kind=Value(ACTIVITY_IDENTIFICATION, output_field=CharField()),
         object_id=F("id"),
-        topic_id=Value(None, output_field=IntegerField()),
+        thread_id=Value(None, output_field=IntegerField()),
         title=Coalesce(NullIf(F("species__primary_common_name"), Value("")), F("species__scientific_name")),
         forum_name=no_text,
-        status=F("status"),
+        state=F("status"),
         created=F("created_at"),
     )
     parts = [topics, replies, requests]
@@ -75,7 +75,7 @@ def recent_activity_for_user(*, user: User, limit: int | None = None) -> list[di
             url = reverse("plants:request-detail", kwargs={"pk": row["object_id"]})
             title = f"Identified: {row['title']}" if row["title"] else "Identification request"
         else:
-            url = reverse("forum:topic-detail", kwargs={"pk": row["topic_id"]})
+            url = reverse("forum:topic-detail", kwargs={"pk": row["thread_id"]})
             if row["kind"] == ACTIVITY_REPLY:
                 url += f"#post-{row['object_id']}"
                 title = f"Re: {row['title']}"
@@ -88,7 +88,7 @@ def recent_activity_for_user(*, user: User, limit: int | None = None) -> list[di
                 "url": url,
                 "created": row["created"],
                 "forum_name": row["forum_name"],
-                "status": row["status"],
+                "status": row["state"],
             }
         )
     return items

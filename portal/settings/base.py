@@ -148,7 +148,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Django 6.1 configures email through MAILERS (EMAIL_BACKEND is deprecated). Console by default,
+# so a fresh clone prints sign-up and reset emails in the terminal.
+MAILERS = {"default": {"BACKEND": env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Plant Community Portal <no-reply@localhost>")
 
 # --- Static and media -----------------------------------------------------------------------

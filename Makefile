@@ -1,0 +1,68 @@
+# Plant Community Portal. `make run` serves the demo; `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# A Python >= 3.12: first on PATH, then through pyenv, else stop with a clear message.
+PYTHON ?= $(shell for c in python3.13 python3.12 python3 python; do \
+	  p=$$(command -v $$c 2>/dev/null) || continue; \
+	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
+	done; \
+	if command -v pyenv >/dev/null 2>&1; then root=$$(pyenv root); \
+	  for v in $$(ls -1r $$root/versions 2>/dev/null); do p=$$root/versions/$$v/bin/python3; \
+	    [ -x $$p ] && $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
+	  done; fi)
+
+.PHONY: help venv run test test-unit test-e2e bench check-services chromium clean
+
+help:
+	@echo "make run    create .venv, install, migrate, seed the demo, serve on http://127.0.0.1:8000"
+	@echo "make test   the whole suite (PostgreSQL + Redis, e2e in Debian's Chromium)"
+	@echo "make bench  benchmarks (PostgreSQL + Redis)"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@if [ -z "$(PYTHON)" ]; then echo "No Python >= 3.12 found on PATH or under pyenv. Install one (e.g. 'pyenv install 3.13') and retry, or run 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; fi
+	@if [ -x $(VPY) ] && ! $(VPY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then rm -rf $(VENV); fi
+	@[ -x $(VPY) ] || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(VPY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(VPY) manage.py migrate --noinput
+	$(VPY) manage.py seed_demo --if-empty
+	@echo ""
+	@echo "  Plant Community Portal: http://127.0.0.1:8000/"
+	@echo "  Demo sign-in: gardener / demo-gardener-pass-2026   (moderator: moderator / demo-moderator-pass-2026)"
+	@echo ""
+	$(VPY) manage.py runserver 127.0.0.1:8000
+
+check-services: venv
+	@$(VPY) scripts/check_services.py
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium (needed by the e2e tests)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@/usr/bin/chromium --version
+
+test: venv check-services chromium
+	$(VPY) -m pytest $(PYTEST_ARGS)
+
+test-unit: venv check-services
+	$(VPY) -m pytest tests $(PYTEST_ARGS)
+
+test-e2e: venv check-services chromium
+	$(VPY) -m pytest e2e $(PYTEST_ARGS)
+
+bench: venv check-services
+	$(VPY) benchmarks/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) media staticfiles db.sqlite3 test-output .pytest_cache

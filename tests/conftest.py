@@ -1,0 +1,77 @@
+"""Fixtures named after the state they create (STYLE "Tests")."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.accounts.services import user_counters_recount
+from apps.forum.services import forum_counters_recount
+from apps.plants.models import IdentificationStatus, PlantSpecies
+
+from . import factories
+
+
+@pytest.fixture
+def gardener(db):
+    """A signed-up gardener with a confirmed email and no data yet."""
+    return factories.UserFactory(username="rosa")
+
+
+@pytest.fixture
+def gardener_client(client, gardener):
+    """A test client signed in as ``gardener`` whose session is warm: stored in the cache and
+    just renewed, so the next requests are "not due for renewal" (SPEC "Query budgets")."""
+    client.force_login(gardener)
+    client.get("/healthz")
+    client.get("/dashboard/")
+    return client
+
+
+def populate_gardener(user, *, rows: int) -> None:
+    """Give ``user`` ``rows`` rows in every table a dashboard panel reads: identification
+    requests (each with one suggestion), care cards, topics and replies; spread over the last
+    ~80 days with the newest in the last week. Then recount the maintained counters, as
+    ``seed_demo`` does after bulk inserts."""
+    from apps.forum.models import Post, Topic
+    from apps.plants.models import IdentificationSuggestion, PlantIdentificationRequest, SavedCareInstructions
+
+    now = timezone.now()
+    forum = factories.ForumFactory(name="Houseplants", slug="houseplants")
+    species = list(PlantSpecies.objects.order_by("id")[:rows])
+    if len(species) < rows:
+        species += factories.SpeciesFactory.create_batch(rows - len(species))
+    requests = PlantIdentificationRequest.objects.bulk_create(
+        factories.IdentificationRequestFactory.build(
+            owner=user,
+            created_at=now - timedelta(hours=4 * index),
+            status=IdentificationStatus.IDENTIFIED if index % 2 == 0 else IdentificationStatus.NEEDS_HELP,
+            species=species[index] if index % 2 == 0 else None,
+        )
+        for index in range(rows)
+    )
+    IdentificationSuggestion.objects.bulk_create(
+        factories.SuggestionFactory.build(request=request, species=species[index], probability=0.5 + (index % 50) / 100)
+        for index, request in enumerate(requests)
+    )
+    SavedCareInstructions.objects.bulk_create(
+        factories.CareCardFactory.build(owner=user, species=species[index], updated_at=now - timedelta(hours=index))
+        for index in range(rows)
+    )
+    topics = Topic.objects.bulk_create(
+        factories.TopicFactory.build(forum=forum, poster=user, created_at=now - timedelta(hours=3 * index))
+        for index in range(rows)
+    )
+    Post.objects.bulk_create(
+        factories.PostFactory.build(topic=topic, poster=user, is_opening_post=False, created_at=now - timedelta(hours=3 * index + 1))
+        for index, topic in enumerate(topics)
+    )
+    user_counters_recount(user_ids=[user.pk])
+    forum_counters_recount()
+    user.refresh_from_db()
+
+
+@pytest.fixture(params=[1, 500], ids=["1-row", "500-rows"])
+def rows_per_table(request):
+    """The two data sizes every query budget is asserted at (SPEC "Query budgets")."""
+    return request.param
