@@ -20,9 +20,13 @@ class SignInView(auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    """SPEC ``/accounts/logout/``: POST only; ends the session."""
+    """SPEC ``/accounts/logout/``: POST only; ends the session and returns to the sign-in page
+    with a note that it worked."""
 
-    template_name = "accounts/logged_out.html"
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You are signed out.")
+        return response
 
 
 @require_http_methods(["GET", "POST"])

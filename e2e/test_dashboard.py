@@ -1,0 +1,241 @@
+"""The gardener's dashboard in a real browser: sign-in, six panels loading over htmx with real
+photos, accessibility (axe), CSP, sign-out, and the HTMX sign-in redirect (SPEC "HTTP contract")."""
+
+from datetime import timedelta
+from io import BytesIO
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from PIL import Image
+
+from apps.accounts.services import user_counters_recount
+from apps.forum.markdown import render_markdown
+from apps.forum.services import forum_counters_recount
+from apps.plants.images import encode_jpeg, open_checked
+from apps.plants.models import (
+    CareCardStatus,
+    IdentificationStatus,
+    PlantPhoto,
+    PlantSpecies,
+    SavedCareInstructions,
+)
+from tests import factories
+
+# serialized_rollback: the species catalog comes from migrations, and a transactional test
+# (which live_server needs) truncates every table afterwards; this reloads it before each test.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PANEL_IDS = [
+    "panel-plant-stats",
+    "panel-forum-stats",
+    "panel-recent-activity",
+    "panel-previous-searches",
+    "panel-care-cards",
+    "panel-trust-progress",
+]
+TOPIC_SUBJECT = "Brown tips on my calathea after repotting"
+CARE_CARD_NICKNAMES = ["Landing fern", "Kitchen windowsill friend"]
+# Statuses of the requests, newest first; the first is identified with a catalog species.
+REQUEST_STATUSES = [
+    IdentificationStatus.IDENTIFIED,
+    IdentificationStatus.NEEDS_HELP,
+    IdentificationStatus.PROCESSING,
+    IdentificationStatus.PENDING,
+]
+PANELS_FILLED = """() =>
+  !document.querySelector('.panel[aria-busy="true"]') && !document.querySelector('.panel-loading')"""
+THUMBS_LOADED = """(selector) => {
+  const images = [...document.querySelectorAll(selector)];
+  return images.length > 0 && images.every((img) => img.complete && img.naturalWidth > 0);
+}"""
+
+
+def _photo_request(*, owner, path, status, created_at, species=None):
+    """An identification request whose thumbnail and stored photo are made from a real photo,
+    the way the upload path makes them (``open_checked`` then ``encode_jpeg``)."""
+    image = open_checked(path.read_bytes())
+    request = factories.IdentificationRequestFactory(
+        owner=owner,
+        status=status,
+        created_at=created_at,
+        species=species,
+        identified_at=created_at + timedelta(minutes=5) if species else None,
+        thumbnail=encode_jpeg(image, max_px=300, name=f"{path.stem}-thumb.jpg"),
+        notes=f"Photographed in the garden ({path.stem}).",
+    )
+    photo = encode_jpeg(image, max_px=1600, name=f"{path.stem}.jpg")
+    width, height = Image.open(BytesIO(photo.read())).size
+    photo.seek(0)
+    PlantPhoto.objects.create(request=request, image=photo, position=0, width=width, height=height)
+    return request
+
+
+@pytest.fixture
+def dashboard_gardener(transactional_db, real_photos):
+    """A gardener (trust level ``new``) with identification requests made from real photos in
+    mixed statuses, suggestions, two care cards, and a topic plus a reply in a forum; counters
+    recounted as after any bulk load. Returns ``(user, facts)`` for the assertions."""
+    now = timezone.now()
+    user = factories.UserFactory(username="rosa", email="rosa@example.com")
+    catalog = list(PlantSpecies.objects.order_by("scientific_name")[:4])
+    assert len(catalog) == 4, "the species catalog (loaded by migrations) is missing"
+
+    photos = real_photos[: len(REQUEST_STATUSES)]
+    requests = []
+    for index, (path, status) in enumerate(zip(photos, REQUEST_STATUSES, strict=False)):
+        requests.append(
+            _photo_request(
+                owner=user,
+                path=path,
+                status=status,
+                created_at=now - timedelta(hours=2 + 6 * index),
+                species=catalog[0] if status == IdentificationStatus.IDENTIFIED else None,
+            )
+        )
+    identified = requests[0]
+    accepted = factories.SuggestionFactory(request=identified, species=catalog[0], probability=0.94)
+    factories.SuggestionFactory(request=identified, species=catalog[1], probability=0.03)
+    identified.accepted_suggestion = accepted
+    identified.save(update_fields=["accepted_suggestion"])
+    if len(requests) > 1:
+        factories.SuggestionFactory(request=requests[1], species=catalog[2], probability=0.41)
+
+    for nickname, species, status in zip(
+        CARE_CARD_NICKNAMES, catalog[2:4], [CareCardStatus.THRIVING, CareCardStatus.STRUGGLING], strict=True
+    ):
+        SavedCareInstructions.objects.create(
+            owner=user, species=species, nickname=nickname, status=status, is_favourite=status == "thriving"
+        )
+
+    forum = factories.ForumFactory(name="Houseplants", slug="houseplants")
+    topic = factories.TopicFactory(forum=forum, poster=user, subject=TOPIC_SUBJECT, created_at=now - timedelta(hours=1))
+    opening = "Repotted last week; now the **leaf tips** are brown. Too much water?"
+    factories.PostFactory(
+        topic=topic, poster=user, is_opening_post=True, source=opening, html=render_markdown(opening),
+        created_at=topic.created_at,
+    )
+    reply = "Update: moved it away from the radiator, new leaves look fine."
+    factories.PostFactory(
+        topic=topic, poster=user, is_opening_post=False, source=reply, html=render_markdown(reply),
+        created_at=now - timedelta(minutes=30),
+    )
+
+    user_counters_recount(user_ids=[user.pk])
+    forum_counters_recount()
+    return user, {"requests": len(requests), "identified_species": catalog[0]}
+
+
+def _sign_in(page, live_server, *, login: str):
+    """Open the dashboard signed out, get sent to the sign-in page, sign in and come back."""
+    page.goto(f"{live_server.url}/dashboard/")
+    location = urlsplit(page.url)
+    assert location.path == "/accounts/login/", page.url
+    assert parse_qs(location.query) == {"next": ["/dashboard/"]}, page.url
+
+    form = page.locator("main form")
+    form.locator('input[name="username"]').fill(login)
+    form.locator('input[name="password"]').fill(factories.DEFAULT_PASSWORD)
+    form.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+
+
+def _assert_no_axe_violations(page):
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
+
+
+def test_gardener_dashboard_journey(page, live_server, dashboard_gardener, console_errors, output_dir):
+    """A gardener signs in with their email in another letter case, sees all six panels filled
+    over htmx with their data and real photo thumbnails, the page passes axe with no console
+    error or CSP violation, and signing out ends the session."""
+    user, facts = dashboard_gardener
+    _sign_in(page, live_server, login=user.email.upper())
+
+    page.wait_for_function(PANELS_FILLED)
+    for panel_id in PANEL_IDS:
+        panel = page.locator(f"#{panel_id}")
+        assert panel.get_attribute("aria-busy") == "false", panel_id
+        assert panel.locator(".panel-error").count() == 0, f"{panel_id} shows its error state"
+
+    stats = page.locator("#panel-plant-stats")
+    total = stats.locator("dt", has_text="Total searches").locator("xpath=following-sibling::dd")
+    assert total.inner_text().strip() == str(facts["requests"])
+    identified = stats.locator("dt", has_text="Plants identified").locator("xpath=following-sibling::dd")
+    assert identified.inner_text().strip() == "1"
+    cards = stats.locator("dt", has_text="Saved care cards").locator("xpath=following-sibling::dd")
+    assert cards.inner_text().strip() == str(len(CARE_CARD_NICKNAMES))
+
+    forum_text = page.locator("#panel-forum-stats").inner_text()
+    assert "Topics started" in forum_text and "Posts written" in forum_text
+
+    activity = page.locator("#panel-recent-activity")
+    assert activity.get_by_role("link", name=TOPIC_SUBJECT, exact=True).count() == 1
+    assert activity.get_by_role("link", name=f"Re: {TOPIC_SUBJECT}", exact=True).count() == 1
+
+    searches = page.locator("#panel-previous-searches")
+    species_name = facts["identified_species"].display_name
+    assert searches.get_by_role("link", name=species_name, exact=True).count() == 1
+    assert "Needs community help" in searches.inner_text()
+
+    care = page.locator("#panel-care-cards")
+    for nickname in CARE_CARD_NICKNAMES:
+        assert care.get_by_role("link", name=nickname, exact=True).count() == 1
+
+    trust_text = page.locator("#panel-trust-progress").inner_text()
+    assert "Your trust level: New" in trust_text
+    assert "To reach Basic" in trust_text
+
+    # Thumbnails are lazy: bring each into view, then every one must be a decoded image.
+    thumbs = searches.locator("img.thumb")
+    shown = min(facts["requests"], 5)
+    assert thumbs.count() == shown
+    for index in range(shown):
+        thumbs.nth(index).scroll_into_view_if_needed()
+    page.wait_for_function(THUMBS_LOADED, arg="#panel-previous-searches img.thumb")
+    loaded = thumbs.evaluate_all("(images) => images.map((img) => img.complete && img.naturalWidth > 0)")
+    assert loaded == [True] * shown
+
+    page.screenshot(path=str(output_dir / "dashboard.png"), full_page=True)
+    assert console_errors == [], "console errors or CSP violations:\n" + "\n".join(console_errors)
+    _assert_no_axe_violations(page)
+
+    # Signing out lands on the signed-out page, or on the sign-in page when LOGOUT_REDIRECT_URL
+    # sends it there; either way the header now offers "Sign in" and no "Sign out".
+    with page.expect_navigation():
+        page.locator("header").get_by_role("button", name="Sign out").click()
+    assert urlsplit(page.url).path in {"/accounts/logout/", "/accounts/login/"}, page.url
+    header = page.locator("header")
+    assert header.get_by_role("link", name="Sign in", exact=True).is_visible()
+    assert header.get_by_role("button", name="Sign out").count() == 0
+    page.goto(f"{live_server.url}/dashboard/")
+    assert urlsplit(page.url).path == "/accounts/login/"
+    assert parse_qs(urlsplit(page.url).query) == {"next": ["/dashboard/"]}
+    assert console_errors == [], "console errors or CSP violations:\n" + "\n".join(console_errors)
+
+
+def test_signed_out_htmx_panel_request_gets_hx_redirect(page, live_server):
+    """A signed-out htmx panel request is answered with ``HX-Redirect`` to the sign-in page
+    (carrying ``next``) instead of a 302 that htmx would follow into the panel."""
+    response = page.request.get(
+        f"{live_server.url}/dashboard/panels/plant-stats/", headers={"HX-Request": "true"}, max_redirects=0
+    )
+    assert response.status < 300, response.status
+    target = urlsplit(response.headers.get("hx-redirect", ""))
+    assert target.path == "/accounts/login/", response.headers
+    assert parse_qs(target.query) == {"next": ["/dashboard/panels/plant-stats/"]}
+
+    # The same request without HX-Request is an ordinary redirect.
+    plain = page.request.get(f"{live_server.url}/dashboard/panels/plant-stats/", max_redirects=0)
+    assert plain.status == 302
+    assert urlsplit(plain.headers["location"]).path == "/accounts/login/"
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/signup/"])
+def test_sign_in_and_sign_up_pages_pass_axe(page, live_server, console_errors, path):
+    """The sign-in and sign-up forms have no axe violations and no console or CSP errors."""
+    page.goto(f"{live_server.url}{path}")
+    assert page.locator("main form").count() == 1
+    assert console_errors == [], "console errors or CSP violations:\n" + "\n".join(console_errors)
+    _assert_no_axe_violations(page)

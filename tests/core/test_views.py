@@ -1,0 +1,80 @@
+"""Health checks, error pages and behaviour when Redis goes away."""
+
+import pytest
+from django.urls import reverse
+
+from tests.redis_server import redis_server
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_answers_without_touching_the_database(client, django_assert_num_queries):
+    """Liveness costs no SQL and says ok."""
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_ok_when_database_and_redis_answer(client):
+    """Readiness checks both services."""
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_readyz_503_when_redis_is_killed(client, settings):
+    """A Redis that dies makes readiness answer 503 naming it."""
+    with redis_server() as server:
+        settings.REDIS_URL = server.url
+        assert client.get("/readyz").status_code == 200
+        server.kill()
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["redis"] == "unavailable"
+
+
+def test_signed_in_pages_keep_working_when_redis_dies(client, settings, gardener):
+    """Sessions are cached_db through a cache that treats errors as misses: with Redis killed,
+    the dashboard and its panels still render from the database session."""
+    with redis_server() as server:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": server.url,
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
+            }
+        }
+        client.force_login(gardener)
+        assert client.get(reverse("dashboard:index")).status_code == 200
+        server.kill()
+        page = client.get(reverse("dashboard:index"))
+        panel = client.get(reverse("dashboard:panel", args=["plant-stats"]))
+    assert page.status_code == 200
+    assert "Hello, rosa" in page.content.decode()
+    assert panel.status_code == 200
+
+
+def test_unknown_page_is_a_404_page_in_the_site_look(client):
+    """Browsers get the site's 404 page."""
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_unknown_api_path_is_a_problem_response(client):
+    """API paths answer problem+json (RFC 9457)."""
+    response = client.get("/api/nothing-here/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "NOT_FOUND"
+
+
+def test_security_headers_on_pages(client):
+    """CSP with a nonce, no framing and a strict referrer policy on every page."""
+    response = client.get(reverse("accounts:login"))
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"

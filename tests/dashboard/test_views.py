@@ -1,0 +1,59 @@
+"""Dashboard pages: the shell, panels, their error state and session renewal."""
+
+import time
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from apps.core.middleware import SESSION_RENEWED_AT_KEY
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_panel_is_404(gardener_client):
+    assert gardener_client.get("/dashboard/panels/nope/").status_code == 404
+
+
+def test_new_gardener_sees_empty_states_that_say_what_to_do(gardener_client):
+    """Every panel has an empty state that tells a new gardener what to do next."""
+    expected = {
+        "plant-stats": "You have not asked us to identify a plant yet",
+        "forum-stats": "You have not posted in the forum yet",
+        "recent-activity": "Nothing here yet",
+        "previous-searches": "No identification requests yet",
+        "care-cards": "No care cards yet",
+        "trust-progress": "5 more approved posts",
+    }
+    for name, text in expected.items():
+        response = gardener_client.get(reverse("dashboard:panel", args=[name]))
+        assert response.status_code == 200
+        assert text in response.content.decode(), name
+
+
+def test_panel_whose_data_cannot_be_loaded_shows_an_error_inside_itself(gardener_client):
+    """A real database failure in one panel answers 200 with an error state (so htmx swaps
+    it), and the other panels are unaffected. The table is renamed inside the test's
+    transaction, which the test rolls back."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE plants_savedcareinstructions RENAME TO plants_gone")
+    response = gardener_client.get(reverse("dashboard:panel", args=["care-cards"]), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "could not be loaded" in body
+    assert 'id="panel-care-cards-title"' in body
+
+
+def test_session_expiry_is_renewed_at_most_once_a_minute(client, gardener, django_assert_num_queries):
+    """A warm session costs no session write; one due for renewal costs exactly one save."""
+    client.force_login(gardener)
+    client.get(reverse("dashboard:index"))
+    renewed_at = client.session[SESSION_RENEWED_AT_KEY]
+    with django_assert_num_queries(1):
+        client.get(reverse("dashboard:index"))
+    assert client.session[SESSION_RENEWED_AT_KEY] == renewed_at
+    session = client.session
+    session[SESSION_RENEWED_AT_KEY] = int(time.time()) - 61
+    session.save()
+    client.get(reverse("dashboard:index"))
+    assert client.session[SESSION_RENEWED_AT_KEY] >= int(time.time()) - 2
