@@ -29,6 +29,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
@@ -138,13 +139,12 @@ def demo_data_conflicts() -> list[str]:
     taken demo usernames or forum slugs/names. Returns human-readable descriptions (``[]``
     when seeding can go ahead)."""
     problems = []
-    taken = User.objects.filter(username__iexact__in=[]).none()  # placeholder for typing
-    names = [GARDENER.username, MODERATOR.username, NEWBIE.username]
-    taken = list(User.objects.filter(username__in=names).values_list("username", flat=True))
-    problems += [f"user '{name}' already exists" for name in taken]
-    forums = Forum.objects.filter(slug__in=[slug for _, slug, _ in FORUMS]) | Forum.objects.filter(
-        name__in=[name for name, _, _ in FORUMS]
-    )
+    for name in (GARDENER.username, MODERATOR.username, NEWBIE.username):
+        if User.objects.filter(username__iexact=name).exists():
+            problems.append(f"user '{name}' already exists")
+    forums = Forum.objects.filter(
+        Q(slug__in=[slug for _, slug, _ in FORUMS]) | Q(name__in=[name for name, _, _ in FORUMS])
+    ).order_by("position", "name")
     problems += [f"forum '{name}' already exists" for name in forums.values_list("name", flat=True)]
     return problems
 
@@ -405,6 +405,21 @@ CITIES = [
 ]
 
 
+# First words of common names that stay capitalized in the middle of a sentence.
+PROPER_FIRST_WORDS = {
+    "African", "August", "Boston", "Burro's", "Busy", "Chinese", "Easter", "English", "Flaming", "Japanese",
+    "Mexican", "Swiss", "Thanksgiving",
+}
+
+
+def _mid_sentence(name: str) -> str:
+    """``"Peace lily"`` -> ``"peace lily"``, but ``"Swiss cheese plant"`` and ``"ZZ plant"`` stay."""
+    first = name.split(" ", 1)[0]
+    if first in PROPER_FIRST_WORDS or (len(first) > 1 and first.isupper()):
+        return name
+    return name[:1].lower() + name[1:]
+
+
 # --- The builder ---------------------------------------------------------------------------
 
 
@@ -524,7 +539,7 @@ class _DemoBuilder:
     def _context(self, rng: random.Random, species: PlantSpecies) -> dict[str, Any]:
         plant = species.display_name
         return {
-            "plant": plant.lower() if plant[:1].isupper() and not plant.split()[0].istitle() is False else plant,
+            "plant": _mid_sentence(plant),
             "Plant": plant[:1].upper() + plant[1:],
             "spot": rng.choice(SPOTS),
             "symptom": rng.choice(SYMPTOMS),
@@ -1008,7 +1023,7 @@ class _DemoBuilder:
             updated = self.ago(days=updated_days) if updated_days is not None else self._time_after(rng, start=created)
             updated = max(updated, created)
             name = species.display_name
-            nickname = rng.choice(NICKNAMES).format(name=name[:1].lower() + name[1:])[:80]
+            nickname = rng.choice(NICKNAMES).format(name=_mid_sentence(name))[:80]
             notes = rng.choice(CARE_NOTES[status]).format(
                 spot_short=rng.choice(SPOTS_SHORT), interval=species.watering_interval_days,
                 days=rng.randint(2, 20), pest=rng.choice(PESTS),
