@@ -78,3 +78,23 @@ def test_security_headers_on_pages(client):
     assert "frame-ancestors 'none'" in csp
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 429, 500, 503])
+def test_error_pages_render_in_the_site_look_without_context(status):
+    """Each error template renders on its own (500 is rendered with no request context)."""
+    from django.template import loader
+
+    html = loader.get_template(f"{status}.html").render()
+    assert "Plant Community Portal" in html
+    assert "Traceback" not in html
+
+
+def test_server_error_handler_answers_500_page_and_problem_for_api(rf):
+    """The 500 handler shows the site's page to browsers and problem+json to API clients."""
+    from apps.core.views import server_error
+
+    page = server_error(rf.get("/dashboard/"))
+    api = server_error(rf.get("/api/dashboard/stats/"))
+    assert page.status_code == 500 and b"Something went wrong" in page.content
+    assert api.status_code == 500 and api["Content-Type"] == "application/problem+json"

@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from .models import ModerationAction
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor", "action", "target_type", "target_id", "reason")
+    list_filter = ("action", "target_type")
+    list_select_related = ("actor",)
+    readonly_fields = ("actor", "action", "target_type", "target_id", "reason", "metadata", "created_at")
