@@ -13,6 +13,8 @@ def pytest_runtest_logreport(report):
         counts["passed" if report.passed else "failed" if report.failed else "skipped"] += 1
     elif report.skipped:
         counts["skipped"] += 1
+    elif report.failed:
+        counts["failed"] += 1
 
 
 _COUNTS = {"passed": 0, "failed": 0, "skipped": 0}

@@ -23,7 +23,6 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = PROJECT_DIR / "test-output"
 
 
-
 def _is_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
@@ -58,8 +57,9 @@ def page(browser):
 def console_errors(page):
     """Console errors and CSP violations the page reports while the test runs.
 
-    Chromium logs a CSP violation as a console error ("Refused to load/apply/execute ..."); the
-    ``securitypolicyviolation`` DOM event is recorded too, in case a build stops logging it.
+    Chromium logs a CSP violation as a console error ("Refused to ..." in older builds, "...
+    violates the following Content Security Policy directive ..." in current ones); the
+    ``securitypolicyviolation`` DOM event is recorded too, so neither wording is relied on.
     """
     errors: list[str] = []
 
@@ -67,10 +67,6 @@ def console_errors(page):
         if message.type != "error":
             return
         url = message.location.get("url", "")
-        # Chromium asks for /favicon.ico on its own; the portal declares no icon, so that 404
-        # is the browser's habit, not the page's fault.
-        if url.endswith("/favicon.ico"):
-            return
         errors.append(f"console: {message.text} ({url or 'no url'})")
 
     page.on("console", on_console)

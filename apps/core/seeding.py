@@ -15,6 +15,7 @@ Sizes come from one place, :class:`SeedSizes`; a larger preset only needs anothe
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -29,7 +30,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
@@ -102,12 +103,13 @@ OTHER_PASSWORD = "demo-password-2026"
 
 @dataclass
 class SeedResult:
-    """What :func:`demo_data_seed` wrote: ``counts`` maps a row kind to its number of rows,
-    ``other_usernames`` lists the generated gardeners (password :data:`OTHER_PASSWORD`)."""
+    """What :func:`demo_data_seed` wrote besides rows (count those with
+    :func:`demo_data_counts`): the named ``accounts``, the generated gardeners'
+    ``other_usernames`` (all with ``other_password``) and the ``stored_images`` names."""
 
-    counts: dict[str, int]
     accounts: list[DemoAccount]
     other_usernames: list[str]
+    stored_images: list[str]
     other_password: str = OTHER_PASSWORD
 
 
@@ -210,10 +212,41 @@ def demo_data_seed(
                 on_step(label)
             step()
     return SeedResult(
-        counts=builder.counts,
         accounts=[GARDENER, MODERATOR, NEWBIE],
         other_usernames=[member.user.username for member in builder.others],
+        stored_images=[name for thumb, photo, _, _ in builder.images for name in (thumb, photo)],
     )
+
+
+def demo_data_counts() -> dict[str, int]:
+    """Rows of each kind now in the database, in display order: ``{"users": 33, "staff users":
+    1, "forums": 6, ..., "requests identified": 97, ...}``. One ``COUNT`` per kind, plus one
+    grouped count for the request statuses."""
+    statuses = dict(
+        PlantIdentificationRequest.objects.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    counts = {
+        "users": User.objects.count(),
+        "staff users": User.objects.filter(is_staff=True).count(),
+        "forums": Forum.objects.count(),
+        "topics": Topic.objects.count(),
+        "pinned topics": Topic.objects.filter(is_pinned=True).count(),
+        "posts": Post.objects.count(),
+        "posts awaiting review": Post.objects.filter(is_approved=False, is_deleted=False).count(),
+        "open reports": Report.objects.filter(status=Report.Status.OPEN).count(),
+        "moderation actions": ModerationAction.objects.count(),
+        "identification requests": sum(statuses.values()),
+    }
+    for status in IdentificationStatus:
+        counts[f"requests {status.label.lower()}"] = statuses.get(status.value, 0)
+    counts |= {
+        "photos": PlantPhoto.objects.count(),
+        "suggestions": IdentificationSuggestion.objects.count(),
+        "suggestion votes": SuggestionVote.objects.count(),
+        "care cards": SavedCareInstructions.objects.count(),
+        "species in the catalog": PlantSpecies.objects.count(),
+    }
+    return counts
 
 
 # --- Text material -------------------------------------------------------------------------
@@ -266,116 +299,299 @@ FOUND_PLACES = [
     "on a walk by the canal", "in my new garden", "at a plant swap", "in a friend's conservatory",
     "growing through the fence", "on the windowsill of my new flat", "in a hotel lobby", "at the allotments",
 ]
-TRIED = [
-    "moved it away from the radiator", "let the top 3 cm of soil dry out between waterings",
-    "checked the roots (white and firm, no smell)", "wiped the leaves with a damp cloth",
-    "added a pebble tray for humidity", "repotted it into a pot one size up", "stopped feeding for the winter",
-    "cut off the worst leaves", "switched to rainwater", "given it a quarter turn every week",
-    "sprayed it with insecticidal soap", "put yellow sticky traps in the pot",
-]
-OPEN_QUESTIONS = ["Any ideas?", "What would you do?", "Should I be worried?", "Thanks in advance!", "Grateful for any tips."]
-
-SUBJECTS: dict[str, list[str]] = {
+TRIED: dict[str, list[str]] = {
     "houseplants": [
-        "Yellow leaves on my {plant}", "{Plant}: brown, crispy tips. Too little humidity?",
-        "How often do you water your {plant} in winter?", "Is {spot} enough light for a {plant}?",
-        "{Plant} dropping leaves after repotting", "Best potting mix for a {plant}?", "My {plant} is getting leggy",
-        "Drooping {plant} even though the soil is wet", "Safe to keep a {plant} with cats?",
-        "{Plant} has not grown since spring",
+        "moved it away from the radiator", "let the top 3 cm of soil dry out between waterings",
+        "checked the roots (white and firm, no smell)", "added a pebble tray for humidity",
+        "stopped feeding for the winter", "switched to rainwater", "given it a quarter turn every week",
     ],
     "garden-outdoors": [
-        "When should I prune my {plant}?", "{Plant} not flowering this year", "Companion plants for {plant}?",
-        "Protecting {plant} from frost", "Moving a {plant} to a sunnier spot", "Mulch for {plant}: bark or compost?",
-        "{Plant} in a pot on a windy balcony", "First year growing {plant}: what am I in for?",
-    ],
-    "plant-identification": [
-        "What is this plant? Found it {found}", "Help identifying a plant with {feature}",
-        "Is this a {plant} or something else?", "Mystery seedling in my {garden_spot}", "Inherited a plant, no label: ideas?",
+        "fed it with tomato feed", "cleared the weeds around it", "watered it through the dry spell",
+        "cut back the tree that shades it", "added compost in spring",
     ],
     "pests-diseases": [
-        "{Pest} on my {plant}: help!", "{Symptom} on my {plant}: disease or watering?",
-        "How do you get rid of {pest} for good?", "Is this {disease} on my {plant}?",
-        "Sticky leaves and tiny bugs on the {plant}",
+        "sprayed it with insecticidal soap", "put yellow sticky traps in the pot", "wiped the leaves with a damp cloth",
+        "cut off the worst leaves", "moved it away from my other plants", "let the soil dry out more between waterings",
     ],
     "propagation": [
-        "Propagating {plant}: water or soil?", "My {plant} cuttings won't root", "When to divide a {plant}?",
-        "Rooting hormone: worth it for {plant}?", "Cutting swap: {plant} for anything variegated",
-        "{Plant} from seed: sowing depth and temperature?",
-    ],
-    "show-and-tell": [
-        "My {plant} finally flowered!", "Windowsill jungle update, month {n}", "Rescued a {plant} from the clearance shelf",
-        "Before and after: {n} months with my {plant}", "{Plant} looking its best this week", "New shelf, new {plant}",
+        "kept them in water on a bright windowsill", "changed the water every few days", "used rooting powder",
+        "covered them with a clear bag for humidity", "put them on a heat mat",
     ],
 }
+OPEN_QUESTIONS = ["Any ideas?", "What would you do?", "Should I be worried?", "Thanks in advance!", "Grateful for any tips."]
 
-INTROS: dict[str, list[str]] = {
+
+ID_CLOSINGS = ("What is it?", "Any ideas? Photos are in my identification request.", "Thanks in advance!")
+
+
+@dataclass(frozen=True)
+class _Theme:
+    """One kind of forum topic: subjects and an opening post that fit together, and the kinds
+    of advice (keys of :data:`ADVICE`) that replies draw from."""
+
+    subjects: tuple[str, ...]
+    intros: tuple[str, ...]
+    advice: tuple[str, ...]
+    category: str | None = None  # PlantSpecies.Category value when the forum's default does not fit
+    situation: bool = False  # "It sits ... and I water it ..."
+    tried: bool = False  # "What I have tried so far:" list
+    reference: bool = False  # a link to one of the species' sources
+    closing: tuple[str, ...] = tuple(OPEN_QUESTIONS)
+
+
+THEMES: dict[str, list[_Theme]] = {
     "houseplants": [
-        "I've had my {plant} for about {n} months and lately it has {symptom}.",
-        "Quick question for the {plant} owners here.",
-        "My {plant} was doing great until a few weeks ago; now it has {symptom}.",
+        _Theme(
+            ("{Symptom} on my {plant}", "My {plant} has {symptom}: what am I doing wrong?"),
+            ("I've had my {plant} for about {n} months and lately it has {symptom}.",
+             "My {plant} was doing great until a few weeks ago; now it has {symptom}."),
+            ("water", "roots", "general"), situation=True, tried=True, reference=True,
+        ),
+        _Theme(
+            ("How often do you water your {plant} in winter?", "Watering a {plant} with the heating on"),
+            ("The heating is on and my {plant} dries out much faster than in summer. It sits {spot} and right now "
+             "I water it {habit}.",),
+            ("water",), closing=("How often do you water yours?", "What's your routine?"),
+        ),
+        _Theme(
+            ("Is {spot} enough light for {a_plant}?",),
+            ("Moving flats, and the only free spot for my {plant} is {spot}. The [care sheet]({url}) says it wants "
+             "**{light}**.",),
+            ("light",), closing=("Will it cope, or should I buy a grow light?", "Any experience with a spot like that?"),
+        ),
+        _Theme(
+            ("My {plant} is getting leggy", "Long, bare stems on my {plant}"),
+            ("The stems on my {plant} are getting long and the leaves are far apart. It sits {spot}.",),
+            ("light", "general"), closing=("Should I prune it back or move it?", "Can I fix this or is it too late?"),
+        ),
+        _Theme(
+            ("{Plant} dropping leaves after repotting", "Repotted my {plant}, now it's sulking"),
+            ("I repotted my {plant} {n} days ago into a bigger pot with fresh mix, and since then it has dropped "
+             "a few leaves.",),
+            ("roots", "general"), situation=True,
+        ),
+        _Theme(
+            ("Safe to keep {a_plant} with cats?", "{Plant} and pets: toxic?"),
+            ("Our new kitten chews everything green. Is it safe to keep {a_plant} in the living room?",),
+            ("pets",), reference=True, closing=("Thanks!", "Better safe than sorry..."),
+        ),
     ],
     "garden-outdoors": [
-        "This is my first proper season with a {plant} in the {garden_spot}.",
-        "We inherited a {plant} with the house and I'd like to keep it happy.",
-        "My {plant} in the {garden_spot} is {n} years old now and needs some attention.",
+        _Theme(
+            ("When should I prune my {plant}?", "Pruning a {plant}: now or in spring?"),
+            ("We inherited {a_plant} with the house and it has got rather big.",
+             "My {plant} in the {garden_spot} is {n} years old now and needs a trim."),
+            ("prune",),
+        ),
+        _Theme(
+            ("{Plant} not flowering this year", "Lots of leaves, no flowers on my {plant}"),
+            ("Last year my {plant} in the {garden_spot} was covered in flowers; this year almost nothing.",),
+            ("flowers",), tried=True,
+        ),
+        _Theme(
+            ("Protecting {plant} from frost", "Will my {plant} survive the winter outside?"),
+            ("Frost is forecast for next week and my {plant} is in the {garden_spot}. The [care sheet]({url}) "
+             "gives hardiness zones {zones}.",),
+            ("frost",), closing=("Fleece, mulch, or bring it in?", "What do you do with yours?"),
+        ),
+        _Theme(
+            ("First year growing {plant}: what am I in for?",),
+            ("This is my first proper season with {a_plant}; it's going in the {garden_spot}.",),
+            ("garden", "water"), reference=True, closing=("Any beginner tips?", "What do you wish you had known?"),
+        ),
+        _Theme(
+            ("{Plant} in a pot on a windy balcony",),
+            ("I only have a small, windy balcony and I'd love to grow {a_plant} in a big pot.",),
+            ("garden", "frost", "water"), closing=("Will it cope?", "Which pot size would you use?"),
+        ),
     ],
     "plant-identification": [
-        "Found this {found}: about {cm} cm tall, with {feature}.",
-        "No label, and the shop had no idea. It has {feature}.",
-        "My neighbour gave me a cutting; she doesn't know the name either. It has {feature}.",
+        _Theme(
+            ("What is this plant? Found it {found}",),
+            ("Found this {found}: about {cm} cm tall, with {feature}.",),
+            ("id",), closing=ID_CLOSINGS,
+        ),
+        _Theme(
+            ("Help identifying a plant with {feature}",),
+            ("No label, and the shop had no idea. It has {feature}.",
+             "My neighbour gave me a cutting; she doesn't know the name either. It has {feature}."),
+            ("id",), closing=ID_CLOSINGS,
+        ),
+        _Theme(
+            ("Mystery plant in my {garden_spot}",),
+            ("This came up on its own in my {garden_spot}: about {cm} cm tall, with {feature}.",),
+            ("id",), closing=ID_CLOSINGS, category=PlantSpecies.Category.GARDEN,
+        ),
+        _Theme(
+            ("Inherited a plant, no label: ideas?",),
+            ("Inherited this from my grandmother and nobody knows what it is. It has {feature}.",),
+            ("id",), closing=ID_CLOSINGS, category=PlantSpecies.Category.HOUSEPLANT,
+        ),
     ],
     "pests-diseases": [
-        "I think my {plant} has {pest}: tiny specks under the leaves and {symptom}.",
-        "Noticed {symptom} on my {plant} this week and I'm worried it's {disease}.",
-        "Third time this year I'm fighting {pest}, this time on the {plant}.",
+        _Theme(
+            ("{Pest} on my {plant}: help!", "How do you get rid of {pest} for good?", "Tiny bugs on the {plant}: {pest}?"),
+            ("I think my {plant} has {pest}: I keep finding them on the new growth.",
+             "Third time this year I'm fighting {pest}, this time on the {plant}."),
+            ("pests",), situation=True, tried=True, category=PlantSpecies.Category.HOUSEPLANT,
+        ),
+        _Theme(
+            ("Is this {disease} on my {plant}?", "{Plant} with spots: {disease}?"),
+            ("Noticed {symptom} on my {plant} this week and I'm worried it's {disease}.",),
+            ("disease",), situation=True, tried=True, reference=True, category=PlantSpecies.Category.HOUSEPLANT,
+        ),
     ],
     "propagation": [
-        "I took {n} cuttings from my {plant} a few weeks ago.",
-        "My {plant} is huge and I'd love to share it with friends.",
-        "Trying to propagate a {plant} for the first time.",
+        _Theme(
+            ("Propagating {plant}: water or soil?", "My {plant} cuttings won't root", "Rooting hormone: worth it for {plant}?"),
+            ("I took {n} cuttings from my {plant} a few weeks ago and nothing has happened yet.",
+             "Trying to propagate a {plant} for the first time."),
+            ("propagation",), tried=True,
+        ),
+        _Theme(
+            ("When to divide {a_plant}?", "Splitting a huge {plant}"),
+            ("My {plant} has filled its pot and I'd love to share it with friends.",),
+            ("propagation", "roots"),
+        ),
+        _Theme(
+            ("Cutting swap: {plant} for anything variegated",),
+            ("I have rooted {plant} cuttings to spare. Happy to swap for anything variegated, or just give them away.",),
+            ("swap",), closing=("Reply here if you're interested!",),
+        ),
     ],
     "show-and-tell": [
-        "Had to share: my {plant} is looking better than ever.",
-        "{n} months ago this {plant} was a sad clearance-shelf rescue. Look at it now!",
-        "Proud moment this week with the {plant}.",
+        _Theme(
+            ("{Plant} looking its best this week", "Proud of my {plant}", "New shelf, new {plant}"),
+            ("Had to share: my {plant} is looking better than ever.", "Proud moment this week with the {plant}."),
+            ("praise",), closing=("",),
+        ),
+        _Theme(
+            ("Rescued {a_plant} from the clearance shelf", "Before and after: {n} months with my {plant}"),
+            ("{n} months ago this {plant} was a sad clearance-shelf rescue. Look at it now!",),
+            ("praise",), closing=("",),
+        ),
+        _Theme(
+            ("Windowsill jungle update, month {n}",),
+            ("Month {n} of the windowsill jungle. The {plant} is the star this time.",),
+            ("praise",), closing=("",), category=PlantSpecies.Category.HOUSEPLANT,
+        ),
     ],
 }
 
 REPLY_OPENERS = [
-    "Had exactly the same thing last spring.", "Good question, this comes up a lot.", "Mine did this too after a move.",
-    "+1 to what others said.", "Don't panic, they are tougher than they look.", "Welcome to the forum!",
-    "I've grown these for years.", "",
+    "Had exactly the same thing last spring.", "Good question, this comes up a lot.", "+1 to what others said.",
+    "I've grown these for years.", "Not an expert, but:", "", "", "",
 ]
-REPLY_ADVICE = [
-    "**Check the roots first.** If they are brown and mushy, trim back to healthy tissue and repot into fresh, dry mix.",
-    "**Water less, but deeper.** Soak it, let it drain completely, then wait until the top few centimetres are dry.",
-    "**More light** is almost always the answer to leggy growth.",
-    "**Don't repot and fertilise at the same time**; give it a month to settle in first.",
-    "**Isolate it** from your other plants until you know what you're dealing with.",
-    "**Neem oil** every 7 days for three weeks sorted mine out.",
-    "**Yellow lower leaves** on their own are often just old leaves being recycled; watch the new growth instead.",
-    "**Bottom watering** and a layer of grit on top helped a lot with my fungus gnats.",
-    "**Cold draughts** do this too; is it near a door that opens a lot?",
-    "**Patience.** Most plants sulk for a few weeks after a change of spot.",
-]
+ADVICE: dict[str, list[str]] = {
+    "water": [
+        "**Water less, but deeper.** Soak it, let it drain completely, then wait until the top few centimetres are dry.",
+        "**Go by the soil, not the calendar.** Push a finger in: if it's damp at the first knuckle, wait.",
+        "**Check the drainage.** Wet soil plus yellow leaves usually means the roots are sitting in water.",
+        "**Bottom watering** works well for this one: 20 minutes in a tray, then let it drain.",
+    ],
+    "light": [
+        "**More light** is almost always the answer to leggy growth.",
+        "**East or west windows** are ideal: bright, but no harsh midday sun.",
+        "**A cheap LED grow light** on a 12-hour timer changed everything for my darker shelves.",
+        "**Prune just above a leaf node** and the plant will branch and fill out again.",
+    ],
+    "roots": [
+        "**Check the roots first.** If they are brown and mushy, trim back to healthy tissue and repot into fresh mix.",
+        "**Don't repot and fertilise at the same time**; give it a month to settle in first.",
+        "**Repotting shock** is normal: keep it out of direct sun and water lightly for a couple of weeks.",
+    ],
+    "general": [
+        "**Patience.** Most plants sulk for a few weeks after a change.",
+        "**Yellow lower leaves** on their own are often just old leaves being recycled; watch the new growth instead.",
+        "**Cold draughts** do this too; is it near a door that opens a lot?",
+    ],
+    "pests": [
+        "**Isolate it** from your other plants until the problem is gone.",
+        "**Neem oil** every 7 days for three weeks sorted mine out.",
+        "**Insecticidal soap** once a week, and wipe the undersides of the leaves too.",
+        "**Yellow sticky traps** catch the flying adults; letting the topsoil dry out breaks the cycle.",
+        "**Predatory mites** cleared a bad infestation in my conservatory without any spraying.",
+    ],
+    "disease": [
+        "**Cut out the affected leaves** and bin them (not the compost heap).",
+        "**Improve the air flow** and water the soil, not the leaves.",
+        "**Stop misting** while it has spots; wet leaves spread fungal problems.",
+    ],
+    "propagation": [
+        "**Node, node, node.** A cutting without a node will root but never grow a new shoot.",
+        "**Water propagation** is fine, but move it to soil once the roots are 3 to 5 cm long.",
+        "**Warmth matters more than hormone**: a heat mat at about 22 °C doubled my success rate.",
+        "**Divide in spring** when new growth starts, each piece with its own roots and a few shoots.",
+    ],
+    "prune": [
+        "**Prune right after flowering**, so you don't cut off next year's buds.",
+        "**Take out a third of the oldest stems** at the base each year and it stays young.",
+        "**Clean, sharp secateurs**, and cut just above an outward-facing bud.",
+    ],
+    "flowers": [
+        "**A high-potash feed** (tomato feed) encourages flowers rather than leaves.",
+        "**Too much shade** is the usual reason for few flowers; has a tree grown up nearby?",
+        "**Too much nitrogen** gives you leaves instead of flowers; is lawn feed running off into that bed?",
+        "**Some years are just off years**: a dry late summer sets fewer buds.",
+    ],
+    "frost": [
+        "**A thick mulch** in autumn keeps the roots warm.",
+        "**Fleece on cold nights**, and move pots against a sunny wall.",
+        "**Wet cold kills more than dry cold**: raise pots on feet so they drain.",
+    ],
+    "garden": [
+        "**Prepare the soil well**: a bucket of compost in the planting hole pays off for years.",
+        "**Water deeply once a week** rather than a little every day, so the roots go down.",
+        "**Check the hardiness zone** on the care sheet against your area before you plant.",
+    ],
+    "id": [
+        "Looks like a **{guess}** (*{guess_scientific}*) to me. Compare it with the [catalog page](/plants/species/{guess_slug}/).",
+        "I'd say **{guess}**. The leaves are a giveaway; check the [catalog page](/plants/species/{guess_slug}/).",
+        "Agree, that's a **{guess}** (*{guess_scientific}*).",
+    ],
+    "swap": [
+        "I'd love one! I have a spare spider plant baby to send back.",
+        "Interested! Could swap for a variegated pothos cutting.",
+        "Still available? I'll send you a message.",
+    ],
+    "praise": [
+        "Gorgeous! What's your secret?", "That's stunning. How long did it take?", "Jealous! Mine never looks like that.",
+        "What a transformation. Well done!", "Love it. Where did you get the pot?", "Look at those leaves!",
+    ],
+}
+PET_FACTS: dict[bool, list[str]] = {
+    True: [
+        "According to the [ASPCA list]({aspca}) it is **toxic to cats**: {notes}",
+        "I'd keep it out of reach: it's **toxic to cats** ({aspca_link}).",
+        "Ours lives on top of the wardrobe for exactly that reason. **Toxic to cats**, sadly.",
+    ],
+    False: [
+        "Good news: it's on the **non-toxic** side of the [ASPCA list]({aspca}), so your kitten should be fine.",
+        "**Non-toxic** to cats and dogs as far as I know; my cat has been nibbling mine for years.",
+        "That one is **safe for cats**. Chewed leaves look sad, though!",
+    ],
+}
+ASPCA_URL = "https://www.aspca.org/pet-care/animal-poison-control/toxic-and-non-toxic-plants"
 REPLY_STEPS_INTRO = ["What worked for me:", "My routine:", "I'd try this, in order:"]
-REPLY_STEPS = [
-    "wipe both sides of the leaves with soapy water", "repeat after a week to catch the next generation",
-    "move it somewhere with bright, indirect light", "cut back on water until it recovers",
-    "check the drainage holes are not blocked", "feed at half strength from spring to autumn",
-    "remove any damaged leaves with clean scissors", "keep it away from radiators and draughts",
-]
-REPLY_SIGNOFFS = ["Good luck!", "Keep us posted.", "Hope that helps.", "Post an update in a couple of weeks!", ""]
+REPLY_STEPS: dict[str, list[str]] = {
+    "pests": [
+        "wipe both sides of the leaves with soapy water", "repeat after a week to catch the next generation",
+        "check the plants next to it", "keep it away from the others for a month",
+    ],
+    "water": [
+        "check the drainage holes are not blocked", "cut back on water until it recovers",
+        "empty the saucer after watering", "use a chunkier, faster-draining mix",
+    ],
+    "light": ["move it somewhere with bright, indirect light", "turn it a quarter every week", "prune the longest stems"],
+}
+REPLY_SIGNOFFS = ["Good luck!", "Keep us posted.", "Hope that helps.", "Post an update in a couple of weeks!", "", ""]
 AUTHOR_FOLLOW_UPS = [
-    "Thanks everyone! I moved it closer to the window and there's a new leaf already.",
-    "Thank you! Roots looked fine, so I'll just water less and wait.",
-    "Treated it twice with insecticidal soap now; fingers crossed.",
-    "Update: it's recovering. Really appreciate the help.",
+    "Thanks everyone! I'll try that and report back.",
+    "Thank you, that makes sense. Much appreciated.",
+    "Update: it's looking better already. Really appreciate the help.",
+    "Good to know, thanks! I had no idea.",
 ]
-SHOW_AND_TELL_REPLIES = [
-    "Gorgeous! What's your secret?", "That's stunning. How long did it take?", "Jealous! Mine never looks like that.",
-    "What a transformation. Well done!", "Love it. Where did you get the pot?",
-]
+AUTHOR_THANKS_PRAISE = ["Thank you! Mostly patience, honestly.", "Thanks! It took about a year.", "Ha, thank you!"]
 
 NICKNAMES = [
     "Kevin", "Big Green", "Spike", "Fernando", "Sir Droops-a-lot", "Leafy", "Monty", "Gertrude", "The survivor",
@@ -439,6 +655,8 @@ class _TopicPlan:
     topic: Topic
     forum_slug: str
     species: PlantSpecies
+    theme: _Theme
+    context: dict[str, Any]
     weight: float
     posts: list[Post] = field(default_factory=list)
 
@@ -452,8 +670,9 @@ class _DemoBuilder:
         self.sizes = sizes
         self.seed = seed
         self.now = now
-        self.counts: dict[str, int] = {}
-        self.species = list(PlantSpecies.objects.order_by("scientific_name"))
+        # Sorted in Python: database collations order names differently, and the RNG's choices
+        # must see the same list on SQLite and PostgreSQL.
+        self.species = sorted(PlantSpecies.objects.all(), key=lambda species: species.scientific_name)
         if not self.species:
             raise ValueError("The species catalog is empty; run migrations (or load_species_catalog) first.")
         self.houseplants = [s for s in self.species if s.category == PlantSpecies.Category.HOUSEPLANT] or self.species
@@ -524,10 +743,25 @@ class _DemoBuilder:
         self.members = [self.gardener, self.moderator, self.newbie, *self.others]
         # Generated names are drawn from the seeded RNG, so keep the list in a stable order.
         self.active = [self.moderator, *self.others]  # who writes the bulk of the forum
+        self.active_cum_weights = list(itertools.accumulate(max(m.weight, 0.05) for m in self.active))
+        self.member_of = {id(m.user): m for m in self.members}
 
-    def _pick(self, rng: random.Random, members: Sequence[_Member], *, exclude: Sequence[_Member] = ()) -> _Member:
-        pool = [m for m in members if m not in exclude] or list(members)
-        return rng.choices(pool, weights=[max(m.weight, 0.05) for m in pool], k=1)[0]
+    def _pick(self, rng: random.Random, *, accept: Callable[[_Member], bool] | None = None) -> _Member:
+        """A member of the active crowd, by activity weight; with ``accept``, the first of a
+        few draws it accepts (the moderator when none is), so picking stays O(log n)."""
+        for _ in range(25):
+            member = rng.choices(self.active, cum_weights=self.active_cum_weights, k=1)[0]
+            if accept is None or accept(member):
+                return member
+        return self.moderator
+
+    def _reply_time(self, rng: random.Random, *, after: datetime) -> datetime:
+        """When an answer arrives: a log-normal delay after ``after`` (median 10 hours, a long
+        tail of days and weeks), never in the future."""
+        delay = timedelta(hours=math.exp(rng.gauss(math.log(10), 1.6)))
+        if after + delay >= self.now:
+            return self._time_after(rng, start=after)
+        return after + delay
 
     def _time_after(self, rng: random.Random, *, start: datetime, skew: float = 1.0) -> datetime:
         """A time between ``start`` and now, nearer ``start`` when ``skew`` > 1."""
@@ -538,96 +772,107 @@ class _DemoBuilder:
 
     def _context(self, rng: random.Random, species: PlantSpecies) -> dict[str, Any]:
         plant = species.display_name
+        guess = species if rng.random() < 0.7 else rng.choice(self.species)
+        symptom, pest = rng.choice(SYMPTOMS), rng.choice(PESTS)
+        article = "an" if plant[:1].lower() in "aeiou" else "a"
         return {
             "plant": _mid_sentence(plant),
+            "a_plant": f"{article} {_mid_sentence(plant)}",
             "Plant": plant[:1].upper() + plant[1:],
+            "url": f"/plants/species/{species.slug}/",
+            "light": species.get_light_display().lower(),
+            "zones": species.hardiness_zones,
+            "interval": species.watering_interval_days,
             "spot": rng.choice(SPOTS),
-            "symptom": rng.choice(SYMPTOMS),
-            "Symptom": rng.choice(SYMPTOMS).capitalize(),
-            "pest": rng.choice(PESTS),
-            "Pest": rng.choice(PESTS).capitalize(),
+            "habit": rng.choice(WATERING_HABITS),
+            "symptom": symptom,
+            "Symptom": symptom.capitalize(),
+            "pest": pest,
+            "Pest": pest.capitalize(),
             "disease": rng.choice(DISEASES),
             "feature": rng.choice(FEATURES),
             "found": rng.choice(FOUND_PLACES),
             "garden_spot": rng.choice(GARDEN_SPOTS),
             "n": rng.randint(2, 14),
             "cm": rng.choice([10, 15, 20, 30, 40, 60, 80, 120]),
+            "guess": guess.display_name,
+            "guess_scientific": guess.scientific_name,
+            "guess_slug": guess.slug,
         }
 
-    def _species_for(self, rng: random.Random, forum_slug: str) -> PlantSpecies:
+    def _species_for(self, rng: random.Random, forum_slug: str, *, category: str | None = None) -> PlantSpecies:
+        if category == PlantSpecies.Category.HOUSEPLANT:
+            return rng.choice(self.houseplants)
+        if category == PlantSpecies.Category.GARDEN:
+            return rng.choice(self.garden_plants)
         if forum_slug in ("houseplants", "propagation"):
             return rng.choice(self.houseplants)
         if forum_slug == "garden-outdoors":
             return rng.choice(self.garden_plants)
         return rng.choice(self.species)
 
-    def _opening_source(self, rng: random.Random, forum_slug: str, species: PlantSpecies, ctx: dict) -> str:
-        paragraphs = [rng.choice(INTROS[forum_slug]).format(**ctx)]
-        if forum_slug in ("houseplants", "pests-diseases"):
-            paragraphs.append(
-                f"It sits {ctx['spot']} and I water it {rng.choice(WATERING_HABITS)}. The pot {rng.choice(POTS_TEXT)}."
-            )
-        if forum_slug in ("houseplants", "pests-diseases", "propagation") and rng.random() < 0.6:
-            tried = rng.sample(TRIED, rng.randint(2, 4))
+    def _opening_source(self, rng: random.Random, plan: _TopicPlan) -> str:
+        theme, species, ctx = plan.theme, plan.species, plan.context
+        paragraphs = [rng.choice(theme.intros).format(**ctx)]
+        if theme.situation:
+            paragraphs.append(f"It sits {ctx['spot']} and I water it {ctx['habit']}. The pot {rng.choice(POTS_TEXT)}.")
+        if theme.tried and rng.random() < 0.7:
+            tried = rng.sample(TRIED[plan.forum_slug], rng.randint(2, 3))
             paragraphs.append("What I have tried so far:\n\n" + "\n".join(f"- {item}" for item in tried))
-        references = species.references or []
-        if references and rng.random() < 0.35:
+        references = [ref for ref in species.references or [] if ref.get("url")]
+        if theme.reference and references and rng.random() < 0.5:
             ref = rng.choice(references)
+            paragraphs.append(f"I read the [{ref['publisher']} page]({ref['url']}) but it doesn't say much about this.")
+        if plan.forum_slug == "show-and-tell":
             paragraphs.append(
-                f"I read the [{ref['publisher']} page]({ref['url']}) but it doesn't say much about this."
+                f"Routine: **{ctx['light']}**, water about every {ctx['interval']} days, and a lot of talking to it."
             )
-        if forum_slug == "show-and-tell":
-            paragraphs.append(
-                f"Routine: **{species.get_light_display().lower()}**, water about every "
-                f"{species.watering_interval_days} days, and a lot of talking to it."
-            )
-        else:
-            paragraphs.append(rng.choice(OPEN_QUESTIONS))
+        closing = rng.choice(theme.closing)
+        if closing:
+            paragraphs.append(closing)
         return "\n\n".join(paragraphs)
 
     def _reply_source(self, rng: random.Random, plan: _TopicPlan, *, by_author: bool) -> str:
-        species = plan.species
+        theme, species, ctx = plan.theme, plan.species, plan.context
         if by_author:
-            return rng.choice(AUTHOR_FOLLOW_UPS)
-        if plan.forum_slug == "show-and-tell":
-            return rng.choice(SHOW_AND_TELL_REPLIES)
+            return rng.choice(AUTHOR_THANKS_PRAISE if "praise" in theme.advice else AUTHOR_FOLLOW_UPS)
+        kind = rng.choice(theme.advice)
+        if kind in ("praise", "swap"):
+            return rng.choice(ADVICE[kind])
         paragraphs = []
         opener = rng.choice(REPLY_OPENERS)
         if opener:
             paragraphs.append(opener)
-        if plan.forum_slug == "plant-identification":
-            guess = rng.choice([species, species, rng.choice(self.species)])
+        if kind == "pets":
+            notes = species.toxicity_notes or "it can upset their stomach."
             paragraphs.append(
-                f"Looks like a **{guess.display_name}** (*{guess.scientific_name}*) to me. "
-                f"Compare it with the [catalog page](/plants/species/{guess.slug}/)."
+                rng.choice(PET_FACTS[species.toxic_to_cats]).format(
+                    aspca=ASPCA_URL, aspca_link=f"[ASPCA list]({ASPCA_URL})", notes=notes
+                )
+            )
+        elif kind == "id":
+            guess = species if rng.random() < 0.6 else rng.choice(self.species)
+            paragraphs.append(
+                rng.choice(ADVICE["id"]).format(
+                    guess=guess.display_name, guess_scientific=guess.scientific_name, guess_slug=guess.slug
+                )
             )
         else:
-            paragraphs.append(rng.choice(REPLY_ADVICE))
-            if rng.random() < 0.35:
+            paragraphs.append(rng.choice(ADVICE[kind]))
+            if kind in ("water", "light") and rng.random() < 0.4:
                 paragraphs.append(
-                    f"The [care sheet](/plants/species/{species.slug}/) says **{species.get_light_display().lower()}** "
-                    f"and water roughly every **{species.watering_interval_days} days**, which matches my experience."
+                    f"The [care sheet]({ctx['url']}) says **{ctx['light']}** and water roughly every "
+                    f"**{ctx['interval']} days**, which matches my experience."
                 )
-            if rng.random() < 0.3:
-                steps = rng.sample(REPLY_STEPS, rng.randint(2, 4))
+            if kind in REPLY_STEPS and rng.random() < 0.35:
+                steps = rng.sample(REPLY_STEPS[kind], rng.randint(2, 3))
                 paragraphs.append(
                     rng.choice(REPLY_STEPS_INTRO) + "\n\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
                 )
-            if species.toxic_to_cats and rng.random() < 0.25:
-                paragraphs.append("Also worth knowing: it's **toxic to cats**, so keep it out of reach if you have one.")
         signoff = rng.choice(REPLY_SIGNOFFS)
         if signoff:
             paragraphs.append(signoff)
         return "\n\n".join(paragraphs)
-
-    def _subject(self, rng: random.Random, forum_slug: str, ctx: dict, used: set[str]) -> str:
-        subject = ""
-        for _ in range(6):
-            subject = rng.choice(SUBJECTS[forum_slug]).format(**ctx)[:200]
-            if subject not in used:
-                break
-        used.add(subject)
-        return subject
 
     def _new_topic(
         self,
@@ -641,18 +886,27 @@ class _DemoBuilder:
         source: str | None = None,
         approved: bool = True,
     ) -> _TopicPlan:
-        species = self._species_for(rng, forum_slug)
-        ctx = self._context(rng, species)
+        theme = rng.choice(THEMES[forum_slug])
+        for _ in range(8):  # a few tries for a subject not used yet
+            species = self._species_for(rng, forum_slug, category=theme.category)
+            context = self._context(rng, species)
+            candidate = subject or rng.choice(theme.subjects).format(**context)[:200]
+            if candidate not in used or subject:
+                break
+        used.add(candidate)
         topic = Topic(
             forum=self.forums_by_slug[forum_slug],
             poster=poster.user,
-            subject=subject or self._subject(rng, forum_slug, ctx, used),
+            subject=candidate,
             created_at=created,
             last_post_at=created,
             is_approved=approved,
         )
-        plan = _TopicPlan(topic=topic, forum_slug=forum_slug, species=species, weight=rng.paretovariate(1.5))
-        text = source or self._opening_source(rng, forum_slug, species, ctx)
+        plan = _TopicPlan(
+            topic=topic, forum_slug=forum_slug, species=species, theme=theme, context=context,
+            weight=min(rng.paretovariate(1.5), 8.0),  # a few busy threads, none with half the forum
+        )
+        text = source or self._opening_source(rng, plan)
         plan.posts.append(
             Post(topic=topic, poster=poster.user, source=text, is_opening_post=True, created_at=created, is_approved=approved)
         )
@@ -662,11 +916,16 @@ class _DemoBuilder:
     def _add_reply(
         self, rng: random.Random, plan: _TopicPlan, *, poster: _Member, created: datetime, approved: bool = True
     ) -> Post:
-        by_author = poster.user is plan.topic.poster and len(plan.posts) > 1
+        by_author = poster.user is plan.topic.poster
+        seen = {post.source for post in plan.posts}
+        for _ in range(5):  # the same reply twice in one topic reads like a bot
+            source = self._reply_source(rng, plan, by_author=by_author)
+            if source not in seen:
+                break
         post = Post(
             topic=plan.topic,
             poster=poster.user,
-            source=self._reply_source(rng, plan, by_author=by_author),
+            source=source,
             created_at=created,
             is_approved=approved,
         )
@@ -734,7 +993,7 @@ class _DemoBuilder:
 
         start = self.ago(days=FORUM_HISTORY_DAYS)
         for _ in range(topics_left):
-            poster = self._pick(rng, self.active)
+            poster = self._pick(rng)
             slug = rng.choices(slugs, weights=FORUM_WEIGHTS, k=1)[0]
             # Recent days a little busier than old ones (power < 1 pulls towards now).
             created = self.now - (self.now - max(start, poster.joined)) * rng.random() ** 0.8
@@ -744,8 +1003,11 @@ class _DemoBuilder:
         if not approved_topics:
             replies_left = 0
 
-        def topic_before(moment: datetime) -> _TopicPlan | None:
-            candidates = [p for p in approved_topics if p.topic.created_at < moment - timedelta(hours=1)]
+        def topic_before(moment: datetime, poster: _Member) -> _TopicPlan | None:
+            candidates = [
+                p for p in approved_topics
+                if p.topic.created_at < moment - timedelta(hours=1) and p.topic.poster is not poster.user
+            ]
             if not candidates:
                 return None
             return rng.choices(candidates, weights=[p.weight for p in candidates], k=1)[0]
@@ -753,37 +1015,39 @@ class _DemoBuilder:
         gardener_reply_days = [0.3, 2.1, 3.6, 6.2, 8.0, 12.5, 19.0, 27.0, 35.0, 52.0, 80.0, 110.0]
         for days in gardener_reply_days[: min(12, replies_left // 20)]:
             created = self.ago(days=days + rng.uniform(0, 0.2))
-            plan = topic_before(created)
+            plan = topic_before(created, self.gardener)
             if plan is not None:
                 self._add_reply(rng, plan, poster=self.gardener, created=created)
                 replies_left -= 1
 
         for days in [0.5, 1.2, 2.3][: min(3, replies_left)]:
             created = self.ago(days=days)
-            plan = topic_before(created)
+            plan = topic_before(created, self.newbie)
             if plan is not None:
                 self._add_reply(rng, plan, poster=self.newbie, created=created, approved=False)
                 replies_left -= 1
 
-        weights = [p.weight for p in approved_topics]
+        topic_cum_weights = list(itertools.accumulate(p.weight for p in approved_topics))
         for _ in range(max(replies_left, 0)):
-            plan = rng.choices(approved_topics, weights=weights, k=1)[0]
+            plan = rng.choices(approved_topics, cum_weights=topic_cum_weights, k=1)[0]
             # The topic's author comes back now and then; otherwise the weighted crowd answers.
-            if len(plan.posts) > 1 and rng.random() < 0.12:
-                poster = next(m for m in self.members if m.user is plan.topic.poster)
+            author = self.member_of[id(plan.topic.poster)]
+            if len(plan.posts) > 1 and author.weight > 0 and rng.random() < 0.12:
+                # The author comes back to thank people, after the latest answer so far.
+                poster = author
+                created = self._time_after(rng, start=max(post.created_at for post in plan.posts), skew=2.0)
             else:
-                poster = self._pick(rng, self.active)
-            created = self._time_after(rng, start=max(plan.topic.created_at, poster.joined), skew=2.2)
+                poster = self._pick(rng, accept=lambda m, author=author: m is not author)
+                created = self._reply_time(rng, after=max(plan.topic.created_at, poster.joined))
             self._add_reply(rng, plan, poster=poster, created=created)
 
         # Posts in each topic in time order; later replies cannot predate the opening post.
-        by_user = {id(m.user): m for m in self.members}
         for plan in self.topics:
             plan.posts.sort(key=lambda post: (not post.is_opening_post, post.created_at))
             for post in plan.posts:
                 post.html = render_markdown(post.source)
                 if post.is_approved:
-                    by_user[id(post.poster)].approved_posts += 1
+                    self.member_of[id(post.poster)].approved_posts += 1
 
         # A couple of old topics are locked (the discussion ran its course).
         old = [p for p in self.topics if not p.topic.is_pinned and p.topic.created_at < self.ago(days=90)]
@@ -820,33 +1084,28 @@ class _DemoBuilder:
         User.objects.bulk_create([m.user for m in self.members], batch_size=BATCH_SIZE)
         group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
         self.moderator.user.groups.add(group)
-        self.counts["users"] = len(self.members)
 
     def save_forum(self) -> None:
         Forum.objects.bulk_create(list(self.forums_by_slug.values()))
         Topic.objects.bulk_create([plan.topic for plan in self.topics], batch_size=BATCH_SIZE)
         posts = [post for plan in self.topics for post in plan.posts]
         Post.objects.bulk_create(posts, batch_size=BATCH_SIZE)
-        self.counts["forums"] = len(self.forums_by_slug)
-        self.counts["topics"] = len(self.topics)
-        self.counts["posts"] = len(posts)
-        self.counts["posts awaiting review"] = sum(not post.is_approved for post in posts)
-        self.counts["pinned topics"] = sum(plan.topic.is_pinned for plan in self.topics)
 
     # Images ---------------------------------------------------------------------------------
 
     def draw_images(self) -> None:
+        if not self.sizes.requests:
+            return
         rng = self.rng("images")
         kinds = list(PLANT_KINDS)
         rng.shuffle(kinds)
         for index in range(IMAGE_POOL_SIZE):
             image = draw_plant_image(rng=random.Random(rng.getrandbits(64)), kind=kinds[index % len(kinds)])
-            photo = image.resize((PHOTO_PX, PHOTO_PX), Image.Resampling.LANCZOS)
-            thumb = photo.resize((THUMBNAIL_PX, THUMBNAIL_PX), Image.Resampling.LANCZOS)
+            photo = image.reduce(IMAGE_DRAW_PX // PHOTO_PX)  # box filter: fast, and enough for flat shapes
+            thumb = photo.resize((THUMBNAIL_PX, THUMBNAIL_PX), Image.Resampling.LANCZOS, reducing_gap=2.0)
             thumb_name = _store_jpeg(f"{THUMBNAIL_DIR}/plant-{index + 1}.jpg", thumb)
             photo_name = _store_jpeg(f"{PHOTO_DIR}/plant-{index + 1}.jpg", photo)
             self.images.append((thumb_name, photo_name, photo.width, photo.height))
-        self.counts["stored images"] = 2 * len(self.images)
 
     # Identification requests ----------------------------------------------------------------
 
@@ -886,7 +1145,7 @@ class _DemoBuilder:
             created = self.ago(days=1.1)
             plans.append((self.newbie, created, IdentificationStatus.NEEDS_HELP))
         while len(plans) < total:
-            owner = self._pick(rng, self.active)
+            owner = self._pick(rng)
             created = self.now - (self.now - max(self.ago(days=FORUM_HISTORY_DAYS), owner.joined)) * rng.random()
             plans.append((owner, created, self._request_status(rng, created)))
 
@@ -912,11 +1171,10 @@ class _DemoBuilder:
         PlantIdentificationRequest.objects.bulk_create(requests, batch_size=BATCH_SIZE)
         PlantPhoto.objects.bulk_create(photos, batch_size=BATCH_SIZE)
 
-        owners = {id(m.user): m for m in self.members}
         suggestions: list[IdentificationSuggestion] = []
         accepted: dict[int, IdentificationSuggestion] = {}
         for index, request in enumerate(requests):
-            made = self._suggestions_for(rng, request, owners[id(request.owner)])
+            made = self._suggestions_for(rng, request, self.member_of[id(request.owner)])
             suggestions += made
             if request.status == IdentificationStatus.IDENTIFIED:
                 # Accepted: the community's answer when there is one with species, else the
@@ -924,7 +1182,34 @@ class _DemoBuilder:
                 community = [s for s in made if s.source == SuggestionSource.COMMUNITY and s.species is not None]
                 best = community[0] if community else max(made, key=lambda s: s.probability or 0)
                 accepted[index] = best
+        # One SuggestionVote row per counted vote, so vote_count matches the votes table.
+        voters_of: list[list[_Member]] = []
+        for suggestion in suggestions:
+            voters: list[_Member] = []
+
+            def can_vote(member: _Member, suggestion=suggestion, voters=voters) -> bool:
+                return (
+                    member.user is not suggestion.suggested_by
+                    and member.user is not suggestion.request.owner
+                    and member.joined < suggestion.created_at
+                    and member not in voters
+                )
+
+            for _ in range(suggestion.vote_count):
+                voter = self._pick(rng, accept=can_vote)
+                if can_vote(voter):
+                    voters.append(voter)
+            suggestion.vote_count = len(voters)
+            voters_of.append(voters)
         IdentificationSuggestion.objects.bulk_create(suggestions, batch_size=BATCH_SIZE)
+        votes = [
+            SuggestionVote(
+                suggestion=suggestion, voter=voter.user, created_at=self._time_after(rng, start=suggestion.created_at, skew=2)
+            )
+            for suggestion, voters in zip(suggestions, voters_of, strict=True)
+            for voter in voters
+        ]
+        SuggestionVote.objects.bulk_create(votes, batch_size=BATCH_SIZE)
         for index, suggestion in accepted.items():
             request = requests[index]
             request.accepted_suggestion = suggestion
@@ -934,30 +1219,6 @@ class _DemoBuilder:
         PlantIdentificationRequest.objects.bulk_update(
             [requests[i] for i in accepted], ["accepted_suggestion", "species", "identified_at"], batch_size=BATCH_SIZE
         )
-
-        votes = []
-        for suggestion in suggestions:
-            voters = [
-                m for m in self.members
-                if m.user is not suggestion.suggested_by and m.user is not suggestion.request.owner
-                and m.joined < suggestion.created_at
-            ]
-            for voter in rng.sample(voters, min(suggestion.vote_count, len(voters))):
-                votes.append(
-                    SuggestionVote(
-                        suggestion=suggestion, voter=voter.user, created_at=self._time_after(rng, start=suggestion.created_at, skew=2)
-                    )
-                )
-            suggestion.vote_count = min(suggestion.vote_count, len(voters))
-        IdentificationSuggestion.objects.bulk_update(suggestions, ["vote_count"], batch_size=BATCH_SIZE)
-        SuggestionVote.objects.bulk_create(votes, batch_size=BATCH_SIZE)
-
-        self.counts["identification requests"] = len(requests)
-        for status in IdentificationStatus:
-            self.counts[f"  {status.label.lower()}"] = sum(r.status == status for r in requests)
-        self.counts["photos"] = len(photos)
-        self.counts["suggestions"] = len(suggestions)
-        self.counts["suggestion votes"] = len(votes)
 
     def _suggestions_for(self, rng: random.Random, request: PlantIdentificationRequest, owner: _Member) -> list:
         """1-3 suggestions for an identified or needs-help request; none while the machine has
@@ -984,12 +1245,11 @@ class _DemoBuilder:
                     probability=round(probability, 4),
                     source=machine,
                     vote_count=rng.choices([0, 1, 2], weights=[6, 2, 1], k=1)[0],
-                    created_at=request.created_at + timedelta(seconds=rng.uniform(4, 40)),
+                    created_at=min(self.now, request.created_at + timedelta(seconds=rng.uniform(4, 40))),
                 )
             )
         if community_answer:
-            helpers = [m for m in self.active if m is not owner and m.joined < request.created_at] or [self.moderator]
-            helper = self._pick(rng, helpers)
+            helper = self._pick(rng, accept=lambda m: m is not owner and m.joined < request.created_at)
             when = self._time_after(rng, start=request.created_at, skew=3)
             if identified or rng.random() < 0.5:
                 suggestion = IdentificationSuggestion(species=rng.choice(self.species))
@@ -1049,12 +1309,11 @@ class _DemoBuilder:
         while len(cards) < total and attempts < total * 20:
             attempts += 1
             add(
-                self._pick(rng, self.active),
+                self._pick(rng),
                 rng.choices(statuses, weights=status_weights, k=1)[0],
                 favourite=rng.random() < 0.25,
             )
         SavedCareInstructions.objects.bulk_create(cards, batch_size=BATCH_SIZE)
-        self.counts["care cards"] = len(cards)
 
     # Moderation -----------------------------------------------------------------------------
 
@@ -1097,14 +1356,12 @@ class _DemoBuilder:
         reasons = [(Report.Reason.OFF_TOPIC, "Not really about plants."), (Report.Reason.SPAM, "Link to a shop."),
                    (Report.Reason.OTHER, "Advice here could hurt a cat: the plant is toxic.")]
         for post, (reason, detail) in zip(rng.sample(candidates, min(3, len(candidates))), reasons):
-            reporter = self._pick(rng, self.active, exclude=[m for m in self.members if m.user is post.poster])
+            reporter = self._pick(rng, accept=lambda m, p=post: m.user is not p.poster)
             if reporter.user is post.poster:
                 continue
             reports.append(Report(post=post, reporter=reporter.user, reason=reason, detail=detail,
                                   created_at=self._time_after(rng, start=post.created_at, skew=2)))
         Report.objects.bulk_create(reports)
-        self.counts["moderation actions"] = len(actions)
-        self.counts["open reports"] = len(reports)
 
     def recount(self) -> None:
         user_counters_recount()

@@ -13,7 +13,7 @@ from apps.accounts.models import User
 from apps.accounts.selectors import trust_progress_for_user
 from apps.forum.models import Post, Topic
 from apps.forum.selectors import forum_stats_for_user
-from apps.plants.models import PlantIdentificationRequest
+from apps.plants.models import IdentificationStatus, PlantIdentificationRequest
 from apps.plants.selectors import plant_stats_for_user
 
 ACTIVITY_TOPIC = "topic"
@@ -73,7 +73,10 @@ def recent_activity_for_user(*, user: User, limit: int | None = None) -> list[di
     for row in rows:
         if row["kind"] == ACTIVITY_IDENTIFICATION:
             url = reverse("plants:request-detail", kwargs={"pk": row["object_id"]})
-            title = f"Identified: {row['title']}" if row["title"] else "Identification request"
+            if row["state"] == IdentificationStatus.IDENTIFIED and row["title"]:
+                title = f"Identified: {row['title']}"
+            else:
+                title = f"Identification request #{row['object_id']} ({IdentificationStatus(row['state']).label.lower()})"
         else:
             url = reverse("forum:topic-detail", kwargs={"pk": row["thread_id"]})
             if row["kind"] == ACTIVITY_REPLY:

@@ -1,0 +1,146 @@
+"""``manage.py seed_demo``: fill an empty database with demo gardeners, forum, identification
+requests and care cards (the generation itself lives in ``apps.core.seeding``)."""
+
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from tqdm import tqdm
+
+from apps.accounts.models import User
+from apps.core import seeding
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed demo data: a gardener with lots of data, a moderator, a new gardener and N more, forums, "
+        "identification requests with generated images, care cards. Deterministic for a given --seed."
+    )
+
+    def add_arguments(self, parser):
+        defaults = seeding.SeedSizes()
+        parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42): same seed, same data.")
+        parser.add_argument(
+            "--users", type=int, default=defaults.users,
+            help=f"Gardeners besides gardener, moderator and newbie (default {defaults.users}).",
+        )
+        parser.add_argument("--topics", type=int, default=defaults.topics, help=f"Forum topics (default {defaults.topics}).")
+        parser.add_argument(
+            "--posts", type=int, default=defaults.posts,
+            help=f"Forum posts, opening posts included (default {defaults.posts}).",
+        )
+        parser.add_argument(
+            "--requests", type=int, default=defaults.requests,
+            help=f"Identification requests (default {defaults.requests}).",
+        )
+        parser.add_argument(
+            "--care-cards", type=int, default=defaults.care_cards, help=f"Care cards (default {defaults.care_cards})."
+        )
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--flush", action="store_true",
+            help="Delete the demo data (every non-superuser user and all forum, identification and care-card rows; "
+            "the species catalog stays), then seed again.",
+        )
+        mode.add_argument(
+            "--if-empty", action="store_true", help="Seed only when the database has no users at all (used by make run)."
+        )
+
+    def handle(self, *args, **options):
+        started = time.perf_counter()
+        verbose = options["verbosity"] >= 1
+        sizes = seeding.SeedSizes(
+            users=options["users"],
+            topics=options["topics"],
+            posts=options["posts"],
+            requests=options["requests"],
+            care_cards=options["care_cards"],
+        )
+        try:
+            sizes.validate()
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+
+        if options["if_empty"] and User.objects.exists():
+            if verbose:
+                self.stdout.write("seed_demo skipped: the database already has users (--if-empty).")
+            return
+        if not options["flush"] and seeding.demo_data_exists():
+            if verbose:
+                self.stdout.write(
+                    f"The demo data is already there (user '{seeding.GARDENER.username}' exists); nothing was changed. "
+                    "Use --flush to delete the demo data and seed again."
+                )
+            return
+
+        bar = tqdm(
+            total=len(seeding.SEED_STEPS) + (1 if options["flush"] else 0),
+            desc="seed_demo",
+            unit="step",
+            file=sys.stderr,
+            disable=not verbose or not sys.stderr.isatty(),
+            leave=False,
+        )
+        steps_begun = [0]
+
+        def on_step(label: str) -> None:
+            if steps_begun[0]:
+                bar.update(1)
+            steps_begun[0] += 1
+            bar.set_description(label)
+            if verbose:
+                tqdm.write(f"  [{time.perf_counter() - started:5.1f} s] {label}", file=self.stdout._out)
+
+        try:
+            with transaction.atomic():
+                if options["flush"]:
+                    on_step("Deleting the old demo data")
+                    deleted = seeding.demo_data_flush()
+                    if verbose:
+                        total = sum(deleted.values())
+                        tqdm.write(f"    deleted {total} rows", file=self.stdout._out)
+                else:
+                    conflicts = seeding.demo_data_conflicts()
+                    if conflicts:
+                        raise CommandError(
+                            "Cannot seed: " + "; ".join(conflicts) + ". Use --flush to delete the demo data first."
+                        )
+                result = seeding.demo_data_seed(sizes=sizes, seed=options["seed"], on_step=on_step)
+            bar.update(bar.total - bar.n)
+        finally:
+            bar.close()
+
+        if verbose:
+            self._print_summary(result=result, seed=options["seed"], seconds=time.perf_counter() - started)
+
+    def _print_summary(self, *, result: seeding.SeedResult, seed: int, seconds: float) -> None:
+        write = self.stdout.write
+        counts = seeding.demo_data_counts()
+        width = max(len(label) for label in counts)
+        write("")
+        write(self.style.MIGRATE_HEADING(f"Demo data (seed {seed})"))
+        for label, count in counts.items():
+            write(f"  {label:<{width}}  {count:>6}")
+        write(f"  {'stored images':<{width}}  {len(result.stored_images):>6}")
+
+        rows = [(a.username, a.password, a.role) for a in result.accounts]
+        if result.other_usernames:
+            shown = ", ".join(result.other_usernames[:3])
+            more = len(result.other_usernames) - 3
+            rows.append(
+                (shown + (f" (+{more} more)" if more > 0 else ""), result.other_password, "other demo gardeners")
+            )
+        headers = ("username", "password", "what for")
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+        line = "  +" + "+".join("-" * (w + 2) for w in widths) + "+"
+        write("")
+        write(self.style.MIGRATE_HEADING("Demo sign-ins"))
+        write(line)
+        write("  | " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |")
+        write(line)
+        for row in rows:
+            write("  | " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |")
+        write(line)
+        write("")
+        write(self.style.SUCCESS(f"Seeded in {seconds:.1f} s."))
