@@ -84,22 +84,24 @@ class Command(BaseCommand):
         )
         steps_begun = [0]
 
+        def say(line: str) -> None:
+            if verbose:
+                with tqdm.external_write_mode():  # lift the bar off the terminal while we print
+                    self.stdout.write(line)
+
         def on_step(label: str) -> None:
             if steps_begun[0]:
                 bar.update(1)
             steps_begun[0] += 1
             bar.set_description(label)
-            if verbose:
-                tqdm.write(f"  [{time.perf_counter() - started:5.1f} s] {label}", file=self.stdout._out)
+            say(f"  [{time.perf_counter() - started:5.1f} s] {label}")
 
         try:
             with transaction.atomic():
                 if options["flush"]:
                     on_step("Deleting the old demo data")
                     deleted = seeding.demo_data_flush()
-                    if verbose:
-                        total = sum(deleted.values())
-                        tqdm.write(f"    deleted {total} rows", file=self.stdout._out)
+                    say(f"    deleted {sum(deleted.values())} rows")
                 else:
                     conflicts = seeding.demo_data_conflicts()
                     if conflicts:
