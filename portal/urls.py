@@ -6,13 +6,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from apps.accounts import api as account_api
+from apps.accounts import views as account_views
 from apps.core import views as core_views
 from apps.dashboard import views as dashboard_views
 
 password_reset_urls = [
     path(
         "password_reset/",
-        auth_views.PasswordResetView.as_view(template_name="accounts/password_reset_form.html",
+        account_views.RateLimitedPasswordResetView.as_view(template_name="accounts/password_reset_form.html",
                                              email_template_name="accounts/email/password_reset.txt",
                                              subject_template_name="accounts/email/password_reset_subject.txt"),
         name="password_reset",
@@ -41,6 +43,11 @@ urlpatterns = [
     path("dashboard/", include("apps.dashboard.urls")),
     path("plants/", include("apps.plants.urls")),
     path("forum/", include("apps.forum.urls")),
+    path("moderation/", include("portal.moderation_urls")),
+    path("api/auth/token/", account_api.token_obtain, name="api-token"),
+    path("api/auth/token/refresh/", account_api.token_refresh, name="api-token-refresh"),
+    path("api/auth/token/revoke/", account_api.token_revoke, name="api-token-revoke"),
+    path("api/me/", account_api.me, name="api-me"),
     path("api/dashboard/stats/", dashboard_views.stats_api, name="api-dashboard-stats"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),

@@ -1,9 +1,10 @@
-"""Authentication backend: sign in with a username or an email, any letter case."""
+"""Authentication backend: sign in with a username or an email, any letter case, always under
+the lockout monitor."""
 
 import unicodedata
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
 
 
 def canonical_login_name(raw: str) -> str:
@@ -17,22 +18,24 @@ def canonical_login_name(raw: str) -> str:
 
 
 class UsernameOrEmailBackend(ModelBackend):
-    """``ModelBackend`` that finds the account by username or email, case-insensitively.
-
-    An unknown name still runs one password hash (Django's ``set_password`` on a throwaway
-    user), so the time taken does not reveal whether the account exists (OWASP ASVS 2.2.1).
-    """
+    """``ModelBackend`` whose ``authenticate`` runs ``sign_in_attempt``, so every door that
+    uses Django's ``authenticate()`` (the admin's sign-in too) is counted by the lockout
+    monitor. A lock or an unreachable Redis raises ``PermissionDenied``, which makes
+    ``authenticate()`` refuse without trying other backends (fail closed)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
+        from apps.core.client_ip import client_ip
+        from apps.core.lockout import SignInLocked
+
+        from .signin_services import InvalidCredentials, SecurityUnavailable, sign_in_attempt
+
         if username is None or password is None:
             return None
-        name = canonical_login_name(username)
-        field = "email__iexact" if "@" in name else "username__iexact"
-        user_model = get_user_model()
-        user = user_model._default_manager.filter(**{field: name}).first()
-        if user is None:
-            user_model().set_password(password)
+        ip = client_ip(request) if request is not None else "0.0.0.0"
+        base_url = request.build_absolute_uri("/").rstrip("/") if request is not None else ""
+        try:
+            return sign_in_attempt(name=username, password=password, ip=ip, base_url=base_url)
+        except InvalidCredentials:
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            return user
-        return None
+        except (SignInLocked, SecurityUnavailable):
+            raise PermissionDenied from None

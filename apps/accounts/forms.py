@@ -2,24 +2,61 @@
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+
+from apps.core.client_ip import client_ip
+from apps.core.lockout import SignInLocked
 
 from .backends import canonical_login_name
 from .models import User, username_validator
+from .signin_services import InvalidCredentials, SecurityUnavailable, sign_in_attempt
+
+INVALID_LOGIN = "That username or email and password do not match an account."
 
 
-class SignInForm(AuthenticationForm):
-    """Django's sign-in form, labelled for "username or email" (SPEC ``/accounts/login/``)."""
+class SignInForm(forms.Form):
+    """SPEC ``/accounts/login/``: ``username`` (a username or an email) and ``password``.
+
+    ``clean`` runs the sign-in service under the lockout monitor. After ``is_valid()``:
+    ``user`` is the signed-in account; ``locked`` a ``SignInLocked`` (answer 429);
+    ``unavailable`` True when Redis is down (answer 503).
+    """
 
     username = forms.CharField(
         label="Username or email",
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}),
     )
-    error_messages = {
-        "invalid_login": "That username or email and password do not match an account.",
-        "inactive": "That username or email and password do not match an account.",
-    }
+    password = forms.CharField(
+        label="Password", strip=False, max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user: User | None = None
+        self.locked: SignInLocked | None = None
+        self.unavailable = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            self.user = sign_in_attempt(
+                name=cleaned["username"],
+                password=cleaned["password"],
+                ip=client_ip(self.request),
+                base_url=self.request.build_absolute_uri("/").rstrip("/"),
+            )
+        except InvalidCredentials:
+            raise forms.ValidationError(INVALID_LOGIN, code="invalid_login") from None
+        except SignInLocked as locked:
+            self.locked = locked
+            raise forms.ValidationError("Sign-in is locked for now.", code="locked") from None
+        except SecurityUnavailable:
+            self.unavailable = True
+            raise forms.ValidationError("Sign-in is temporarily unavailable.", code="unavailable") from None
+        return cleaned
 
 
 class SignUpForm(forms.Form):
@@ -39,11 +76,13 @@ class SignUpForm(forms.Form):
     password1 = forms.CharField(
         label="Password",
         strip=False,
+        max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 12 characters; not a common password.",
     )
     password2 = forms.CharField(
-        label="Password (again)", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Password (again)", strip=False, max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean_username(self):

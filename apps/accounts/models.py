@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -85,6 +85,27 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.username
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        instance._loaded_is_active = instance.__dict__.get("is_active")
+        return instance
+
+    def save(self, *args, **kwargs):
+        """Save, and after commit revoke every refresh token family of the user when the
+        password changed or the account was deactivated (SPEC "Sign-in, tokens and lockout").
+        Living here, the rule holds for every path: the password change and reset forms, the
+        admin, ``manage.py changepassword``."""
+        adding = self._state.adding
+        password_changed = self._password is not None
+        deactivated = not self.is_active and getattr(self, "_loaded_is_active", True) is not False
+        super().save(*args, **kwargs)
+        self._loaded_is_active = self.is_active
+        if not adding and (password_changed or deactivated):
+            from apps.accounts.services import user_tokens_revoke_all
+
+            transaction.on_commit(lambda: user_tokens_revoke_all(user_id=self.pk), robust=True)
 
     @property
     def account_age_days(self) -> int:

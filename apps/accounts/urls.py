@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from . import views
 
@@ -8,6 +8,12 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/done/", views.signup_done, name="signup-done"),
     path("confirm/<str:token>/", views.confirm_email, name="confirm-email"),
-    path("login/", views.SignInView.as_view(), name="login"),
-    path("logout/", views.SignOutView.as_view(), name="logout"),
+    path("login/", views.sign_in, name="login"),
+    path("logout/", views.sign_out, name="logout"),
+    path("unlock/<str:token>/", views.unlock, name="unlock"),
+    path(
+        "password_change/",
+        views.PasswordChangeView.as_view(success_url=reverse_lazy("dashboard:index")),
+        name="password-change",
+    ),
 ]

@@ -1,41 +1,123 @@
-"""Sign-up, sign-in, sign-out and email confirmation (thin views over ``services``)."""
+"""Sign-up, sign-in, sign-out, email confirmation, unlock links and password flows."""
 
+import logging
+
+import redis
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
+from apps.core.client_ip import client_ip
+from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit
+
+from . import services, signin_services
 from .forms import SignInForm, SignUpForm
+from .signin_services import SecurityUnavailable
+
+logger = logging.getLogger(__name__)
+BACKEND = "apps.accounts.backends.UsernameOrEmailBackend"
 
 
-class SignInView(auth_views.LoginView):
+def _safe_next(request: HttpRequest, candidate: str | None) -> str | None:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None
+
+
+def too_many(request: HttpRequest, *, retry_after: int, template: str = "429.html", context: dict | None = None):
+    """A 429 page with ``Retry-After`` in seconds (RFC 9110 section 10.2.3)."""
+    response = render(
+        request, template, {"retry_after": retry_after, "retry_minutes": -(-retry_after // 60), **(context or {})},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """503 page for sign-in-type actions while the security store is down (fail closed)."""
+    response = render(
+        request, "503.html",
+        {"detail": "Signing in is temporarily unavailable. Please try again in a minute; if you are already "
+                   "signed in, the rest of the portal keeps working."},
+        status=503,
+    )
+    response["Retry-After"] = "30"
+    return response
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
     """SPEC ``/accounts/login/``: ``username`` (a username or an email), ``password``, optional
-    ``next``. Django's view rotates the session key and only follows a same-site ``next``."""
+    ``next`` (followed only when it stays on this site). A plain form POST; on success the
+    session key is rotated and the two token cookies are set. Locked: 429 with ``Retry-After``;
+    Redis down: 503."""
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    form = SignInForm(request.POST or None, request=request)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                pair = signin_services.tokens_start(user=form.user)
+            except SecurityUnavailable:
+                return unavailable(request)
+            login(request, form.user, backend=BACKEND)
+            signin_services.session_tokens_remember(session=request.session, pair=pair)
+            response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
+            signin_services.set_token_cookies(response, pair)
+            return response
+        if form.locked is not None:
+            return too_many(request, retry_after=form.locked.retry_after, template="accounts/locked.html",
+                            context={"scope": form.locked.scope})
+        if form.unavailable:
+            return unavailable(request)
+    return render(request, "accounts/login.html", {"form": form, "next": next_url or ""})
 
-    form_class = SignInForm
-    template_name = "accounts/login.html"
-    redirect_authenticated_user = True
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """SPEC ``/accounts/logout/``: POST only; ends the session, revokes this browser's token
+    family (other devices stay signed in), clears the token cookies."""
+    signin_services.session_tokens_revoke(session=request.session)
+    logout(request)
+    messages.info(request, "You are signed out.")
+    response = redirect(settings.LOGOUT_REDIRECT_URL)
+    signin_services.delete_token_cookies(response)
+    return response
 
 
-class SignOutView(auth_views.LogoutView):
-    """SPEC ``/accounts/logout/``: POST only; ends the session and returns to the sign-in page
-    with a note that it worked."""
-
-    def post(self, request, *args, **kwargs):
-        response = super().post(request, *args, **kwargs)
-        messages.info(request, "You are signed out.")
-        return response
-
-
+@sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    """Show the sign-up form; on valid input always answer "check your email"."""
+    """Show the sign-up form; on valid input always answer "check your email". At most
+    ``SIGNUP_LIMIT_PER_IP`` (5) sign-ups an hour per client IP (429 beyond)."""
     if request.user.is_authenticated:
         return redirect("dashboard:index")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        try:
+            rate_limit_hit(
+                limits=[(limit_key("signup:ip", client_ip(request)), settings.SIGNUP_LIMIT_PER_IP)],
+                window_seconds=settings.SIGNUP_WINDOW_SECONDS,
+            )
+        except RateLimited as limited:
+            return too_many(request, retry_after=limited.retry_after)
+        except redis.RedisError:
+            return unavailable(request)
         services.user_sign_up(
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
@@ -58,3 +140,61 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/confirm_email_invalid.html", status=400)
     messages.success(request, "Thanks, your email is confirmed.")
     return redirect("dashboard:index" if request.user.is_authenticated else "accounts:login")
+
+
+@require_http_methods(["GET", "POST"])
+def unlock(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-time unlock link from the lock email. GET shows a button (so mail scanners that
+    open links do not use it up); POST unlocks. A used or unknown link gets a clear 400 page."""
+    if request.method == "GET":
+        return render(request, "accounts/unlock.html", {"token": token})
+    try:
+        unlocked = signin_services.account_unlock_with_token(token=token)
+    except SecurityUnavailable:
+        return unavailable(request)
+    if not unlocked:
+        return render(request, "accounts/unlock_invalid.html", status=400)
+    messages.success(request, "Your account is unlocked. You can sign in now.")
+    return redirect("accounts:login")
+
+
+class RateLimitedPasswordResetView(auth_views.PasswordResetView):
+    """Django's reset-by-email, limited to ``PASSWORD_RESET_LIMIT_PER_IP`` (5) an hour per IP
+    and ``PASSWORD_RESET_LIMIT_PER_EMAIL`` (3) per address (SPEC); answers the same whether
+    or not the address has an account. Works while the account is locked."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        try:
+            rate_limit_hit(
+                limits=[
+                    (limit_key("reset:ip", client_ip(self.request)), settings.PASSWORD_RESET_LIMIT_PER_IP),
+                    (limit_key("reset:email", email), settings.PASSWORD_RESET_LIMIT_PER_EMAIL),
+                ],
+                window_seconds=settings.PASSWORD_RESET_WINDOW_SECONDS,
+            )
+        except RateLimited as limited:
+            return too_many(self.request, retry_after=limited.retry_after)
+        except redis.RedisError:
+            return unavailable(self.request)
+        return super().form_valid(form)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password: every refresh token family of the user is revoked (``User.save``)
+    and other sessions end (Django's session auth hash); this browser stays signed in with a
+    fresh token family."""
+
+    template_name = "accounts/password_change_form.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        try:
+            pair = signin_services.tokens_start(user=self.request.user)
+        except SecurityUnavailable:
+            signin_services.delete_token_cookies(response)
+            return response
+        signin_services.session_tokens_remember(session=self.request.session, pair=pair)
+        signin_services.set_token_cookies(response, pair)
+        messages.success(self.request, "Your password is changed. Other devices have been signed out.")
+        return response

@@ -38,6 +38,7 @@ class ModerationAction(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["-created_at"], name="core_modaction_recent")]
+        permissions = [("use_moderation_tools", "Can use the moderation tools (review queue, lockouts, log)")]
 
     def __str__(self):
         return f"{self.action} {self.target_type}#{self.target_id}"

@@ -3,6 +3,7 @@
 import logging
 
 import redis
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -36,10 +37,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         logger.exception("readiness: database unreachable")
         checks["database"] = "unavailable"
-    client = get_strict_redis()
-    if client is not None:
+    if settings.REDIS_URL:
         try:
-            client.ping()
+            get_strict_redis().ping()
             checks["redis"] = "ok"
         except redis.RedisError:
             logger.warning("readiness: Redis unreachable", exc_info=True)

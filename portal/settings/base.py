@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.core.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -213,3 +214,33 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 SERVE_MEDIA = env_bool("SERVE_MEDIA", False)
+
+# --- Sign-in protection (SPEC "Sign-in, tokens and lockout"; all limits are settings) ------
+LOCKOUT_FAILURE_LIMIT = env_int("LOCKOUT_FAILURE_LIMIT", 10)
+LOCKOUT_WINDOW_SECONDS = env_int("LOCKOUT_WINDOW_SECONDS", 15 * 60)
+LOCKOUT_DURATION_SECONDS = env_int("LOCKOUT_DURATION_SECONDS", 60 * 60)
+IP_SIGNIN_FAILURE_LIMIT = env_int("IP_SIGNIN_FAILURE_LIMIT", 50)
+IP_SIGNIN_WINDOW_SECONDS = env_int("IP_SIGNIN_WINDOW_SECONDS", 15 * 60)
+IP_SIGNIN_BLOCK_SECONDS = env_int("IP_SIGNIN_BLOCK_SECONDS", 15 * 60)
+SIGNUP_LIMIT_PER_IP = env_int("SIGNUP_LIMIT_PER_IP", 5)
+SIGNUP_WINDOW_SECONDS = env_int("SIGNUP_WINDOW_SECONDS", 60 * 60)
+PASSWORD_RESET_LIMIT_PER_IP = env_int("PASSWORD_RESET_LIMIT_PER_IP", 5)
+PASSWORD_RESET_LIMIT_PER_EMAIL = env_int("PASSWORD_RESET_LIMIT_PER_EMAIL", 3)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# --- JWTs (PyJWT, HS256) ----------------------------------------------------------------------
+JWT_ALGORITHM = "HS256"
+JWT_ISSUER = env_str("JWT_ISSUER", "plant-community-portal")
+JWT_ACCESS_TOKEN_LIFETIME_SECONDS = env_int("JWT_ACCESS_TOKEN_LIFETIME_SECONDS", 15 * 60)
+JWT_REFRESH_TOKEN_LIFETIME_SECONDS = env_int("JWT_REFRESH_TOKEN_LIFETIME_SECONDS", 7 * 24 * 3600)
+# A refresh token family (one sign-in) lives at most this long, however often it rotates.
+JWT_REFRESH_FAMILY_MAX_AGE_SECONDS = env_int("JWT_REFRESH_FAMILY_MAX_AGE_SECONDS", 30 * 24 * 3600)
+JWT_REFRESH_REUSE_INTERVAL_SECONDS = env_int("JWT_REFRESH_REUSE_INTERVAL_SECONDS", 10)
+JWT_ACCESS_COOKIE = "access_token"
+JWT_REFRESH_COOKIE = "refresh_token"
+JWT_REFRESH_COOKIE_PATH = "/api/auth/"
+
+# A signed-in session ends after this long whatever the activity (the sliding inactivity
+# timeout is SESSION_COOKIE_AGE, renewed at most once a minute).
+SESSION_ABSOLUTE_LIFETIME_SECONDS = env_int("SESSION_ABSOLUTE_LIFETIME_SECONDS", 30 * 24 * 3600)

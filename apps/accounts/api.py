@@ -1,0 +1,127 @@
+"""JSON API for accounts: tokens and ``/api/me/`` (SPEC "HTTP contract")."""
+
+import redis
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.core import tokens
+from apps.core.api import BadBody, api_auth_required, csrf_failure, json_body, service_unavailable, unauthenticated
+from apps.core.client_ip import client_ip
+from apps.core.lockout import SignInLocked
+from apps.core.problems import problem_response
+
+from .models import User
+from .signin_services import InvalidCredentials, SecurityUnavailable, sign_in_attempt, tokens_start
+
+
+def _bad_request(detail: str):
+    return problem_response(status=400, title="Invalid request", detail=detail, code="INVALID_REQUEST")
+
+
+@csrf_exempt
+@sensitive_post_parameters("password")
+@never_cache
+@require_POST
+def token_obtain(request: HttpRequest) -> HttpResponse:
+    """``POST /api/auth/token/`` ``{"username", "password"}`` -> 200 ``{"access", "refresh",
+    "token_type": "Bearer", "expires_in"}``. Shares the lockout counter with the sign-in form:
+    401 ``INVALID_CREDENTIALS``, 429 ``ACCOUNT_LOCKED`` / ``RATE_LIMITED`` with
+    ``Retry-After``, 400 for a malformed body, 503 when Redis is down."""
+    try:
+        data = json_body(request, fields=("username", "password"))
+    except BadBody as error:
+        return _bad_request(str(error))
+    if len(data["username"]) > 254 or len(data["password"]) > 4096:
+        return _bad_request("'username' or 'password' is too long.")
+    try:
+        user = sign_in_attempt(
+            name=data["username"], password=data["password"], ip=client_ip(request),
+            base_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+        pair = tokens_start(user=user)
+    except InvalidCredentials:
+        return unauthenticated("That username or email and password do not match an account.", "INVALID_CREDENTIALS")
+    except SignInLocked as locked:
+        code = "RATE_LIMITED" if locked.scope == "ip" else "ACCOUNT_LOCKED"
+        return problem_response(
+            status=429, title="Too many sign-in attempts",
+            detail=f"Sign-in is locked; retry in {locked.retry_after} seconds.",
+            code=code, headers={"Retry-After": str(locked.retry_after)},
+        )
+    except SecurityUnavailable:
+        return service_unavailable()
+    return JsonResponse(pair.as_json())
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def token_refresh(request: HttpRequest) -> HttpResponse:
+    """``POST /api/auth/token/refresh/`` ``{"refresh"}`` (or the ``refresh_token`` cookie, then
+    CSRF-checked) -> 200 new pair, same shape. At most one SQL statement (is the user still
+    active?). 401 ``TOKEN_INVALID`` / ``TOKEN_REUSED``; 503 when the used-mark cannot be
+    written (nothing issued)."""
+    try:
+        data = json_body(request, optional=("refresh",))
+    except BadBody as error:
+        return _bad_request(str(error))
+    from_cookie = "refresh" not in data
+    token = data.get("refresh") or request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
+    if not token:
+        return _bad_request("'refresh' is required (or the refresh_token cookie).")
+    if from_cookie and (failure := csrf_failure(request)):
+        return failure
+    try:
+        claims = tokens.decode(token, expected_type=tokens.REFRESH)
+    except tokens.TokenInvalid:
+        return unauthenticated("The refresh token is invalid or expired.", "TOKEN_INVALID")
+    if not User.objects.filter(pk=int(claims["sub"]), is_active=True).exists():
+        return unauthenticated("The refresh token is invalid or expired.", "TOKEN_INVALID")
+    try:
+        pair = tokens.refresh_rotate(claims=claims)
+    except tokens.TokenReused:
+        return unauthenticated("This refresh token was already used; its sign-in has been revoked.", "TOKEN_REUSED")
+    except tokens.TokenInvalid:
+        return unauthenticated("The refresh token is invalid or revoked.", "TOKEN_INVALID")
+    except redis.RedisError:
+        return service_unavailable()
+    response = JsonResponse(pair.as_json())
+    if from_cookie:
+        from .signin_services import set_token_cookies
+
+        set_token_cookies(response, pair)
+    return response
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def token_revoke(request: HttpRequest) -> HttpResponse:
+    """``POST /api/auth/token/revoke/`` ``{"refresh"}`` -> 204, also for an unknown or already
+    revoked token (RFC 7009 section 2.2). A valid token's whole family is revoked."""
+    try:
+        data = json_body(request, fields=("refresh",))
+    except BadBody as error:
+        return _bad_request(str(error))
+    try:
+        claims = tokens.decode(data["refresh"], expected_type=tokens.REFRESH)
+    except tokens.TokenInvalid:
+        return HttpResponse(status=204)
+    try:
+        tokens.family_revoke(family_id=claims["fam"])
+    except redis.RedisError:
+        return service_unavailable()
+    return HttpResponse(status=204)
+
+
+@require_GET
+@never_cache
+@api_auth_required
+def me(request: HttpRequest) -> JsonResponse:
+    """``GET /api/me/`` -> ``{"username", "email", "trust_level"}``."""
+    user = request.user
+    return JsonResponse({"username": user.username, "email": user.email, "trust_level": user.trust_level})

@@ -1,0 +1,172 @@
+"""Sign-in, sign-out, tokens and lockout, as services the form, the API and the admin share.
+
+SPEC "Sign-in, tokens and lockout". Every sign-in attempt, whatever door it comes through,
+runs ``sign_in_attempt``: find the account (one indexed query), reserve an attempt with the
+lockout monitor, check the password (exactly one hash, also for unknown and inactive names),
+record the outcome. Redis failures surface as ``SecurityUnavailable`` so callers fail closed.
+"""
+
+import logging
+import time
+
+import redis
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from apps.core import lockout, tokens
+from apps.core.middleware import SESSION_AUTH_AT_KEY
+from apps.core.lockout import SignInLocked
+
+from .backends import canonical_login_name
+from .models import User
+
+logger = logging.getLogger(__name__)
+
+SESSION_FAMILY_KEY = "_jwt_family"
+
+
+
+class InvalidCredentials(Exception):
+    """Wrong password, unknown name or inactive account: deliberately indistinguishable."""
+
+
+class SecurityUnavailable(Exception):
+    """The security store (Redis) cannot be reached; sign-in and tokens must fail closed."""
+
+
+def user_find_for_sign_in(*, name: str) -> User | None:
+    """The account a typed sign-in name refers to: by email when it contains ``@``, else by
+    username, case-insensitively (``UPPER(...)`` index lookups). One query."""
+    field = "email__iexact" if "@" in name else "username__iexact"
+    return User.objects.filter(**{field: name}).first() if name else None
+
+
+def _send_lock_email(*, user: User, account: lockout.AccountKey, base_url: str) -> None:
+    if not user.email:
+        return
+    try:
+        token = lockout.unlock_token_create(key=account.key)
+    except redis.RedisError:
+        logger.exception("could not create an unlock token for %s", account.key)
+        return
+    body = render_to_string(
+        "accounts/email/account_locked.txt",
+        {
+            "user": user,
+            "base_url": base_url,
+            "unlock_path": reverse("accounts:unlock", kwargs={"token": token}),
+            "reset_path": reverse("password_reset"),
+            "minutes": settings.LOCKOUT_DURATION_SECONDS // 60,
+        },
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            "Your Plant Community Portal account is locked", body, settings.DEFAULT_FROM_EMAIL, [user.email]
+        )
+    )
+
+
+def sign_in_attempt(*, name: str, password: str, ip: str, base_url: str) -> User:
+    """Check one sign-in attempt under the lockout monitor; return the user on success.
+
+    ``name`` is a username or email as typed; ``ip`` the client IP (``apps.core.client_ip``);
+    ``base_url`` the scheme and host for the unlock link in the lock email. Raises
+    ``InvalidCredentials`` (wrong password, unknown name, inactive account alike: one password
+    hash each, OWASP ASVS 2.2.1 / 3.2), ``SignInLocked`` (429 with ``retry_after`` seconds;
+    same for unknown names), ``SecurityUnavailable`` when Redis fails.
+    """
+    typed = canonical_login_name(name)
+    user = user_find_for_sign_in(name=typed)
+    account = lockout.account_key(
+        typed_name=typed, user_id=user.pk if user else None, username=user.username if user else None
+    )
+    try:
+        attempt_id = lockout.attempt_begin(account=account, ip=ip)
+    except SignInLocked as locked:
+        if locked.lock_created and user is not None:
+            _send_lock_email(user=user, account=account, base_url=base_url)
+        raise
+    except redis.RedisError as error:
+        raise SecurityUnavailable(str(error)) from error
+    try:
+        if user is None:
+            make_password(password)  # the same one hash a real check costs
+            valid = False
+        else:
+            valid = user.check_password(password) and user.is_active
+        if not valid:
+            if lockout.attempt_failed(account=account, ip=ip, attempt_id=attempt_id) and user is not None:
+                _send_lock_email(user=user, account=account, base_url=base_url)
+            raise InvalidCredentials()
+        lockout.attempt_succeeded(account=account, ip=ip, attempt_id=attempt_id)
+    except redis.RedisError as error:
+        raise SecurityUnavailable(str(error)) from error
+    return user
+
+
+def tokens_start(*, user: User) -> tokens.TokenPair:
+    """Start a refresh token family for a sign-in and return its first pair. Raises
+    ``SecurityUnavailable`` (nothing issued) when Redis fails."""
+    try:
+        return tokens.family_start(user_id=user.pk)
+    except redis.RedisError as error:
+        raise SecurityUnavailable(str(error)) from error
+
+
+def session_tokens_remember(*, session, pair: tokens.TokenPair) -> None:
+    """Remember the browser's token family and sign-in time in its (already rotated) session,
+    so sign-out revokes exactly this browser's family and the absolute session lifetime can be
+    enforced."""
+    session[SESSION_FAMILY_KEY] = pair.family_id
+    session[SESSION_AUTH_AT_KEY] = int(time.time())
+
+
+def set_token_cookies(response, pair: tokens.TokenPair) -> None:
+    """Set SPEC's two HttpOnly cookies: ``access_token`` (path ``/``) and ``refresh_token``
+    (path ``/api/auth/``), ``SameSite=Lax``, ``Secure`` when ``DEBUG`` is off."""
+    secure = not settings.DEBUG
+    response.set_cookie(
+        settings.JWT_ACCESS_COOKIE, pair.access, max_age=pair.expires_in, path="/",
+        httponly=True, samesite="Lax", secure=secure,
+    )
+    response.set_cookie(
+        settings.JWT_REFRESH_COOKIE, pair.refresh, max_age=pair.refresh_expires_in,
+        path=settings.JWT_REFRESH_COOKIE_PATH, httponly=True, samesite="Lax", secure=secure,
+    )
+
+
+def delete_token_cookies(response) -> None:
+    """Remove both token cookies (same paths and attributes as they were set with)."""
+    response.delete_cookie(settings.JWT_ACCESS_COOKIE, path="/", samesite="Lax")
+    response.delete_cookie(settings.JWT_REFRESH_COOKIE, path=settings.JWT_REFRESH_COOKIE_PATH, samesite="Lax")
+
+
+def session_tokens_revoke(*, session) -> None:
+    """Revoke the refresh token family of this browser (sign-out); other devices stay signed in.
+    A Redis failure is logged, not raised: signing out must always work."""
+    family_id = session.get(SESSION_FAMILY_KEY)
+    if not family_id:
+        return
+    try:
+        tokens.family_revoke(family_id=family_id)
+    except redis.RedisError:
+        logger.exception("could not revoke token family %s at sign-out", family_id)
+
+
+def user_tokens_revoke_all(*, user_id: int) -> int:
+    """Revoke every refresh token family of ``user_id`` (password change, deactivation).
+    Returns the number revoked. Raises ``redis.RedisError``."""
+    return tokens.user_families_revoke(user_id=user_id)
+
+
+def account_unlock_with_token(*, token: str) -> bool:
+    """Redeem a one-time unlock link from the lock email. True when it unlocked; False when the
+    token is unknown, expired or used. Raises ``SecurityUnavailable``."""
+    try:
+        return lockout.unlock_token_redeem(token=token) is not None
+    except redis.RedisError as error:
+        raise SecurityUnavailable(str(error)) from error
