@@ -75,3 +75,11 @@ def populate_gardener(user, *, rows: int) -> None:
 def rows_per_table(request):
     """The two data sizes every query budget is asserted at (SPEC "Query budgets")."""
     return request.param
+
+
+@pytest.fixture
+def client_factory():
+    """Make independent test clients (separate browsers or devices)."""
+    from django.test import Client
+
+    return lambda **kwargs: Client(**kwargs)

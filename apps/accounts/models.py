@@ -1,5 +1,7 @@
 """The custom user: case-insensitive username and email, trust level and activity counters."""
 
+import time
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
@@ -103,9 +105,12 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
         self._loaded_is_active = self.is_active
         if not adding and (password_changed or deactivated):
-            from apps.accounts.services import user_tokens_revoke_all
+            from apps.accounts.signin_services import user_tokens_revoke_all
 
-            transaction.on_commit(lambda: user_tokens_revoke_all(user_id=self.pk), robust=True)
+            changed_at = time.time()
+            transaction.on_commit(
+                lambda: user_tokens_revoke_all(user_id=self.pk, started_before=changed_at), robust=True
+            )
 
     @property
     def account_age_days(self) -> int:

@@ -157,10 +157,11 @@ def session_tokens_revoke(*, session) -> None:
         logger.exception("could not revoke token family %s at sign-out", family_id)
 
 
-def user_tokens_revoke_all(*, user_id: int) -> int:
-    """Revoke every refresh token family of ``user_id`` (password change, deactivation).
-    Returns the number revoked. Raises ``redis.RedisError``."""
-    return tokens.user_families_revoke(user_id=user_id)
+def user_tokens_revoke_all(*, user_id: int, started_before: float | None = None) -> int:
+    """Revoke every refresh token family of ``user_id`` started before ``started_before`` (Unix
+    seconds, default now): password change, deactivation. Returns the number revoked. Raises
+    ``redis.RedisError``."""
+    return tokens.user_families_revoke(user_id=user_id, started_before=started_before)
 
 
 def account_unlock_with_token(*, token: str) -> bool:

@@ -108,7 +108,7 @@ def family_start(*, user_id: int) -> TokenPair:
     client = get_strict_redis()
     user_key = f"{PREFIX}:user:{user_id}"
     pipe = client.pipeline(transaction=True)
-    pipe.sadd(user_key, family_id)
+    pipe.zadd(user_key, {family_id: time.time()})
     pipe.expire(user_key, settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS + 3600)
     pipe.execute()
     return _pair(user_id=user_id, family_id=family_id, family_expires_at=family_expires_at)
@@ -184,24 +184,27 @@ def family_revoke(*, family_id: str) -> None:
 
 
 _REVOKE_ALL = """
-local families = redis.call('SMEMBERS', KEYS[1])
+local families = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 for _, family in ipairs(families) do
   redis.call('SET', ARGV[1] .. family, '1', 'EX', ARGV[2])
 end
-redis.call('DEL', KEYS[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 return #families
 """
 
 
-def user_families_revoke(*, user_id: int) -> int:
-    """Revoke every refresh token family of ``user_id`` (password change, deactivation).
-    Returns how many were revoked. Raises ``redis.RedisError``."""
+def user_families_revoke(*, user_id: int, started_before: float | None = None) -> int:
+    """Revoke every refresh token family of ``user_id`` (password change, deactivation) that
+    started before ``started_before`` (Unix seconds; default now), so a family started for the
+    same browser right after the change survives however late this runs. Returns how many were
+    revoked. Raises ``redis.RedisError``."""
+    cutoff = time.time() if started_before is None else started_before
     return int(
         run_script(
             "jwt_revoke_all",
             _REVOKE_ALL,
             keys=[f"{PREFIX}:user:{user_id}"],
-            args=[f"{PREFIX}:revoked:", settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS + 3600],
+            args=[f"{PREFIX}:revoked:", settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS + 3600, repr(cutoff)],
         )
     )
 

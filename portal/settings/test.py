@@ -34,7 +34,8 @@ CACHES = {
         },
     }
 }
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# A real (fast) hasher that counts hashes, so tests can assert one hash per sign-in attempt.
+PASSWORD_HASHERS = ["tests.hashers.CountingMD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -44,3 +45,11 @@ TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBacken
 # A lazy load inside a selector is a bug: make it fail loudly (SPEC "Query budgets").
 PORTAL_DEFAULT_FETCH_MODE = models.FETCH_RAISE
 SERVE_MEDIA = True
+# Server processes started by cross-process tests write mail to files both can share.
+if env_str("PORTAL_TEST_EMAIL_DIR"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": env_str("PORTAL_TEST_EMAIL_DIR")},
+        }
+    }
