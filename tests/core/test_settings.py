@@ -1,6 +1,7 @@
 """Production settings refuse to start without what SPEC "Stack" requires."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,18 @@ def test_production_settings_refuse_to_start_without(change, message):
     result = _load(env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    """``manage.py check --deploy`` reports no issue with production settings."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=PROJECT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in GOOD}, **GOOD, "ALLOWED_HOSTS": "portal.example",
+            "SECRET_KEY": secrets.token_urlsafe(60), "JWT_SECRET_KEY": secrets.token_urlsafe(60),
+        },
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout

@@ -1,0 +1,75 @@
+"""Redis outages are real: a ``redis-server`` the test started is SIGKILLed mid-test. Sign-in
+and tokens fail closed with 503; signed-in pages keep working (SPEC "Sign-in, tokens and
+lockout")."""
+
+import pytest
+
+from apps.core.checks import security_store_shared_check
+from apps.core.redis import get_strict_redis
+from tests.factories import DEFAULT_PASSWORD
+from tests.redis_server import redis_server
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def own_redis(settings):
+    """A private redis-server used both as the security store and as the session cache."""
+    with redis_server() as server:
+        settings.REDIS_URL = server.url
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": server.url,
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
+            }
+        }
+        yield server
+
+
+def test_sign_in_and_refresh_answer_503_when_redis_dies_while_pages_still_render(client, client_factory, gardener, own_redis):
+    browser = client_factory()
+    assert browser.post("/accounts/login/", {"username": "rosa", "password": DEFAULT_PASSWORD}).status_code == 302
+    pair = client.post(
+        "/api/auth/token/", {"username": "rosa", "password": DEFAULT_PASSWORD}, content_type="application/json"
+    ).json()
+    own_redis.kill()
+
+    form = client.post("/accounts/login/", {"username": "rosa", "password": DEFAULT_PASSWORD})
+    assert form.status_code == 503
+    assert "temporarily unavailable" in form.content.decode()
+    assert "_auth_user_id" not in client.session
+    for response in (
+        client.post("/api/auth/token/", {"username": "rosa", "password": DEFAULT_PASSWORD}, content_type="application/json"),
+        client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, content_type="application/json"),
+        client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {pair['access']}"),
+    ):
+        assert response.status_code == 503
+        assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    wrong = client.post("/accounts/login/", {"username": "rosa", "password": "guess-guess-1"})
+    assert wrong.status_code == 503
+
+    assert browser.get("/dashboard/").status_code == 200
+    assert browser.get("/dashboard/panels/plant-stats/").status_code == 200
+    assert browser.get("/plants/requests/").status_code == 200
+    signed_out = browser.post("/accounts/logout/")
+    assert signed_out.status_code == 302
+
+
+def test_embedded_default_counts_in_process(client, settings, gardener):
+    """With no REDIS_URL the same monitor runs on the in-process store (one process)."""
+    settings.REDIS_URL = None
+    get_strict_redis().flushall()
+    for _ in range(10):
+        assert client.post("/accounts/login/", {"username": "rosa", "password": "guess-guess-1"}).status_code == 200
+    assert client.post("/accounts/login/", {"username": "rosa", "password": DEFAULT_PASSWORD}).status_code == 429
+    get_strict_redis().flushall()
+
+
+def test_production_refuses_a_store_processes_do_not_share(settings):
+    """System check core.E001 fires with DEBUG off and no shared Redis."""
+    settings.DEBUG = False
+    settings.REDIS_URL = None
+    assert [error.id for error in security_store_shared_check(None)] == ["core.E001"]
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    assert security_store_shared_check(None) == []
