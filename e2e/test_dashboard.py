@@ -6,7 +6,6 @@ from io import BytesIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from PIL import Image
 
@@ -22,6 +21,8 @@ from apps.plants.models import (
     SavedCareInstructions,
 )
 from tests import factories
+
+from .helpers import assert_no_axe_violations
 
 # serialized_rollback: the species catalog comes from migrations, and a transactional test
 # (which live_server needs) truncates every table afterwards; this reloads it before each test.
@@ -141,11 +142,6 @@ def _sign_in(page, live_server, *, login: str):
     page.wait_for_url(f"{live_server.url}/dashboard/")
 
 
-def _assert_no_axe_violations(page):
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
-
-
 def test_gardener_dashboard_journey(page, live_server, dashboard_gardener, console_errors, output_dir):
     """A gardener signs in with their email in another letter case, sees all six panels filled
     over htmx with their data and real photo thumbnails, the page passes axe with no console
@@ -199,7 +195,7 @@ def test_gardener_dashboard_journey(page, live_server, dashboard_gardener, conso
 
     page.screenshot(path=str(output_dir / "dashboard.png"), full_page=True)
     assert console_errors == [], "console errors or CSP violations:\n" + "\n".join(console_errors)
-    _assert_no_axe_violations(page)
+    assert_no_axe_violations(page)
 
     # Signing out lands on the sign-in page with a note, and the header offers "Sign in" again.
     with page.expect_navigation():
@@ -238,4 +234,4 @@ def test_sign_in_and_sign_up_pages_pass_axe(page, live_server, console_errors, p
     page.goto(f"{live_server.url}{path}")
     assert page.locator("main form").count() == 1
     assert console_errors == [], "console errors or CSP violations:\n" + "\n".join(console_errors)
-    _assert_no_axe_violations(page)
+    assert_no_axe_violations(page)
