@@ -57,3 +57,17 @@ def test_session_expiry_is_renewed_at_most_once_a_minute(client, gardener, djang
     session.save()
     client.get(reverse("dashboard:index"))
     assert client.session[SESSION_RENEWED_AT_KEY] >= int(time.time()) - 2
+
+
+def test_session_ends_after_its_absolute_lifetime(client, gardener, settings):
+    """However active, a session ends SESSION_ABSOLUTE_LIFETIME_SECONDS after sign-in."""
+    from apps.core.middleware import SESSION_AUTH_AT_KEY
+
+    client.force_login(gardener)
+    assert client.get(reverse("dashboard:index")).status_code == 200
+    session = client.session
+    session[SESSION_AUTH_AT_KEY] = int(time.time()) - settings.SESSION_ABSOLUTE_LIFETIME_SECONDS - 1
+    session.save()
+    response = client.get(reverse("dashboard:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
