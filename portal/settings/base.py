@@ -244,3 +244,18 @@ JWT_REFRESH_COOKIE_PATH = "/api/auth/"
 # A signed-in session ends after this long whatever the activity (the sliding inactivity
 # timeout is SESSION_COOKIE_AGE, renewed at most once a minute).
 SESSION_ABSOLUTE_LIFETIME_SECONDS = env_int("SESSION_ABSOLUTE_LIFETIME_SECONDS", 30 * 24 * 3600)
+
+# --- Plant identification providers (used only when their API keys are set) ----------------
+PLANT_ID_API_KEY = env_str("PLANT_ID_API_KEY", "")
+PLANT_ID_API_URL = env_str("PLANT_ID_API_URL", "https://api.plant.id/v3/identification")
+PLANT_ID_TIMEOUT_SECONDS = float(env_str("PLANT_ID_TIMEOUT_SECONDS", "35"))
+PLANTNET_API_KEY = env_str("PLANTNET_API_KEY", "")
+PLANTNET_API_URL = env_str("PLANTNET_API_URL", "https://my-api.plantnet.org/v2/identify/all")
+PLANTNET_TIMEOUT_SECONDS = float(env_str("PLANTNET_TIMEOUT_SECONDS", "20"))
+# Circuit breaker per provider: this many consecutive failures open it for the cool-down.
+IDENTIFICATION_BREAKER_FAILURES = env_int("IDENTIFICATION_BREAKER_FAILURES", 5)
+IDENTIFICATION_BREAKER_COOLDOWN_SECONDS = env_int("IDENTIFICATION_BREAKER_COOLDOWN_SECONDS", 60)
+IDENTIFICATION_CACHE_SECONDS = env_int("IDENTIFICATION_CACHE_SECONDS", 24 * 3600)
+# A machine suggestion at least this probable, for a catalog species, identifies the plant.
+IDENTIFICATION_AUTO_ACCEPT_PROBABILITY = float(env_str("IDENTIFICATION_AUTO_ACCEPT_PROBABILITY", "0.85"))
+IDENTIFICATION_REQUESTS_PER_HOUR = env_int("IDENTIFICATION_REQUESTS_PER_HOUR", 100)
