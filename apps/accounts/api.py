@@ -118,9 +118,9 @@ def token_revoke(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+@api_auth_required
 @require_GET
 @never_cache
-@api_auth_required
 def me(request: HttpRequest) -> JsonResponse:
     """``GET /api/me/`` -> ``{"username", "email", "trust_level"}``."""
     user = request.user

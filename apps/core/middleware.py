@@ -10,30 +10,42 @@ SESSION_RENEWED_AT_KEY = "_renewed_at"
 
 
 class SessionRenewalMiddleware:
-    """Push a signed-in session's expiry forward at most once per interval.
+    """Push a signed-in session's expiry forward at most once per interval, and check then that
+    the session still exists in the database.
 
     Django saves a session only when it changes, so by default the expiry is fixed at sign-in.
     Renewing on every request would cost a database write per request; instead the session is
     marked modified when ``SESSION_RENEWAL_INTERVAL_SECONDS`` (60 s) have passed since the last
     renewal, giving a sliding inactivity timeout of ``SESSION_COOKIE_AGE`` with at most one
     write a minute (SPEC "Query budgets": a warm session is "not due for renewal").
+
+    The check guards ``cached_db`` against a session that was deleted (sign-out, password
+    change) while Redis was unreachable: its cached copy would otherwise come back to life when
+    Redis returns. At most one renewal interval later it is found missing and flushed.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is None or not session.session_key or response.status_code >= 500:
-            return response
-        if SESSION_KEY not in session:
-            return response
-        now = int(time.time())
-        renewed_at = session.get(SESSION_RENEWED_AT_KEY, 0)
-        if now - renewed_at >= settings.SESSION_RENEWAL_INTERVAL_SECONDS:
-            session[SESSION_RENEWED_AT_KEY] = now
+        due = False
+        if session is not None and session.session_key and SESSION_KEY in session:
+            due = int(time.time()) - session.get(SESSION_RENEWED_AT_KEY, 0) >= settings.SESSION_RENEWAL_INTERVAL_SECONDS
+            if due and not _stored_in_database(session.session_key):
+                session.flush()
+                due = False
+        response = self.get_response(request)
+        if due and response.status_code < 500 and SESSION_KEY in request.session:
+            request.session[SESSION_RENEWED_AT_KEY] = int(time.time())
         return response
+
+
+def _stored_in_database(session_key: str) -> bool:
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    return Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).exists()
 
 
 class HtmxLoginRedirectMiddleware:
@@ -50,11 +62,62 @@ class HtmxLoginRedirectMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if getattr(request, "htmx", False) and response.status_code in (301, 302, 303, 307, 308):
-            client_redirect = HttpResponseClientRedirect(response["Location"])
+            client_redirect = HttpResponseClientRedirect(_return_to_page(request, response["Location"]))
             for cookie in response.cookies.values():
                 client_redirect.cookies[cookie.key] = cookie
             return client_redirect
         return response
+
+
+def _return_to_page(request, location: str) -> str:
+    """A sign-in redirect caused by a fragment request (a dashboard panel) should come back to
+    the page the user was on, not to the bare fragment: swap ``next`` for the path of
+    ``HX-Current-URL`` when it is on this site."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from django.conf import settings as django_settings
+    from django.shortcuts import resolve_url
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    parts = urlsplit(location)
+    current = request.htmx.current_url
+    if parts.path != resolve_url(django_settings.LOGIN_URL) or not current:
+        return location
+    if not url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}):
+        return location
+    current_parts = urlsplit(current)
+    page = current_parts.path + (f"?{current_parts.query}" if current_parts.query else "")
+    query = parse_qs(parts.query)
+    query["next"] = [page]
+    return f"{parts.path}?{urlencode(query, doseq=True)}"
+
+
+class MethodNotAllowedPageMiddleware:
+    """Give Django's empty 405 answers a body: the site's page for browsers, problem+json
+    under ``/api/`` (SPEC: "Browsers get HTML pages for the same cases")."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content:
+            return response
+        allowed = response.get("Allow", "")
+        if request.path.startswith("/api/"):
+            from .problems import problem_response
+
+            replacement = problem_response(
+                status=405, title="Method not allowed", detail=f"Use {allowed}.", code="METHOD_NOT_ALLOWED"
+            )
+        else:
+            from django.shortcuts import render
+
+            replacement = render(
+                request, "405.html", {"detail": f"This address only answers {allowed} requests."}, status=405
+            )
+        replacement["Allow"] = allowed
+        return replacement
 
 
 class SessionLifetimeMiddleware:

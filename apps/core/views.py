@@ -80,3 +80,14 @@ def server_error(request):
             status=500, title="Server error", detail="Something went wrong on our side.", code="SERVER_ERROR"
         )
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+def csrf_failure(request, reason=""):
+    """403 for a failed CSRF check, in the site's look (or problem+json under ``/api/``), with
+    what to do: usually a form left open too long or opened in another tab."""
+    detail = (
+        "This form expired or was opened in another tab. Go back, reload the page and try again."
+    )
+    if _wants_problem(request):
+        return problem_response(status=403, title="CSRF check failed", detail=detail, code="CSRF_FAILED")
+    return render(request, "403.html", {"title": "Please try again", "detail": detail}, status=403)

@@ -78,11 +78,11 @@ def recent_activity_for_user(*, user: User, limit: int | None = None) -> list[di
             else:
                 title = f"Identification request #{row['object_id']} ({IdentificationStatus(row['state']).label.lower()})"
         else:
-            url = reverse("forum:topic-detail", kwargs={"pk": row["thread_id"]})
             if row["kind"] == ACTIVITY_REPLY:
-                url += f"#post-{row['object_id']}"
+                url = reverse("forum:post-permalink", kwargs={"pk": row["object_id"]})
                 title = f"Re: {row['title']}"
             else:
+                url = reverse("forum:topic-detail", kwargs={"pk": row["thread_id"]})
                 title = row["title"]
         items.append(
             {

@@ -64,9 +64,27 @@ PANELS: dict[str, tuple[str, str, Callable[[HttpRequest], dict]]] = {
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    """The dashboard shell: renders at once; each panel then loads itself over htmx."""
+    """The dashboard shell: renders at once; each panel then loads itself over htmx.
+
+    ``?all=1`` renders every panel into the page on the server instead, for browsers without
+    JavaScript (the shell's ``<noscript>`` links there).
+    """
     panels = [{"name": name, "title": title} for name, (_, title, _builder) in PANELS.items()]
+    if request.GET.get("all") == "1":
+        for panel_info in panels:
+            panel_info["html"] = _render_panel(request, panel_info["name"]).content.decode()
     return render(request, TEMPLATE, {"panels": panels})
+
+
+def _render_panel(request: HttpRequest, name: str) -> HttpResponse:
+    partial, title, builder = PANELS[name]
+    try:
+        context = builder(request)
+    except DatabaseError:
+        logger.exception("dashboard panel %s failed", name)
+        return render(request, f"{TEMPLATE}#panel_error", {"panel": {"name": name, "title": title}})
+    context["panel"] = {"name": name, "title": title}
+    return render(request, f"{TEMPLATE}#{partial}", context)
 
 
 @login_required
@@ -79,20 +97,13 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
     """
     if name not in PANELS:
         raise Http404("No such panel.")
-    partial, title, builder = PANELS[name]
-    try:
-        context = builder(request)
-    except DatabaseError:
-        logger.exception("dashboard panel %s failed", name)
-        return render(request, f"{TEMPLATE}#panel_error", {"panel": {"name": name, "title": title}})
-    context["panel"] = {"name": name, "title": title}
-    response = render(request, f"{TEMPLATE}#{partial}", context)
+    response = _render_panel(request, name)
     response["Vary"] = "HX-Request"
     return response
 
 
-@require_GET
 @api_auth_required
+@require_GET
 def stats_api(request: HttpRequest) -> JsonResponse:
     """``GET /api/dashboard/stats/``: SPEC's JSON shape for the signed-in gardener."""
     return JsonResponse(dashboard_stats_for_user(user=request.user))

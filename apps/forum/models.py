@@ -103,7 +103,7 @@ class Post(models.Model):
         return f"Post #{self.pk}"
 
     def get_absolute_url(self):
-        return f"{reverse('forum:topic-detail', kwargs={'pk': self.topic_id})}#post-{self.pk}"
+        return reverse("forum:post-permalink", kwargs={"pk": self.pk})
 
 
 class Report(models.Model):

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -57,10 +57,21 @@ def _visible_topics(*, viewer: User | None):
     return Topic.objects.filter(visible, is_deleted=False)
 
 
+def forum_for_viewer(*, slug: str, viewer: User | None) -> Forum | None:
+    """The forum ``slug`` with ``viewer_pending_topics``: the viewer's own topics still in the
+    review queue, which they see and the ``topic_count`` counter leaves out. One statement."""
+    queryset = Forum.objects.only("id", "name", "slug", "description", "topic_count", "post_count").filter(slug=slug)
+    if viewer is not None and viewer.is_authenticated:
+        pending = Topic.objects.filter(forum=OuterRef("pk"), poster=viewer, is_approved=False, is_deleted=False)
+        queryset = queryset.annotate(viewer_pending_topics=SubqueryCount(pending))
+    return queryset.first()
+
+
 def topic_page_for_forum(*, forum: Forum, viewer: User | None, page_number: int | str | None):
     """One page (``FORUM_TOPICS_PAGE_SIZE``, 25) of a forum's visible topics, pinned first then
     by last activity, with poster and last poster joined. The page count comes from the forum's
-    ``topic_count`` counter, so this is one statement. Returns a Django ``Page``."""
+    ``topic_count`` counter (plus the viewer's own pending topics), so this is one statement.
+    Returns a Django ``Page``."""
     queryset = (
         _visible_topics(viewer=viewer)
         .filter(forum=forum)
@@ -73,20 +84,26 @@ def topic_page_for_forum(*, forum: Forum, viewer: User | None, page_number: int 
         .order_by("-is_pinned", "-last_post_at", "-id")
     )
     paginator = Paginator(queryset, settings.FORUM_TOPICS_PAGE_SIZE)
-    paginator.count = forum.topic_count
+    paginator.count = forum.topic_count + getattr(forum, "viewer_pending_topics", 0)
     page = paginator.get_page(page_number)
     page.object_list = list(page.object_list)
     return page
 
 
-def post_page_for_topic(*, topic: Topic, viewer: User | None, page_number: int | str | None):
-    """One page (``FORUM_POSTS_PAGE_SIZE``, 20) of a topic's visible posts in order, with each
-    poster's name and trust level; the page count comes from ``topic.post_count``. One statement."""
+def _visible_posts(*, viewer: User | None):
     visible = Q(is_approved=True, is_hidden=False)
     if viewer is not None and viewer.is_authenticated:
         visible |= Q(poster=viewer)
+    return Post.objects.filter(visible, is_deleted=False)
+
+
+def post_page_for_topic(*, topic: Topic, viewer: User | None, page_number: int | str | None):
+    """One page (``FORUM_POSTS_PAGE_SIZE``, 20) of a topic's visible posts in order, with each
+    poster's name and trust level. The page count comes from ``topic.post_count`` plus the
+    viewer's own held posts (annotated by ``get_topic_for_viewer``). One statement."""
     queryset = (
-        Post.objects.filter(visible, topic=topic, is_deleted=False)
+        _visible_posts(viewer=viewer)
+        .filter(topic=topic)
         .select_related("poster")
         .only(
             "id", "topic_id", "html", "created_at", "updated_at", "is_approved", "is_hidden", "is_opening_post",
@@ -95,21 +112,38 @@ def post_page_for_topic(*, topic: Topic, viewer: User | None, page_number: int |
         .order_by("created_at", "id")
     )
     paginator = Paginator(queryset, settings.FORUM_POSTS_PAGE_SIZE)
-    paginator.count = max(topic.post_count, 1)
+    paginator.count = max(topic.post_count + getattr(topic, "viewer_held_posts", 0), 1)
     page = paginator.get_page(page_number)
     page.object_list = list(page.object_list)
     return page
 
 
 def get_topic_for_viewer(*, pk: int, viewer: User | None) -> Topic | None:
-    """The topic with its forum, or ``None`` when it does not exist or ``viewer`` may not see it."""
-    return (
-        _visible_topics(viewer=viewer)
-        .select_related("forum")
-        .only(
-            "id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "post_count", "poster_id",
-            "forum__id", "forum__name", "forum__slug",
-        )
-        .filter(pk=pk)
-        .first()
+    """The topic with its forum, or ``None`` when it does not exist or ``viewer`` may not see
+    it. For a signed-in viewer it carries ``viewer_held_posts`` (their own posts others cannot
+    see yet), in the same statement."""
+    queryset = _visible_topics(viewer=viewer).select_related("forum").only(
+        "id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "post_count", "poster_id",
+        "forum__id", "forum__name", "forum__slug",
     )
+    if viewer is not None and viewer.is_authenticated:
+        held = Post.objects.filter(topic=OuterRef("pk"), poster=viewer, is_deleted=False).filter(
+            Q(is_approved=False) | Q(is_hidden=True)
+        )
+        queryset = queryset.annotate(viewer_held_posts=SubqueryCount(held))
+    return queryset.filter(pk=pk).first()
+
+
+def post_location_for_viewer(*, pk: int, viewer: User | None) -> tuple[int, int] | None:
+    """Where post ``pk`` appears for ``viewer``: ``(topic_id, page_number)``, or ``None`` when
+    the viewer may not see it. Two statements (the post, then how many visible posts precede
+    it in its topic)."""
+    post = _visible_posts(viewer=viewer).filter(pk=pk, topic__in=_visible_topics(viewer=viewer)).only(
+        "id", "topic_id", "created_at"
+    ).first()
+    if post is None:
+        return None
+    before = _visible_posts(viewer=viewer).filter(topic_id=post.topic_id).filter(
+        Q(created_at__lt=post.created_at) | Q(created_at=post.created_at, id__lt=post.pk)
+    ).count()
+    return post.topic_id, before // settings.FORUM_POSTS_PAGE_SIZE + 1

@@ -162,7 +162,8 @@ class IdentificationSuggestion(models.Model):
     suggested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions"
     )
-    vote_count = models.PositiveIntegerField(default=0)
+    vote_count = models.PositiveIntegerField(default=0, help_text="Gardeners who agree.")
+    disagree_count = models.PositiveIntegerField(default=0, help_text="Gardeners who disagree.")
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = PortalManager()

@@ -1,14 +1,16 @@
-"""Who may see which plant objects."""
+"""Who may see and change which plant objects (STYLE: ``get_<object>_for_user`` gives 404 when
+not visible; ``check_<verb>_<object>_permission`` raises ``PermissionDenied``)."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from apps.accounts.models import User
 
-from .models import PlantIdentificationRequest
+from .models import IdentificationSuggestion, PlantIdentificationRequest, SavedCareInstructions
 
 REQUEST_DETAIL_FIELDS = (
     "id", "owner_id", "notes", "status", "created_at", "identified_at", "thumbnail", "latitude", "longitude",
-    "location_is_exact", "owner__id", "owner__username", "species__id", "species__slug",
+    "location_is_exact", "accepted_suggestion_id", "owner__id", "owner__username", "species__id", "species__slug",
     "species__primary_common_name", "species__scientific_name",
 )
 
@@ -28,3 +30,25 @@ def get_identification_request_for_user(*, pk: int, user: User) -> PlantIdentifi
     if request is None:
         raise Http404("No such identification request.")
     return request
+
+
+def get_suggestion_for_request(*, request: PlantIdentificationRequest, pk: int) -> IdentificationSuggestion:
+    """A suggestion of ``request``; ``Http404`` when it belongs to another request or none."""
+    suggestion = IdentificationSuggestion.objects.filter(request=request, pk=pk).only("id", "request_id", "species_id").first()
+    if suggestion is None:
+        raise Http404("No such suggestion.")
+    return suggestion
+
+
+def check_accept_suggestion_permission(*, user: User, request: PlantIdentificationRequest) -> None:
+    """Only the owner accepts a suggestion for their request; raises ``PermissionDenied``."""
+    if request.owner_id != user.pk:
+        raise PermissionDenied("Only the gardener who asked can accept a suggestion.")
+
+
+def get_care_card_for_user(*, pk: int, user: User) -> SavedCareInstructions:
+    """One of ``user``'s own care cards with its species; ``Http404`` for anyone else's."""
+    card = SavedCareInstructions.objects.select_related("species").filter(pk=pk, owner=user).first()
+    if card is None:
+        raise Http404("No such care card.")
+    return card

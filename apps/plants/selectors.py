@@ -1,18 +1,25 @@
 """Reads for plant pages and dashboard panels. Every selector returns evaluated data."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db import connection
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.utils import timezone
 
 from apps.accounts.models import User
 
-from .models import IdentificationSuggestion, PlantIdentificationRequest, PlantSpecies, SavedCareInstructions
+from .models import (
+    IdentificationSuggestion,
+    PlantIdentificationRequest,
+    PlantSpecies,
+    SavedCareInstructions,
+    SuggestionVote,
+)
 
-REQUEST_LIST_FIELDS = ("id", "owner_id", "status", "created_at", "thumbnail", "notes", "species__primary_common_name", "species__scientific_name", "species__slug")
+REQUEST_LIST_FIELDS = ("id", "owner_id", "status", "created_at", "thumbnail", "notes", "accepted_suggestion_id", "species__primary_common_name", "species__scientific_name", "species__slug")
 
 
 def plant_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
@@ -46,8 +53,10 @@ def plant_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
 
 
 def _top_suggestion():
+    # The accepted suggestion first, then the most agreed with, then the most probable.
+    accepted_first = Case(When(request__accepted_suggestion_id=F("pk"), then=Value(0)), default=Value(1))
     return IdentificationSuggestion.objects.filter(request=OuterRef("pk")).order_by(
-        "-vote_count", F("probability").desc(nulls_last=True), "id"
+        accepted_first, "-vote_count", F("probability").desc(nulls_last=True), "id"
     )
 
 
@@ -84,6 +93,12 @@ class RequestCursor:
         created_at = datetime.fromisoformat(stamp)
         if timezone.is_naive(created_at):
             raise ValueError("cursor time must carry a UTC offset")
+        try:
+            created_at = created_at.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("cursor time out of range") from None
+        if not 1 <= int(pk) <= 2**63 - 1:
+            raise ValueError("cursor id out of range")
         return cls(created_at=created_at, pk=int(pk))
 
 
@@ -127,32 +142,72 @@ def care_cards_for_user(*, user: User, limit: int | None = None) -> list[SavedCa
     return list(queryset)
 
 
-def species_search(*, query: str = "", limit: int = 200) -> list[PlantSpecies]:
-    """Catalog species whose common or scientific name contains ``query`` (case-insensitive),
-    by common name; one statement."""
+def species_search(*, query: str = "", limit: int = 200, viewer: User | None = None) -> list[PlantSpecies]:
+    """Catalog species matching ``query`` (a common or scientific name, or part of one), best
+    match first, in one statement. On PostgreSQL trigram similarity ranks the matches and
+    forgives typos ("monstra"); elsewhere a case-insensitive substring match. With a signed-in
+    ``viewer`` each row carries ``is_saved`` (a care card exists)."""
     queryset = PlantSpecies.objects.all()
-    query = query.strip()
-    if query:
-        queryset = queryset.filter(
-            Q(primary_common_name__icontains=query)
-            | Q(scientific_name__icontains=query)
-            | Q(common_names__icontains=query)
-        )
-    return list(queryset.order_by("primary_common_name")[:limit])
+    query = " ".join(query.split())[:100]
+    if viewer is not None and viewer.is_authenticated:
+        queryset = queryset.annotate(is_saved=Exists(SavedCareInstructions.objects.filter(owner=viewer, species=OuterRef("pk"))))
+    if not query:
+        return list(queryset.order_by("primary_common_name")[:limit])
+    contains = (
+        Q(primary_common_name__icontains=query) | Q(scientific_name__icontains=query)
+        | Q(common_names__icontains=query) | Q(family__iexact=query)
+    )
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramWordSimilarity
+
+        queryset = queryset.annotate(
+            similarity=Greatest(
+                TrigramWordSimilarity(query, "primary_common_name"), TrigramWordSimilarity(query, "scientific_name")
+            )
+        ).filter(contains | Q(similarity__gte=0.45))
+        return list(queryset.order_by("-similarity", "primary_common_name")[:limit])
+    return list(queryset.filter(contains).order_by("primary_common_name")[:limit])
 
 
-def identification_request_detail(*, request: PlantIdentificationRequest) -> dict:
-    """Photos and suggestions (species and suggester joined) of an already loaded request, in
-    two statements. Returns ``{"photos": [...], "suggestions": [...]}``."""
+def species_detail(*, slug: str, viewer: User | None) -> PlantSpecies | None:
+    """One species by slug, with ``is_saved`` for a signed-in viewer, in one statement."""
+    queryset = PlantSpecies.objects.filter(slug=slug)
+    if viewer is not None and viewer.is_authenticated:
+        queryset = queryset.annotate(is_saved=Exists(SavedCareInstructions.objects.filter(owner=viewer, species=OuterRef("pk"))))
+    return queryset.first()
+
+
+def identification_request_detail(*, request: PlantIdentificationRequest, viewer: User) -> dict:
+    """Photos and suggestions of an already loaded request, in two statements. Each suggestion
+    has its species and suggester joined, ``viewer_vote`` (``True`` agree, ``False``
+    disagree, ``None``) and ``is_consensus`` (more than two thirds of at least two voters
+    agree). Returns ``{"photos": [...], "suggestions": [...]}``."""
+    from .services import is_community_consensus
+
     photos = list(request.photos.only("id", "request_id", "image", "position", "width", "height").order_by("position"))
+    viewer_votes = SuggestionVote.objects.filter(suggestion=OuterRef("pk"), voter=viewer)
     suggestions = list(
         IdentificationSuggestion.objects.filter(request=request)
         .select_related("species", "suggested_by")
         .only(
-            "id", "request_id", "free_text_name", "probability", "source", "vote_count", "created_at",
+            "id", "request_id", "free_text_name", "probability", "source", "vote_count", "disagree_count", "created_at",
             "species__id", "species__slug", "species__primary_common_name", "species__scientific_name",
             "suggested_by__id", "suggested_by__username",
         )
+        .annotate(viewer_vote=Subquery(viewer_votes.values("agrees")[:1]))
         .order_by("-vote_count", F("probability").desc(nulls_last=True), "id")
     )
+    for suggestion in suggestions:
+        suggestion.is_consensus = is_community_consensus(agree=suggestion.vote_count, disagree=suggestion.disagree_count)
     return {"photos": photos, "suggestions": suggestions}
+
+
+def species_autocomplete(*, query: str, limit: int = 8) -> list[dict]:
+    """Up to ``limit`` catalog species for the suggestion box's autocomplete:
+    ``[{"scientific_name", "common_name"}]``, best match first; one statement."""
+    if len(query.strip()) < 2:
+        return []
+    return [
+        {"scientific_name": species.scientific_name, "common_name": species.primary_common_name}
+        for species in species_search(query=query, limit=limit)
+    ]

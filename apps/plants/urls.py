@@ -5,9 +5,16 @@ from . import views
 app_name = "plants"
 
 urlpatterns = [
+    path("identify/", views.identify, name="identify"),
     path("requests/", views.request_list, name="request-list"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
+    path("requests/<int:pk>/suggestions/", views.suggestion_create, name="suggestion-create"),
+    path("requests/<int:pk>/suggestions/<int:suggestion_pk>/vote/", views.suggestion_vote, name="suggestion-vote"),
+    path("requests/<int:pk>/suggestions/<int:suggestion_pk>/accept/", views.suggestion_accept, name="suggestion-accept"),
     path("species/", views.species_list, name="species-list"),
+    path("species/autocomplete/", views.species_autocomplete, name="species-autocomplete"),
     path("species/<slug:slug>/", views.species_detail, name="species-detail"),
+    path("species/<slug:slug>/care-card/", views.care_card_toggle, name="care-card-toggle"),
     path("care-cards/", views.care_card_list, name="care-card-list"),
+    path("care-cards/<int:pk>/", views.care_card_update, name="care-card-update"),
 ]

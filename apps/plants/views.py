@@ -1,14 +1,70 @@
-"""Plant pages: previous identification requests, one request, the species catalog and care cards."""
+"""Plant pages: asking for an identification, previous requests, one request with its
+suggestions, the species catalog and care cards. Thin views over selectors and services."""
 
+import logging
+
+import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
-from . import selectors
+from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit
+
+from . import selectors, services
+from .forms import CareCardForm, IdentificationRequestForm, SuggestionForm
 from .models import PlantSpecies
-from .permissions import get_identification_request_for_user
+from .permissions import (
+    check_accept_suggestion_permission,
+    get_care_card_for_user,
+    get_identification_request_for_user,
+    get_suggestion_for_request,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _identification_allowed(request: HttpRequest) -> int | None:
+    """Count one request against ``IDENTIFICATION_REQUESTS_PER_HOUR``; seconds to wait when
+    over it. A Redis failure lets the request through: this limit protects provider quotas,
+    not accounts, so it fails open (logged)."""
+    try:
+        rate_limit_hit(
+            limits=[(limit_key("identify:user", str(request.user.pk)), settings.IDENTIFICATION_REQUESTS_PER_HOUR)],
+            window_seconds=3600,
+        )
+    except RateLimited as limited:
+        return limited.retry_after
+    except redis.RedisError:
+        logger.warning("identification rate limit skipped: Redis unavailable")
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def identify(request: HttpRequest) -> HttpResponse:
+    """SPEC ``/plants/identify/``: one to three photos and notes, for every signed-in gardener
+    whatever the trust level. Bad files are refused with a message and nothing is stored."""
+    form = IdentificationRequestForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        if (retry_after := _identification_allowed(request)) is not None:
+            response = render(request, "429.html", {"retry_after": retry_after,
+                              "detail": "You have asked for many identifications this hour."}, status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
+        identification = services.identification_request_create(
+            owner=request.user,
+            images=form.cleaned_data["images"],
+            notes=form.cleaned_data["notes"],
+            latitude=form.cleaned_data["latitude"],
+            longitude=form.cleaned_data["longitude"],
+            exact_location=form.cleaned_data["exact_location"],
+        )
+        return redirect(identification)
+    return render(request, "plants/identify.html", {"form": form})
 
 
 @login_required
@@ -37,40 +93,141 @@ def request_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _detail_context(request: HttpRequest, identification) -> dict:
+    detail = selectors.identification_request_detail(request=identification, viewer=request.user)
+    return {
+        "identification": identification,
+        "is_owner": identification.owner_id == request.user.pk,
+        "suggestion_form": SuggestionForm(),
+        **detail,
+    }
+
+
 @login_required
 @require_GET
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """``/plants/requests/<id>/``: photos, suggestions and, for the owner only, the exact place."""
+    """``/plants/requests/<id>/``: photos, suggestions and votes; only the owner sees an exact
+    location. Four statements with the user lookup."""
     identification = get_identification_request_for_user(pk=pk, user=request.user)
-    detail = selectors.identification_request_detail(request=identification)
-    is_owner = identification.owner_id == request.user.pk
-    return render(
-        request,
-        "plants/request_detail.html",
-        {"identification": identification, "is_owner": is_owner, **detail},
+    return render(request, "plants/request_detail.html", _detail_context(request, identification))
+
+
+def _suggestions_response(request: HttpRequest, pk: int, *, form: SuggestionForm | None = None, status: int = 200):
+    identification = get_identification_request_for_user(pk=pk, user=request.user)
+    if not request.htmx:
+        return redirect(identification)
+    context = _detail_context(request, identification)
+    if form is not None:
+        context["suggestion_form"] = form
+    return render(request, "plants/request_detail.html#suggestions", context, status=status)
+
+
+@login_required
+@require_POST
+def suggestion_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Suggest a catalog species or a free-text name for a request (counts as agreeing)."""
+    identification = get_identification_request_for_user(pk=pk, user=request.user)
+    form = SuggestionForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return _suggestions_response(request, pk, form=form)
+        context = _detail_context(request, identification)
+        context["suggestion_form"] = form
+        return render(request, "plants/request_detail.html", context, status=200)
+    services.suggestion_add(
+        request=identification, suggester=request.user,
+        species=form.cleaned_data["species"], free_text_name=form.cleaned_data["name"],
     )
+    return _suggestions_response(request, pk)
+
+
+@login_required
+@require_POST
+def suggestion_vote(request: HttpRequest, pk: int, suggestion_pk: int) -> HttpResponse:
+    """Agree (``agrees=1``) or disagree (``agrees=0``) with a suggestion; again to withdraw."""
+    identification = get_identification_request_for_user(pk=pk, user=request.user)
+    suggestion = get_suggestion_for_request(request=identification, pk=suggestion_pk)
+    if request.POST.get("agrees") not in ("0", "1"):
+        return render(request, "400.html", {"detail": "Choose agree or disagree."}, status=400)
+    services.suggestion_vote(suggestion=suggestion, voter=request.user, agrees=request.POST["agrees"] == "1")
+    return _suggestions_response(request, pk)
+
+
+@login_required
+@require_POST
+def suggestion_accept(request: HttpRequest, pk: int, suggestion_pk: int) -> HttpResponse:
+    """The owner accepts a suggestion; the request becomes identified (``plantIdentified``)."""
+    identification = get_identification_request_for_user(pk=pk, user=request.user)
+    check_accept_suggestion_permission(user=request.user, request=identification)
+    suggestion = get_suggestion_for_request(request=identification, pk=suggestion_pk)
+    services.suggestion_accept(request=identification, suggestion=suggestion)
+    if not request.htmx:
+        return redirect(identification)
+    context = _detail_context(request, get_identification_request_for_user(pk=pk, user=request.user))
+    main = render_to_string("plants/request_detail.html#request_main", context, request=request)
+    suggestions = render_to_string("plants/request_detail.html#suggestions_oob", context, request=request)
+    return trigger_client_event(HttpResponse(main + suggestions), "plantIdentified")
 
 
 @require_GET
 def species_list(request: HttpRequest) -> HttpResponse:
     """``/plants/species/?q=``: the catalog, searchable by common or scientific name."""
     query = request.GET.get("q", "")[:100]
-    species = selectors.species_search(query=query)
+    species = selectors.species_search(query=query, viewer=request.user)
     return render(request, "plants/species_list.html", {"species_list": species, "query": query})
+
+
+@login_required
+@require_GET
+def species_autocomplete(request: HttpRequest) -> HttpResponse:
+    """``<option>`` elements for the suggestion box's ``datalist`` (htmx)."""
+    options = selectors.species_autocomplete(query=request.GET.get("name", "")[:100])
+    return render(request, "plants/request_detail.html#species_options", {"options": options})
 
 
 @require_GET
 def species_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """``/plants/species/<slug>/``: one species and its care facts (general guidance)."""
-    species = get_object_or_404(PlantSpecies.objects.all(), slug=slug)
+    species = selectors.species_detail(slug=slug, viewer=request.user)
+    if species is None:
+        raise Http404("No such species.")
     return render(request, "plants/species_detail.html", {"species": species})
+
+
+@login_required
+@require_POST
+def care_card_toggle(request: HttpRequest, slug: str) -> HttpResponse:
+    """Save or remove the care card of a species (htmx swaps the button; ``careCardSaved``)."""
+    species = get_object_or_404(PlantSpecies.objects.only("id", "slug", "primary_common_name", "scientific_name"), slug=slug)
+    card = services.care_card_toggle(owner=request.user, species=species)
+    species.is_saved = card is not None
+    if not request.htmx:
+        return redirect(species)
+    response = render(request, "plants/species_detail.html#care_card_button", {"species": species})
+    return trigger_client_event(response, "careCardSaved")
 
 
 @login_required
 @require_GET
 def care_card_list(request: HttpRequest) -> HttpResponse:
-    """``/plants/care-cards/``: the gardener's care cards."""
+    """``/plants/care-cards/``: the gardener's care cards, each editable inline."""
     cards = selectors.care_cards_for_user(user=request.user)
-    return render(request, "plants/care_card_list.html", {"cards": cards})
+    rows = [{"card": card, "form": CareCardForm(instance=card, prefix=f"card-{card.pk}")} for card in cards]
+    return render(request, "plants/care_card_list.html", {"rows": rows})
 
 
+@login_required
+@require_POST
+def care_card_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save one care card's nickname, notes, status and favourite (htmx swaps the row)."""
+    card = get_care_card_for_user(pk=pk, user=request.user)
+    form = CareCardForm(request.POST, instance=card, prefix=f"card-{card.pk}")
+    saved = form.is_valid()
+    if saved:
+        services.care_card_update(card=card, **{name: form.cleaned_data[name] for name in form.Meta.fields})
+    if not request.htmx:
+        return redirect("plants:care-card-list") if saved else render(
+            request, "plants/care_card_list.html", {"rows": [{"card": card, "form": form}]}
+        )
+    response = render(request, "plants/care_card_list.html#care_card_row", {"row": {"card": card, "form": form}, "saved": saved})
+    return trigger_client_event(response, "careCardSaved") if saved else response

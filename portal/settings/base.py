@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "django_htmx",
     "django_tasks_db",
     "apps.core",
@@ -54,7 +55,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.HtmxLoginRedirectMiddleware",
+    "apps.core.middleware.MethodNotAllowedPageMiddleware",
 ]
+CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -151,7 +154,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Email ----------------------------------------------------------------------------------
 # Django 6.1 configures email through MAILERS (EMAIL_BACKEND is deprecated). Console by default,
 # so a fresh clone prints sign-up and reset emails in the terminal.
-MAILERS = {"default": {"BACKEND": env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
+MAILERS = {"default": {"BACKEND": env_str("EMAIL_BACKEND", "apps.core.mail.ReadableConsoleBackend")}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Plant Community Portal <no-reply@localhost>")
 
 # --- Static and media -----------------------------------------------------------------------

@@ -5,3 +5,11 @@ from .env import env_bool
 
 DEBUG = env_bool("DEBUG", True)
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+
+# Local runs with DEBUG off still serve static files straight from the source folders (no
+# collectstatic needed); production uses the compressed, hashed manifest.
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

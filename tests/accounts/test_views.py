@@ -174,3 +174,13 @@ def test_password_reset_sends_a_link(client, gardener):
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert "/accounts/reset/" in mail.outbox[0].body
+
+
+def test_sign_up_with_a_taken_email_costs_the_same_password_hash(client, gardener):
+    """The taken-email path hashes the password like a new account, so timing does not tell."""
+    from tests.hashers import hash_count, hash_count_reset
+
+    for email in ("rosa@example.com", "fresh@example.com"):
+        hash_count_reset()
+        _sign_up(client, username=f"u{len(email)}", email=email)
+        assert hash_count() == 1, email

@@ -98,3 +98,38 @@ def test_server_error_handler_answers_500_page_and_problem_for_api(rf):
     api = server_error(rf.get("/api/dashboard/stats/"))
     assert page.status_code == 500 and b"Something went wrong" in page.content
     assert api.status_code == 500 and api["Content-Type"] == "application/problem+json"
+
+
+def test_htmx_sign_in_redirect_returns_to_the_page_not_the_fragment(client):
+    """A panel request whose session expired sends the browser to sign in and then back to
+    the page it was on (HX-Current-URL), not to the bare fragment."""
+    response = client.get(
+        "/dashboard/panels/care-cards/",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/dashboard/"},
+    )
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fdashboard%2F"
+    off_site = client.get(
+        "/dashboard/panels/care-cards/", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/x"}
+    )
+    assert off_site["HX-Redirect"] == "/accounts/login/?next=/dashboard/panels/care-cards/"
+
+
+def test_wrong_method_gets_a_page_or_a_problem(client, gardener):
+    """Django's empty 405 gets a body: the site's page, or problem+json under /api/."""
+    page = client.get("/accounts/logout/")
+    assert page.status_code == 405 and "Method not allowed" in page.content.decode()
+    api = client.get("/api/auth/token/")
+    assert api.status_code == 405 and api.json()["code"] == "METHOD_NOT_ALLOWED" and api["Allow"] == "POST"
+    signed_out_put = client.put("/api/dashboard/stats/")
+    assert signed_out_put.status_code == 401
+
+
+def test_csrf_failure_page_is_in_the_site_look(gardener):
+    """A stale form gets a 403 page that says what to do."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post("/accounts/login/", {"username": "rosa", "password": "x"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Plant Community Portal" in body and "reload the page" in body

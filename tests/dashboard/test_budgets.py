@@ -33,8 +33,8 @@ def test_panel_query_budget(panel, gardener, gardener_client, rows_per_table, dj
         "plant-stats": f"<dd>{rows_per_table}</dd>",
         "forum-stats": f"<dd>{rows_per_table}</dd>",
         "recent-activity": "Yellow leaves on my fern",
-        "previous-searches": f"All {rows_per_table} searches",
-        "care-cards": f"All {rows_per_table} care cards",
+        "previous-searches": "Your search" if rows_per_table == 1 else f"All {rows_per_table} searches",
+        "care-cards": "Your care card" if rows_per_table == 1 else f"All {rows_per_table} care cards",
         "trust-progress": "Your trust level",
     }[panel]
     assert expected in body

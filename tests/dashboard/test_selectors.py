@@ -48,7 +48,7 @@ def test_recent_activity_mixes_topics_replies_and_requests_newest_first(gardener
     items = recent_activity_for_user(user=gardener)
     assert [item["type"] for item in items] == ["reply", "identification", "topic"]
     assert items[0]["title"] == "Re: Aphids everywhere"
-    assert items[0]["url"] == f"/forum/t/{topic.pk}/#post-{reply.pk}"
+    assert items[0]["url"] == f"/forum/p/{reply.pk}/"
     assert items[0]["forum_name"] == "Pests"
     assert items[1]["url"] == f"/plants/requests/{request.pk}/"
     assert items[2]["title"] == "Aphids everywhere"

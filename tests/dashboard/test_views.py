@@ -71,3 +71,29 @@ def test_session_ends_after_its_absolute_lifetime(client, gardener, settings):
     response = client.get(reverse("dashboard:index"))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_dashboard_without_javascript_can_show_every_panel(gardener_client):
+    """``?all=1`` renders all six panels into the page on the server (the <noscript> link)."""
+    response = gardener_client.get(reverse("dashboard:index") + "?all=1")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "hx-get" not in body.split('<div class="dashboard-grid">')[1]
+    for title in ("Your plants", "Forum activity", "Recent activity", "Previous searches", "Care cards", "Trust level"):
+        assert title in body
+
+
+def test_session_deleted_while_its_cached_copy_survived_is_signed_out_at_renewal(client, gardener):
+    """A session whose database row is gone (signed out while Redis was down) but whose cached
+    copy came back is flushed at the next renewal check instead of living on."""
+    from django.contrib.sessions.models import Session
+
+    client.force_login(gardener)
+    assert client.get(reverse("dashboard:index")).status_code == 200
+    session = client.session
+    session[SESSION_RENEWED_AT_KEY] = int(time.time()) - 61
+    session.save()
+    # Signed out while Redis was down: the row is gone, the cached copy is not.
+    Session.objects.filter(session_key=session.session_key).delete()
+    response = client.get(reverse("dashboard:index"))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

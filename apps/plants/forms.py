@@ -1,0 +1,102 @@
+"""Forms of the plant pages: asking for an identification, suggesting a name, care cards."""
+
+from decimal import Decimal
+
+from django import forms
+
+from .images import MAX_UPLOAD_BYTES, ImageRejected, open_checked
+from .models import CareCardStatus, PlantSpecies, SavedCareInstructions
+
+MAX_PHOTOS = 3
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """A file field that takes one to ``MAX_PHOTOS`` files under the same name (``image``)."""
+
+    widget = MultipleImageInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        if not files:
+            raise forms.ValidationError("Choose at least one photo of the plant.", code="required")
+        if len(files) > MAX_PHOTOS:
+            raise forms.ValidationError(f"Choose at most {MAX_PHOTOS} photos.", code="too_many")
+        return [super(MultipleImageField, self).clean(item, initial) for item in files]
+
+
+class IdentificationRequestForm(forms.Form):
+    """SPEC ``/plants/identify/``: ``image`` (one to three files), ``notes``, an optional
+    location. Each photo is checked by decoding it with Pillow (``images.open_checked``), so a
+    file's name or declared type never decides; ``cleaned_data["images"]`` holds the decoded,
+    upright RGB images."""
+
+    image = MultipleImageField(
+        label="Photos of the plant",
+        help_text="One to three JPEG, PNG or WebP photos, up to 10 MB each: a whole-plant shot and a close-up of a leaf or flower work best.",
+        widget=MultipleImageInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    notes = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Where did you find it? How big is it? Anything that helps others identify it.",
+    )
+    latitude = forms.DecimalField(required=False, min_value=Decimal("-90"), max_value=Decimal("90"), decimal_places=6, max_digits=9)
+    longitude = forms.DecimalField(required=False, min_value=Decimal("-180"), max_value=Decimal("180"), decimal_places=6, max_digits=10)
+    exact_location = forms.BooleanField(
+        required=False, label="Store my exact location",
+        help_text="Off: the location is stored rounded to about 20 km (0.2°). Only you ever see the exact place.",
+    )
+
+    def clean_image(self):
+        images = []
+        for upload in self.cleaned_data["image"]:
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise forms.ValidationError(f"“{upload.name}” is larger than 10 MB. Please choose a smaller photo.")
+            try:
+                images.append(open_checked(upload.read()))
+            except ImageRejected as rejected:
+                raise forms.ValidationError(f"“{upload.name}”: {rejected}") from None
+        self.cleaned_data["images"] = images
+        return self.cleaned_data["image"]
+
+    def clean(self):
+        cleaned = super().clean()
+        latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")
+        if (latitude is None) != (longitude is None) and not self.errors:
+            raise forms.ValidationError("Give both latitude and longitude, or neither.")
+        return cleaned
+
+
+class SuggestionForm(forms.Form):
+    """A community suggestion: a catalog species (by scientific name, from the autocomplete)
+    or a free-text name."""
+
+    name = forms.CharField(
+        label="Your suggestion", max_length=120,
+        help_text="Start typing a common or scientific name; pick from the catalog or write your own.",
+        widget=forms.TextInput(attrs={"list": "species-options", "autocomplete": "off"}),
+    )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if len(name) < 2:
+            raise forms.ValidationError("Write at least two letters.")
+        self.cleaned_data["species"] = (
+            PlantSpecies.objects.filter(scientific_name__iexact=name).only("id", "scientific_name").first()
+        )
+        return name
+
+
+class CareCardForm(forms.ModelForm):
+    """Inline edit of one care card: nickname, notes, status, favourite."""
+
+    class Meta:
+        model = SavedCareInstructions
+        fields = ["nickname", "personal_notes", "status", "is_favourite"]
+        labels = {"personal_notes": "Notes", "is_favourite": "Favourite"}
+        widgets = {"personal_notes": forms.Textarea(attrs={"rows": 2})}
+
+    status = forms.ChoiceField(choices=CareCardStatus.choices)
