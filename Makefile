@@ -15,12 +15,11 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 python; do \
 	    [ -x $$p ] && $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
 	  done; fi)
 
-.PHONY: help venv run test test-unit test-e2e bench check-services chromium clean
+.PHONY: help venv run test test-unit test-e2e check-services chromium clean
 
 help:
 	@echo "make run    create .venv, install, migrate, seed the demo, serve on http://127.0.0.1:8000"
 	@echo "make test   the whole suite (PostgreSQL + Redis, e2e in Debian's Chromium)"
-	@echo "make bench  benchmarks (PostgreSQL + Redis)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@if [ -z "$(PYTHON)" ]; then echo "No Python >= 3.12 found on PATH or under pyenv. Install one (e.g. 'pyenv install 3.13') and retry, or run 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; fi
@@ -60,9 +59,6 @@ test-unit: venv check-services
 
 test-e2e: venv check-services chromium
 	$(VPY) -m pytest e2e $(PYTEST_ARGS)
-
-bench: venv check-services
-	$(VPY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) media staticfiles db.sqlite3 test-output .pytest_cache
