@@ -59,3 +59,36 @@ def _clean_redis():
     get_redis_connection("default").flushdb()
     yield
     cache.close()
+
+
+def ensure_reference_data() -> None:
+    """Put back what migrations load (the species catalog, the moderators group with its
+    permission) if a transactional test flushed it."""
+    from django.contrib.auth.models import Group, Permission
+
+    from apps.core.seeding import MODERATORS_GROUP
+    from apps.plants.catalog import catalog_entries, load_catalog
+    from apps.plants.models import PlantSpecies
+
+    if PlantSpecies.objects.count() < len(catalog_entries()):
+        load_catalog(PlantSpecies)
+    group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+    permission = Permission.objects.filter(content_type__app_label="core", codename="use_moderation_tools").first()
+    if permission is not None:
+        group.permissions.add(permission)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Transactional tests (threads, processes, the live server) end by flushing every table,
+    migration data included. After their fixtures are torn down (the flush is one of them),
+    put the reference data back for the tests that follow."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    # With no next test the session's teardown has already dropped the test database.
+    if nextitem is not None and marker is not None and marker.kwargs.get("transaction"):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            ensure_reference_data()
+    return result

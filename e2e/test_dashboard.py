@@ -24,9 +24,9 @@ from tests import factories
 
 from .helpers import assert_no_axe_violations
 
-# serialized_rollback: the species catalog comes from migrations, and a transactional test
-# (which live_server needs) truncates every table afterwards; this reloads it before each test.
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# The species catalog comes from migrations; the root conftest puts it back after every
+# transactional test (which the live server needs) flushes the tables.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PANEL_IDS = [
     "panel-plant-stats",

@@ -13,7 +13,7 @@ from tests import factories
 
 from .helpers import assert_no_axe_violations, submit_sign_in
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

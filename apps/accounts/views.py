@@ -68,7 +68,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
-    form = SignInForm(request.POST or None, request=request)
+    form = SignInForm(request.POST if request.method == "POST" else None, request=request)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -107,7 +107,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     ``SIGNUP_LIMIT_PER_IP`` (5) sign-ups an hour per client IP (429 beyond)."""
     if request.user.is_authenticated:
         return redirect("dashboard:index")
-    form = SignUpForm(request.POST or None)
+    form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             rate_limit_hit(

@@ -18,6 +18,7 @@ class MultipleImageField(forms.FileField):
     """A file field that takes one to ``MAX_PHOTOS`` files under the same name (``image``)."""
 
     widget = MultipleImageInput
+    default_error_messages = {"required": "Choose at least one photo of the plant."}
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else ([data] if data else [])

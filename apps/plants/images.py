@@ -7,6 +7,7 @@ are what it and the demo seed share.
 """
 
 import io
+import warnings
 
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps
@@ -32,7 +33,10 @@ def open_checked(data: bytes) -> Image.Image:
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImageRejected("That file is larger than 10 MB. Please choose a smaller photo.")
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            # Pillow warns about huge images when it reads the header; we refuse them below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
         if image.format not in ALLOWED_FORMATS:
             raise ImageRejected("Please upload a JPEG, PNG or WebP photo.")
         width, height = image.size

@@ -132,7 +132,7 @@ def care_cards_for_user(*, user: User, limit: int | None = None) -> list[SavedCa
         SavedCareInstructions.objects.filter(owner=user)
         .select_related("species")
         .only(
-            "id", "owner_id", "nickname", "status", "is_favourite", "updated_at",
+            "id", "owner_id", "nickname", "personal_notes", "status", "is_favourite", "updated_at",
             "species__slug", "species__primary_common_name", "species__scientific_name",
         )
         .order_by("-updated_at", "-id")

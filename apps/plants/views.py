@@ -48,7 +48,7 @@ def _identification_allowed(request: HttpRequest) -> int | None:
 def identify(request: HttpRequest) -> HttpResponse:
     """SPEC ``/plants/identify/``: one to three photos and notes, for every signed-in gardener
     whatever the trust level. Bad files are refused with a message and nothing is stored."""
-    form = IdentificationRequestForm(request.POST or None, request.FILES or None)
+    form = IdentificationRequestForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     if request.method == "POST" and form.is_valid():
         if (retry_after := _identification_allowed(request)) is not None:
             response = render(request, "429.html", {"retry_after": retry_after,
