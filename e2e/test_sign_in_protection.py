@@ -43,6 +43,8 @@ def test_lockout_then_moderator_clears_it_then_gardener_signs_in(browser, live_s
     moderator_page.goto(f"{live_server.url}/accounts/login/")
     submit_sign_in(moderator_page, username="mod", password=factories.DEFAULT_PASSWORD)
     moderator_page.get_by_role("link", name="Moderation").click()
+    moderator_page.wait_for_url(f"{live_server.url}/moderation/")
+    moderator_page.get_by_role("link", name="Account locks").click()
     moderator_page.wait_for_url(f"{live_server.url}/moderation/lockouts/")
     row = moderator_page.get_by_role("row", name=re.compile("rosa"))
     assert row.is_visible()

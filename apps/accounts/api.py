@@ -14,7 +14,6 @@ from apps.core.client_ip import client_ip
 from apps.core.lockout import SignInLocked
 from apps.core.problems import problem_response
 
-from .models import User
 from .signin_services import InvalidCredentials, SecurityUnavailable, sign_in_attempt, tokens_start
 
 
@@ -79,11 +78,14 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
         claims = tokens.decode(token, expected_type=tokens.REFRESH)
     except tokens.TokenInvalid:
         return unauthenticated("The refresh token is invalid or expired.", "TOKEN_INVALID")
-    if not User.objects.filter(pk=int(claims["sub"]), is_active=True).exists():
+    if not tokens.token_user_queryset(claims).exists():
         return unauthenticated("The refresh token is invalid or expired.", "TOKEN_INVALID")
     try:
         pair = tokens.refresh_rotate(claims=claims)
     except tokens.TokenReused:
+        from apps.core.models import RevokedTokenFamily
+
+        RevokedTokenFamily.objects.get_or_create(family_id=claims["fam"])
         return unauthenticated("This refresh token was already used; its sign-in has been revoked.", "TOKEN_REUSED")
     except tokens.TokenInvalid:
         return unauthenticated("The refresh token is invalid or revoked.", "TOKEN_INVALID")

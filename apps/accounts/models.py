@@ -1,7 +1,5 @@
 """The custom user: case-insensitive username and email, trust level and activity counters."""
 
-import time
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
@@ -65,6 +63,10 @@ class User(AbstractUser):
         default=False, help_text="A level a moderator set is kept: no automatic change overrides it."
     )
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    tokens_valid_after = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Token families started before this (a password change, a deactivation) are refused.",
+    )
 
     approved_post_count = models.PositiveIntegerField(default=0)
     post_count = models.PositiveIntegerField(default=0)
@@ -95,19 +97,30 @@ class User(AbstractUser):
         return instance
 
     def save(self, *args, **kwargs):
-        """Save, and after commit revoke every refresh token family of the user when the
-        password changed or the account was deactivated (SPEC "Sign-in, tokens and lockout").
-        Living here, the rule holds for every path: the password change and reset forms, the
-        admin, ``manage.py changepassword``."""
+        """Save; when the password changed or the account was deactivated, refuse every token
+        family started before now (SPEC "Sign-in, tokens and lockout": password change and
+        deactivation revoke all the user's families).
+
+        The rule is durable: ``tokens_valid_after`` is written in this same row and checked by
+        the one query that token authentication and refresh already run, so it holds even if
+        Redis is down or loses its data. After commit, the families are also revoked in Redis
+        (the fast path that refuses access tokens before any SQL). Living here, the rule holds
+        for every path: password change and reset forms, the admin, ``changepassword``.
+        """
         adding = self._state.adding
         password_changed = self._password is not None
         deactivated = not self.is_active and getattr(self, "_loaded_is_active", True) is not False
+        revoke = not adding and (password_changed or deactivated)
+        if revoke:
+            self.tokens_valid_after = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "tokens_valid_after"}
         super().save(*args, **kwargs)
         self._loaded_is_active = self.is_active
-        if not adding and (password_changed or deactivated):
+        if revoke:
             from apps.accounts.signin_services import user_tokens_revoke_all
 
-            changed_at = time.time()
+            changed_at = self.tokens_valid_after.timestamp()
             transaction.on_commit(
                 lambda: user_tokens_revoke_all(user_id=self.pk, started_before=changed_at), robust=True
             )

@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+
+from apps.core.mail import send_mail_after_commit
 
 from .models import User
 
@@ -26,8 +27,7 @@ class SignUpOutcome:
 
 
 def _send(*, to: str, subject: str, template: str, context: dict) -> None:
-    body = render_to_string(template, context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    send_mail_after_commit(subject=subject, body=render_to_string(template, context), to=[to])
 
 
 def email_confirmation_token(*, user: User) -> str:
@@ -49,37 +49,31 @@ def user_sign_up(*, username: str, email: str, password: str, base_url: str) -> 
         # The same password hash a new account costs, so the answer's timing does not tell
         # that the email is taken (OWASP ASVS 2.2.1 / 3.2 spirit).
         make_password(password)
-        transaction.on_commit(
-            lambda: _send(
-                to=email,
-                subject="Someone tried to sign up with your email",
-                template="accounts/email/signup_existing.txt",
-                context={"base_url": base_url, "reset_path": reverse("password_reset")},
-            )
+        _send(
+            to=email,
+            subject="Someone tried to sign up with your email",
+            template="accounts/email/signup_existing.txt",
+            context={"base_url": base_url, "reset_path": reverse("password_reset")},
         )
         return SignUpOutcome(created=False, user=None)
     try:
         with transaction.atomic():
             user = User.objects.create_user(username=username, email=email, password=password)
     except IntegrityError:
-        transaction.on_commit(
-            lambda: _send(
-                to=email,
-                subject="Choose another username",
-                template="accounts/email/signup_username_taken.txt",
-                context={"base_url": base_url, "username": username, "signup_path": reverse("accounts:signup")},
-            )
+        _send(
+            to=email,
+            subject="Choose another username",
+            template="accounts/email/signup_username_taken.txt",
+            context={"base_url": base_url, "username": username, "signup_path": reverse("accounts:signup")},
         )
         return SignUpOutcome(created=False, user=None)
     token = email_confirmation_token(user=user)
     confirm_path = reverse("accounts:confirm-email", kwargs={"token": token})
-    transaction.on_commit(
-        lambda: _send(
-            to=email,
-            subject="Confirm your email for the Plant Community Portal",
-            template="accounts/email/confirm_email.txt",
-            context={"base_url": base_url, "user": user, "confirm_path": confirm_path},
-        )
+    _send(
+        to=email,
+        subject="Confirm your email for the Plant Community Portal",
+        template="accounts/email/confirm_email.txt",
+        context={"base_url": base_url, "user": user, "confirm_path": confirm_path},
     )
     return SignUpOutcome(created=True, user=user)
 

@@ -12,12 +12,11 @@ import time
 import redis
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from apps.core import lockout, tokens
+from apps.core.mail import send_mail_after_commit
 from apps.core.middleware import SESSION_AUTH_AT_KEY
 from apps.core.lockout import SignInLocked
 
@@ -46,7 +45,7 @@ def user_find_for_sign_in(*, name: str) -> User | None:
 
 
 def _send_lock_email(*, user: User, account: lockout.AccountKey, base_url: str) -> None:
-    if not user.email:
+    if not user.email or not user.is_active:
         return
     try:
         token = lockout.unlock_token_create(key=account.key)
@@ -63,11 +62,7 @@ def _send_lock_email(*, user: User, account: lockout.AccountKey, base_url: str) 
             "minutes": settings.LOCKOUT_DURATION_SECONDS // 60,
         },
     )
-    transaction.on_commit(
-        lambda: send_mail(
-            "Your Plant Community Portal account is locked", body, settings.DEFAULT_FROM_EMAIL, [user.email]
-        )
-    )
+    send_mail_after_commit(subject="Your Plant Community Portal account is locked", body=body, to=[user.email])
 
 
 def sign_in_attempt(*, name: str, password: str, ip: str, base_url: str) -> User:
@@ -147,7 +142,8 @@ def delete_token_cookies(response) -> None:
 
 def session_tokens_revoke(*, session) -> None:
     """Revoke the refresh token family of this browser (sign-out); other devices stay signed in.
-    A Redis failure is logged, not raised: signing out must always work."""
+    The database record is durable; a Redis failure is logged, not raised (signing out must
+    always work), and the token checks' user query still refuses the family."""
     family_id = session.get(SESSION_FAMILY_KEY)
     if not family_id:
         return

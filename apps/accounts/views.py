@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.core import lockout
 from apps.core.client_ip import client_ip
 from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit
 
@@ -197,4 +198,17 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         signin_services.session_tokens_remember(session=self.request.session, pair=pair)
         signin_services.set_token_cookies(response, pair)
         messages.success(self.request, "Your password is changed. Other devices have been signed out.")
+        return response
+
+
+class LockClearingPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset confirmation; a completed reset also ends a sign-in lock on the account:
+    following the emailed link proves ownership of the address as the unlock link does."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        try:
+            lockout.lock_clear(key=f"user:{form.user.pk}")
+        except redis.RedisError:
+            logger.warning("could not clear the lock of user %s after a reset", form.user.pk)
         return response

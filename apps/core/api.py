@@ -37,6 +37,12 @@ def json_body(request, *, fields: tuple[str, ...] = (), optional: tuple[str, ...
             continue
         if not isinstance(data[name], str) or not data[name]:
             raise BadBody(f"'{name}' must be a non-empty string.")
+        try:
+            data[name].encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadBody(f"'{name}' is not valid text.") from None
+        if "\x00" in data[name]:
+            raise BadBody(f"'{name}' must not contain NUL characters.")
     return data
 
 
@@ -72,9 +78,9 @@ def service_unavailable():
 
 
 def _user_for_claims(claims: dict):
-    from apps.accounts.models import User
+    from .tokens import token_user_queryset
 
-    return User.objects.filter(pk=int(claims["sub"]), is_active=True).first()
+    return token_user_queryset(claims).first()
 
 
 def api_auth_required(view):

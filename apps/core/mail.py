@@ -25,3 +25,25 @@ class ReadableConsoleBackend(BaseEmailBackend):
                 )
             sys.stdout.flush()
         return len(email_messages)
+
+
+def send_mail_after_commit(*, subject: str, body: str, to: list[str]) -> None:
+    """Send a plain-text email once the current transaction commits (at once outside one).
+
+    A mail server that fails is logged, never raised: a request must not fail, or reveal
+    anything by failing, because an email could not be delivered (the sign-up and lock paths
+    answer the same whatever happens to the message).
+    """
+    import logging
+
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.db import transaction
+
+    def deliver():
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+        except Exception:
+            logging.getLogger(__name__).exception("email %r to %s could not be sent", subject, to)
+
+    transaction.on_commit(deliver)

@@ -7,8 +7,23 @@ MODERATION_PERMISSION = "core.use_moderation_tools"
 
 def is_moderator(user) -> bool:
     """True for active users with the moderation permission (the ``moderators`` group grants
-    it) and superusers."""
-    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.has_perm(MODERATION_PERMISSION)))
+    it) and superusers. One query (direct or group permission), remembered on the user object
+    for the rest of the request."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_is_moderator", None)
+    if cached is None:
+        from django.contrib.auth.models import Permission
+        from django.db.models import Q
+
+        app_label, codename = MODERATION_PERMISSION.split(".")
+        cached = Permission.objects.filter(
+            Q(user=user) | Q(group__user=user), content_type__app_label=app_label, codename=codename
+        ).exists()
+        user._is_moderator = cached
+    return cached
 
 
 def check_moderate_permission(user) -> None:

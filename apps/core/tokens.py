@@ -29,7 +29,7 @@ from .scripts import NOW_MS, run_script
 PREFIX = "sec:jwt"
 ACCESS = "access"
 REFRESH = "refresh"
-REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "type", "fam", "iss"]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "type", "fam", "fiat", "iss"]
 
 
 class TokenInvalid(Exception):
@@ -57,11 +57,13 @@ def _encode(claims: dict) -> str:
     return jwt.encode(claims, settings.JWT_SECRET_KEY, algorithm=settings.JWT_ALGORITHM)
 
 
-def _pair(*, user_id: int, family_id: str, family_expires_at: int) -> TokenPair:
+def _pair(*, user_id: int, family_id: str, family_expires_at: int, family_started_at: float) -> TokenPair:
     now = int(time.time())
     access_exp = min(now + settings.JWT_ACCESS_TOKEN_LIFETIME_SECONDS, family_expires_at)
     refresh_exp = min(now + settings.JWT_REFRESH_TOKEN_LIFETIME_SECONDS, family_expires_at)
-    common = {"sub": str(user_id), "fam": family_id, "iat": now, "iss": settings.JWT_ISSUER}
+    common = {
+        "sub": str(user_id), "fam": family_id, "fiat": family_started_at, "iat": now, "iss": settings.JWT_ISSUER,
+    }
     access = _encode({**common, "type": ACCESS, "jti": secrets.token_hex(16), "exp": access_exp})
     refresh = _encode(
         {**common, "type": REFRESH, "jti": secrets.token_hex(16), "exp": refresh_exp, "fexp": family_expires_at}
@@ -92,8 +94,8 @@ def decode(token: str, *, expected_type: str) -> dict:
         raise TokenInvalid(f"expected a {expected_type} token")
     if expected_type == REFRESH and not isinstance(claims.get("fexp"), int):
         raise TokenInvalid("refresh token without family expiry")
-    if not str(claims["sub"]).isdigit():
-        raise TokenInvalid("bad subject")
+    if not str(claims["sub"]).isdigit() or not isinstance(claims["fiat"], (int, float)):
+        raise TokenInvalid("bad subject or family start")
     return claims
 
 
@@ -104,14 +106,15 @@ def family_start(*, user_id: int) -> TokenPair:
     all of them. Raises ``redis.RedisError`` when Redis fails (nothing is issued).
     """
     family_id = secrets.token_hex(16)
-    family_expires_at = int(time.time()) + settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS
+    started_at = round(time.time(), 3)
+    family_expires_at = int(started_at) + settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS
     client = get_strict_redis()
     user_key = f"{PREFIX}:user:{user_id}"
     pipe = client.pipeline(transaction=True)
-    pipe.zadd(user_key, {family_id: time.time()})
+    pipe.zadd(user_key, {family_id: started_at})
     pipe.expire(user_key, settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS + 3600)
     pipe.execute()
-    return _pair(user_id=user_id, family_id=family_id, family_expires_at=family_expires_at)
+    return _pair(user_id=user_id, family_id=family_id, family_expires_at=family_expires_at, family_started_at=started_at)
 
 
 _ROTATE = NOW_MS + """
@@ -145,7 +148,9 @@ def refresh_rotate(*, claims: dict) -> TokenPair:
     case nothing is issued (SPEC: 503).
     """
     user_id, family_id, family_expires_at = int(claims["sub"]), claims["fam"], int(claims["fexp"])
-    successor = _pair(user_id=user_id, family_id=family_id, family_expires_at=family_expires_at)
+    successor = _pair(
+        user_id=user_id, family_id=family_id, family_expires_at=family_expires_at, family_started_at=claims["fiat"]
+    )
     stored = json.dumps(
         {"access": successor.access, "refresh": successor.refresh, "expires_in": successor.expires_in,
          "refresh_expires_in": successor.refresh_expires_in}
@@ -176,8 +181,12 @@ def refresh_rotate(*, claims: dict) -> TokenPair:
 
 
 def family_revoke(*, family_id: str) -> None:
-    """Revoke one family: its access and refresh tokens stop working at once.
-    Raises ``redis.RedisError``."""
+    """Revoke one family: its access and refresh tokens stop working at once. Recorded in the
+    database first (durable; the token checks' one user query refuses it), then in Redis (the
+    fast path). Raises ``redis.RedisError`` when only the Redis copy failed."""
+    from .models import RevokedTokenFamily
+
+    RevokedTokenFamily.objects.get_or_create(family_id=family_id)
     get_strict_redis().set(
         f"{PREFIX}:revoked:{family_id}", int(time.time()), ex=settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS + 3600
     )
@@ -221,3 +230,22 @@ def access_token_verify(token: str) -> dict:
     if family_is_revoked(family_id=claims["fam"]):
         raise TokenInvalid("token family revoked")
     return claims
+
+
+def token_user_queryset(claims: dict):
+    """The active user of verified ``claims`` whose family is neither revoked (durably, in the
+    database) nor older than the user's ``tokens_valid_after`` (password change,
+    deactivation): one query, the same one token authentication needs anyway."""
+    from datetime import UTC, datetime
+
+    from django.db.models import Exists, OuterRef, Q
+
+    from apps.accounts.models import User
+
+    from .models import RevokedTokenFamily
+
+    started = datetime.fromtimestamp(float(claims["fiat"]), tz=UTC)
+    return User.objects.filter(pk=int(claims["sub"]), is_active=True).filter(
+        Q(tokens_valid_after__isnull=True) | Q(tokens_valid_after__lt=started),
+        ~Exists(RevokedTokenFamily.objects.filter(family_id=claims["fam"])),
+    )

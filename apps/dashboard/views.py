@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET
 
 from apps.accounts.selectors import trust_progress_for_user
 from apps.core.api import api_auth_required
+from apps.core.permissions import check_moderate_permission, is_moderator
+from apps.forum.selectors import review_queue_counts
 from apps.forum.selectors import forum_stats_for_user
 from apps.plants.selectors import care_cards_for_user, identification_requests_for_user, plant_stats_for_user
 
@@ -50,6 +52,11 @@ def _trust_progress(request):
     return {"progress": trust_progress_for_user(user=request.user)}
 
 
+def _moderation_queue(request):
+    check_moderate_permission(request.user)
+    return {"counts": review_queue_counts(viewer=request.user)}
+
+
 # Panel name (SPEC URL segment) -> (partial name, title, context builder).
 PANELS: dict[str, tuple[str, str, Callable[[HttpRequest], dict]]] = {
     "plant-stats": ("plant_stats", "Your plants", _plant_stats),
@@ -58,7 +65,9 @@ PANELS: dict[str, tuple[str, str, Callable[[HttpRequest], dict]]] = {
     "previous-searches": ("previous_searches", "Previous searches", _previous_searches),
     "care-cards": ("care_cards", "Care cards", _care_cards),
     "trust-progress": ("trust_progress", "Trust level", _trust_progress),
+    "moderation-queue": ("moderation_queue", "Review queue", _moderation_queue),
 }
+MODERATOR_PANELS = {"moderation-queue"}
 
 
 @login_required
@@ -69,7 +78,12 @@ def index(request: HttpRequest) -> HttpResponse:
     ``?all=1`` renders every panel into the page on the server instead, for browsers without
     JavaScript (the shell's ``<noscript>`` links there).
     """
-    panels = [{"name": name, "title": title} for name, (_, title, _builder) in PANELS.items()]
+    moderator = is_moderator(request.user)
+    panels = [
+        {"name": name, "title": title}
+        for name, (_, title, _builder) in PANELS.items()
+        if moderator or name not in MODERATOR_PANELS
+    ]
     if request.GET.get("all") == "1":
         for panel_info in panels:
             panel_info["html"] = _render_panel(request, panel_info["name"]).content.decode()

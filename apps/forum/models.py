@@ -85,8 +85,15 @@ class Post(models.Model):
     is_approved = models.BooleanField(default=True)
     is_hidden = models.BooleanField(default=False, help_text="Hidden by reports until a moderator decides.")
     is_deleted = models.BooleanField(default=False)
+    rejection_reason = models.CharField(max_length=500, blank=True, help_text="Shown to the author.")
+    image = models.ImageField(upload_to="forum/%Y/%m/", blank=True)
+    edit_count = models.PositiveIntegerField(default=0)
 
     objects = PortalManager()
+
+    @property
+    def is_rejected(self) -> bool:
+        return bool(self.rejection_reason) and not self.is_approved
 
     class Meta:
         indexes = [
@@ -94,8 +101,13 @@ class Post(models.Model):
             models.Index(fields=["poster", "-created_at"], name="forum_post_poster_recent"),
             models.Index(
                 fields=["created_at"],
-                condition=models.Q(is_approved=False, is_deleted=False),
-                name="forum_post_review_queue",
+                condition=models.Q(is_approved=False, is_deleted=False, rejection_reason=""),
+                name="forum_post_pending_queue",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(is_hidden=True, is_deleted=False),
+                name="forum_post_hidden_queue",
             ),
         ]
 
@@ -136,4 +148,44 @@ class Report(models.Model):
         ]
         indexes = [
             models.Index(fields=["created_at"], condition=models.Q(status="open"), name="forum_report_open"),
+        ]
+
+
+class PostRevision(models.Model):
+    """An earlier version of an edited post (edits are recorded, Discourse-style)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    previous_source = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PortalManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["post", "-created_at"], name="forum_revision_post")]
+
+
+class Notification(models.Model):
+    """An in-app notification: a reply to your topic or an @mention of you."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply"
+        MENTION = "mention", "Mention"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PortalManager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"], condition=models.Q(read_at__isnull=True), name="forum_notif_unread"
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="forum_notif_recent"),
         ]

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -107,6 +107,7 @@ def post_page_for_topic(*, topic: Topic, viewer: User | None, page_number: int |
         .select_related("poster")
         .only(
             "id", "topic_id", "html", "created_at", "updated_at", "is_approved", "is_hidden", "is_opening_post",
+            "rejection_reason", "image",
             "poster__id", "poster__username", "poster__trust_level",
         )
         .order_by("created_at", "id")
@@ -147,3 +148,88 @@ def post_location_for_viewer(*, pk: int, viewer: User | None) -> tuple[int, int]
         Q(created_at__lt=post.created_at) | Q(created_at=post.created_at, id__lt=post.pk)
     ).count()
     return post.topic_id, before // settings.FORUM_POSTS_PAGE_SIZE + 1
+
+
+def post_for_change(*, pk: int) -> Post | None:
+    """A post that is not deleted, with what edit, delete and report checks need."""
+    return (
+        Post.objects.filter(pk=pk, is_deleted=False)
+        .only("id", "topic_id", "poster_id", "source", "is_opening_post", "is_approved", "is_hidden", "is_deleted")
+        .first()
+    )
+
+
+def topic_for_change(*, pk: int) -> Topic | None:
+    """A topic that is not deleted, with its counters and flags, for moderator tools."""
+    return (
+        Topic.objects.filter(pk=pk, is_deleted=False)
+        .only("id", "forum_id", "poster_id", "subject", "is_approved", "is_locked", "is_pinned", "post_count")
+        .first()
+    )
+
+
+def review_queue(*, limit: int = 50) -> dict:
+    """The review queue: posts held from ``new`` gardeners (opening posts stand for their
+    topics) and posts hidden by reports, oldest first, each with topic, forum and poster, the
+    number of open reports and their reasons; with the totals of each kind from the same
+    statement (window counts). Returns ``{"items", "held_total", "hidden_total"}``."""
+    from django.db.models import Count, StringAgg, Value, Window
+
+    from .models import Report
+
+    held = Q(is_approved=False, rejection_reason="")
+    queryset = (
+        Post.objects.filter(held | Q(is_hidden=True), is_deleted=False, topic__is_deleted=False)
+        .select_related("topic", "topic__forum", "poster")
+        .only(
+            "id", "source", "html", "created_at", "is_approved", "is_hidden", "is_opening_post", "topic_id",
+            "topic__id", "topic__subject", "topic__forum_id", "topic__forum__id", "topic__forum__name",
+            "poster__id", "poster__username", "poster__trust_level",
+        )
+        .annotate(
+            open_reports=SubqueryCount(Report.objects.filter(post=OuterRef("pk"), status=Report.Status.OPEN)),
+            held_total=Window(Count("id", filter=held)),
+            hidden_total=Window(Count("id", filter=Q(is_hidden=True))),
+        )
+        .order_by("created_at", "id")
+    )
+    reasons = Report.objects.filter(post=OuterRef("pk"), status=Report.Status.OPEN).values("post").annotate(
+        reasons=StringAgg("reason", delimiter=Value(", "))
+    ).values("reasons")
+    queryset = queryset.annotate(report_reasons=Subquery(reasons[:1]))
+    items = list(queryset[:limit])
+    first = items[0] if items else None
+    return {
+        "items": items,
+        "held_total": first.held_total if first else 0,
+        "hidden_total": first.hidden_total if first else 0,
+    }
+
+
+def review_queue_counts(*, viewer: User) -> dict:
+    """Counts for the moderators' dashboard panel in one statement (three scalar subqueries,
+    each on a partial index): ``{"held", "hidden", "open_reports"}``."""
+    from .models import Report
+
+    live = Post.objects.filter(is_deleted=False)
+    return (
+        User.objects.filter(pk=viewer.pk)
+        .values(
+            held=SubqueryCount(live.filter(is_approved=False, rejection_reason="")),
+            hidden=SubqueryCount(live.filter(is_hidden=True)),
+            open_reports=SubqueryCount(Report.objects.filter(status=Report.Status.OPEN)),
+        )
+        .get()
+    )
+
+
+def moderation_log_page(*, page_number) -> object:
+    """A page (50) of the audit log, newest first, with the actor's name; a Django ``Page``."""
+    from apps.core.models import ModerationAction
+
+    queryset = ModerationAction.objects.select_related("actor").only(
+        "id", "action", "target_type", "target_id", "reason", "created_at", "actor__id", "actor__username"
+    ).order_by("-created_at", "-id")
+    page = Paginator(queryset, 50).get_page(page_number)
+    page.object_list = list(page.object_list)
+    return page

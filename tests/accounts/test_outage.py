@@ -73,3 +73,38 @@ def test_production_refuses_a_store_processes_do_not_share(settings):
     assert [error.id for error in security_store_shared_check(None)] == ["core.E001"]
     settings.REDIS_URL = "redis://127.0.0.1:6379/0"
     assert security_store_shared_check(None) == []
+
+
+def test_revocation_survives_a_redis_outage_and_restart(client, client_factory, gardener, own_redis, settings,
+                                                       django_capture_on_commit_callbacks):
+    """Sign-out and password change while Redis is down still revoke: the database records
+    (``RevokedTokenFamily``, ``tokens_valid_after``) are checked by the token query, so an
+    empty Redis afterwards does not bring the old tokens back."""
+    browser, phone = client_factory(), client_factory()
+    browser.post("/accounts/login/", {"username": "rosa", "password": DEFAULT_PASSWORD})
+    browser_refresh = browser.cookies["refresh_token"].value
+    phone_pair = phone.post(
+        "/api/auth/token/", {"username": "rosa", "password": DEFAULT_PASSWORD}, content_type="application/json"
+    ).json()
+    own_redis.kill()
+    assert browser.post("/accounts/logout/").status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        gardener.set_password("a-new-long-passphrase-77")
+        gardener.save()
+    with redis_server() as fresh:
+        settings.REDIS_URL = fresh.url
+        refreshed = [
+            client.post("/api/auth/token/refresh/", {"refresh": token}, content_type="application/json")
+            for token in (browser_refresh, phone_pair["refresh"])
+        ]
+        me = client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {phone_pair['access']}")
+    assert [response.status_code for response in refreshed] == [401, 401]
+    assert me.status_code == 401
+
+
+@pytest.mark.parametrize("body", ['{"username": "gard\\u0000ener", "password": "x"}', '{"username": "\\ud800", "password": "x"}'])
+def test_nul_and_lone_surrogates_in_api_bodies_are_400(client, body):
+    response = client.post("/api/auth/token/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "INVALID_REQUEST"
+    refresh = client.post("/api/auth/token/refresh/", '{"refresh": "\\ud800"}', content_type="application/json")
+    assert refresh.status_code == 400

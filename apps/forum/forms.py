@@ -1,0 +1,63 @@
+"""Forum forms. Images in posts follow SPEC's upload rules (decoded by Pillow, 10 MiB, no more
+than 40 megapixels, EXIF stripped)."""
+
+from django import forms
+
+from apps.plants.images import MAX_UPLOAD_BYTES, ImageRejected, encode_jpeg, open_checked
+
+from .models import Forum, Report
+
+POST_MAX_CHARS = 20000
+
+
+class PostImageField(forms.FileField):
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload:
+            return None
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("That image is larger than 10 MB.")
+        try:
+            image = open_checked(upload.read())
+        except ImageRejected as rejected:
+            raise forms.ValidationError(str(rejected)) from None
+        return encode_jpeg(image, max_px=1600, name="post.jpg")
+
+
+class ReplyForm(forms.Form):
+    source = forms.CharField(
+        label="Your reply", max_length=POST_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Markdown: **bold**, *italic*, lists, [links](https://example.org). Mention someone with @name.",
+    )
+    image = PostImageField(label="Photo (optional)", required=False, help_text="JPEG, PNG or WebP up to 10 MB.")
+
+    def clean_source(self):
+        source = self.cleaned_data["source"].strip()
+        if not source:
+            raise forms.ValidationError("Write something first.")
+        return source
+
+
+class TopicForm(ReplyForm):
+    subject = forms.CharField(label="Subject", max_length=200, min_length=5)
+    field_order = ["subject", "source", "image"]
+
+    def clean_subject(self):
+        return " ".join(self.cleaned_data["subject"].split())
+
+
+class EditForm(forms.Form):
+    source = forms.CharField(label="Post", max_length=POST_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(choices=Report.Reason.choices)
+    detail = forms.CharField(required=False, max_length=500, label="Details (optional)")
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=500, label="Reason (shown to the author)")
+
+
+class MoveForm(forms.Form):
+    forum = forms.ModelChoiceField(queryset=Forum.objects.all(), to_field_name="slug", label="Move to")

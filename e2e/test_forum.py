@@ -1,0 +1,113 @@
+"""The forum in a real browser (issue: community forum): a new gardener's post waits in the
+review queue and others cannot see it; a moderator approves it over htmx and it appears; a
+post full of script payloads fires nothing; a trusted gardener's report hides a new gardener's
+post. axe on the forum pages and the queue."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from apps.accounts.models import TrustLevel
+from apps.forum.services import topic_create
+from tests import factories
+
+from .helpers import assert_no_axe_violations, submit_sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+XSS = """Hello <script>window.__pwned = 1</script>
+<img src=x onerror="window.__pwned = 2">
+[click me](javascript:window.__pwned=3)
+<a href="javascript:window.__pwned=4" onmouseover="window.__pwned=5">hover</a>
+<svg onload="window.__pwned=6"></svg>
+![img](javascript:window.__pwned=7)
+"""
+
+
+@pytest.fixture
+def community(transactional_db):
+    forum = factories.ForumFactory(name="Houseplants", slug="houseplants", description="Indoor plants")
+    moderator = factories.UserFactory(username="mod", is_staff=True, trust_level=TrustLevel.VETERAN)
+    moderator.groups.add(Group.objects.get(name="moderators"))
+    newbie = factories.UserFactory(username="newbie")
+    trusted = factories.UserFactory(username="holly", trust_level=TrustLevel.TRUSTED)
+    topic = topic_create(forum=forum, poster=trusted, subject="Show us your windowsill", source="Mine has three ferns.", publish=True)
+    return {"forum": forum, "topic": topic}
+
+
+def _context_page(browser, live_server, username):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/accounts/login/")
+    submit_sign_in(page, username=username, password=factories.DEFAULT_PASSWORD)
+    return context, page, errors
+
+
+def test_held_post_approved_over_htmx_then_visible(browser, live_server, community):
+    topic_url = f"{live_server.url}/forum/t/{community['topic'].pk}/"
+    newbie_context, newbie, newbie_errors = _context_page(browser, live_server, "newbie")
+    newbie.goto(topic_url)
+    newbie.locator('textarea[name="source"]').fill("My fern is called Fernando.")
+    with newbie.expect_navigation():
+        newbie.get_by_role("button", name="Post reply").click()
+    assert newbie.get_by_text("waits for a moderator").is_visible()
+    assert newbie.get_by_text("My fern is called Fernando.").is_visible()
+
+    reader_context, reader, _ = _context_page(browser, live_server, "holly")
+    reader.goto(topic_url)
+    assert reader.get_by_text("Fernando").count() == 0
+
+    mod_context, mod, mod_errors = _context_page(browser, live_server, "mod")
+    mod.goto(f"{live_server.url}/moderation/")
+    assert_no_axe_violations(mod)
+    mod.get_by_role("button", name="Approve post by newbie").click()
+    mod.get_by_role("status").get_by_text("Approved").wait_for()
+    reader.reload()
+    assert reader.get_by_text("My fern is called Fernando.").is_visible()
+    assert_no_axe_violations(reader)
+    reader.goto(f"{live_server.url}/forum/")
+    assert_no_axe_violations(reader)
+    reader.goto(f"{live_server.url}/forum/f/houseplants/")
+    assert_no_axe_violations(reader)
+    for context in (newbie_context, reader_context, mod_context):
+        context.close()
+    assert newbie_errors == [] and mod_errors == []
+
+
+def test_script_payloads_in_a_post_fire_nothing(browser, live_server, community):
+    trusted_context, page, errors = _context_page(browser, live_server, "holly")
+    page.goto(f"{live_server.url}/forum/t/{community['topic'].pk}/")
+    page.locator('textarea[name="source"]').fill(XSS)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Post reply").click()
+    page.get_by_text("hover").first.hover()
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.__pwned") is None
+    dangerous = page.evaluate("""() => [...document.querySelectorAll('.post-body *')].flatMap((el) =>
+        [...el.attributes].filter((a) => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value))
+          .map((a) => el.tagName + ' ' + a.name)).concat(
+        [...document.querySelectorAll('.post-body script, .post-body svg, .post-body iframe')].map((el) => el.tagName))""")
+    assert dangerous == []
+    assert "<script>window.__pwned = 1</script>" in page.locator(".post").last.inner_text()  # shown as text
+    trusted_context.close()
+
+
+def test_trusted_gardeners_report_hides_a_new_gardeners_post(browser, live_server, community):
+    from apps.forum.services import reply_create
+
+    newbie = factories.UserFactory._meta.model.objects.get(username="newbie")
+    post = reply_create(topic=community["topic"], poster=newbie, source="Cheap pills here", publish=True)
+    context, page, errors = _context_page(browser, live_server, "holly")
+    page.goto(f"{live_server.url}/forum/t/{community['topic'].pk}/")
+    article = page.locator(f"#post-{post.pk}")
+    article.locator("summary").click()
+    article.get_by_label("Reason").select_option("spam")
+    article.get_by_role("button", name="Send report").click()
+    page.get_by_role("status").get_by_text("hidden until a moderator").wait_for()
+    page.reload()
+    assert page.get_by_text("Cheap pills here").count() == 0
+    context.close()
+    assert errors == []
