@@ -112,8 +112,8 @@ def _bomb_png() -> bytes:
 def test_bad_files_get_a_clear_message_and_leave_nothing_behind(browser, live_server, two_gardeners, name, mime, make, message):
     context, page = _signed_in_page(browser, live_server, "rosa")
     page.goto(f"{live_server.url}/plants/identify/")
-    page.set_input_files('input[name="image"]', files=[{"name": name, "mimeType": mime, "buffer": make()}])
-    with page.expect_navigation():
+    page.set_input_files('input[name="image"]', files=[{"name": name, "mimeType": mime, "buffer": make()}], timeout=60_000)
+    with page.expect_navigation(timeout=60_000):
         page.get_by_role("button", name="Ask for an identification").click()
     assert page.get_by_role("alert").filter(has_text=message).is_visible()
     assert_no_axe_violations(page)

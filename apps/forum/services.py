@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, Case, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from apps.accounts.models import TRUST_LEVEL_ORDER, TrustLevel, User
@@ -29,15 +29,28 @@ def _audit(*, actor: User | None, action: str, target, reason: str = "", **metad
     )
 
 
+def _newer(field: str, when, value, current: str):
+    """``value`` when ``when`` is later than the row's ``field`` (or it is empty), else the
+    row's ``current`` column: last activity never moves backwards when an older post is
+    approved or shown again."""
+    later = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": when})
+    return Case(When(later, then=Value(value)), default=F(current), output_field=BigIntegerField())
+
+
 def _post_became_visible(post: Post, topic: Topic) -> None:
     """Counters and last activity when ``post`` turns visible (published, approved, unhidden)."""
+    when = post.created_at
     Topic.objects.filter(pk=topic.pk).update(
-        post_count=F("post_count") + 1, last_post_at=post.created_at, last_poster_id=post.poster_id
+        post_count=F("post_count") + 1,
+        last_poster_id=_newer("last_post_at", when, post.poster_id, "last_poster_id"),
+        last_post_at=Greatest(F("last_post_at"), Value(when)),
     )
     if topic.is_approved or post.is_opening_post:
         Forum.objects.filter(pk=topic.forum_id).update(
-            post_count=F("post_count") + 1, last_post_at=post.created_at, last_topic_id=topic.pk,
-            last_poster_id=post.poster_id,
+            post_count=F("post_count") + 1,
+            last_topic_id=_newer("last_post_at", when, topic.pk, "last_topic_id"),
+            last_poster_id=_newer("last_post_at", when, post.poster_id, "last_poster_id"),
+            last_post_at=Coalesce(Greatest(F("last_post_at"), Value(when)), Value(when)),
         )
 
 
@@ -96,7 +109,7 @@ def _notify(post: Post, topic: Topic) -> None:
     recipients: dict[int, str] = {}
     if not post.is_opening_post and topic.poster_id != post.poster_id:
         recipients[topic.poster_id] = Notification.Kind.REPLY
-    names = {name.lower() for name in MENTION.findall(post.source)}
+    names = {name.rstrip(".").lower() for name in MENTION.findall(post.source) if name.rstrip(".")}
     if names:
         query = Q()
         for name in names:

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 
 from .images import MAX_UPLOAD_BYTES, ImageRejected, open_checked
 from .models import CareCardStatus, PlantSpecies, SavedCareInstructions
@@ -86,7 +87,10 @@ class SuggestionForm(forms.Form):
         if len(name) < 2:
             raise forms.ValidationError("Write at least two letters.")
         self.cleaned_data["species"] = (
-            PlantSpecies.objects.filter(scientific_name__iexact=name).only("id", "scientific_name").first()
+            PlantSpecies.objects.filter(Q(scientific_name__iexact=name) | Q(primary_common_name__iexact=name))
+            .only("id", "scientific_name")
+            .order_by("id")
+            .first()
         )
         return name
 

@@ -12,7 +12,7 @@ import warnings
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps
 
-ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
+ALLOWED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: phone JPEGs with an extra image
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 PHOTO_MAX_PX = 1600
@@ -45,7 +45,9 @@ def open_checked(data: bytes) -> Image.Image:
         image.load()
     except ImageRejected:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise ImageRejected("That image has more than 40 megapixels. Please upload a smaller one.") from None
+    except (OSError, SyntaxError, ValueError):
         raise ImageRejected("That file is not an image we can read. Please upload a JPEG, PNG or WebP photo.") from None
     image = ImageOps.exif_transpose(image)
     return image.convert("RGB")

@@ -148,7 +148,7 @@ def species_search(*, query: str = "", limit: int = 200, viewer: User | None = N
     forgives typos ("monstra"); elsewhere a case-insensitive substring match. With a signed-in
     ``viewer`` each row carries ``is_saved`` (a care card exists)."""
     queryset = PlantSpecies.objects.all()
-    query = " ".join(query.split())[:100]
+    query = " ".join(query.replace("\x00", " ").split())[:100]
     if viewer is not None and viewer.is_authenticated:
         queryset = queryset.annotate(is_saved=Exists(SavedCareInstructions.objects.filter(owner=viewer, species=OuterRef("pk"))))
     if not query:

@@ -114,10 +114,11 @@ def suggestion_add(
                 suggested_by=suggester,
             )
         suggestion_vote(suggestion=suggestion, voter=suggester, agrees=True, toggle=False)
-        if request.status in (IdentificationStatus.FAILED, IdentificationStatus.PENDING):
-            PlantIdentificationRequest.objects.filter(pk=request.pk, status=request.status).update(
-                status=IdentificationStatus.NEEDS_HELP
-            )
+        # A failed machine run hands the request to the community; a pending or running one is
+        # left alone so its suggestions still arrive.
+        PlantIdentificationRequest.objects.filter(pk=request.pk, status=IdentificationStatus.FAILED).update(
+            status=IdentificationStatus.NEEDS_HELP
+        )
     return suggestion
 
 

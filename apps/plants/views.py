@@ -109,7 +109,17 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """``/plants/requests/<id>/``: photos, suggestions and votes; only the owner sees an exact
     location. Four statements with the user lookup."""
     identification = get_identification_request_for_user(pk=pk, user=request.user)
-    return render(request, "plants/request_detail.html", _detail_context(request, identification))
+    context = _detail_context(request, identification)
+    if request.htmx:
+        # The page polls while machine identification runs: the heading and status, and the
+        # suggestions out of band.
+        main = render_to_string("plants/request_detail.html#request_main", context, request=request)
+        suggestions = render_to_string("plants/request_detail.html#suggestions_oob", context, request=request)
+        response = HttpResponse(main + suggestions)
+    else:
+        response = render(request, "plants/request_detail.html", context)
+    response["Vary"] = "HX-Request"
+    return response
 
 
 def _suggestions_response(request: HttpRequest, pk: int, *, form: SuggestionForm | None = None, status: int = 200):

@@ -24,6 +24,7 @@ def test_panel_query_budget(panel, gardener, gardener_client, rows_per_table, dj
     """Each panel costs a fixed number of statements (at most 3, the user lookup included),
     the same whether the gardener owns 1 or 500 rows per table."""
     populate_gardener(gardener, rows=rows_per_table)
+    gardener_client.get("/dashboard/")  # building 500 rows may outlast the renewal interval
     with django_assert_num_queries(PANEL_BUDGETS[panel]):
         response = gardener_client.get(reverse("dashboard:panel", args=[panel]), headers={"HX-Request": "true"})
     assert response.status_code == 200
@@ -44,6 +45,7 @@ def test_stats_api_query_budget(gardener, gardener_client, rows_per_table, djang
     """``/api/dashboard/stats/`` costs 4 statements with the user lookup, at both sizes, and
     reports the gardener's rows."""
     populate_gardener(gardener, rows=rows_per_table)
+    gardener_client.get("/dashboard/")  # building 500 rows may outlast the renewal interval
     with django_assert_num_queries(4):
         response = gardener_client.get(reverse("api-dashboard-stats"))
     assert response.status_code == 200
@@ -56,6 +58,7 @@ def test_stats_api_query_budget(gardener, gardener_client, rows_per_table, djang
 def test_previous_searches_page_query_budget(gardener, gardener_client, rows_per_table, django_assert_num_queries):
     """``/plants/requests/`` (one page) costs 2 statements at both sizes, deeper pages too."""
     populate_gardener(gardener, rows=rows_per_table)
+    gardener_client.get("/dashboard/")  # building 500 rows may outlast the renewal interval
     with django_assert_num_queries(2):
         response = gardener_client.get(reverse("plants:request-list"))
     assert response.status_code == 200
@@ -74,6 +77,7 @@ def test_forum_pages_query_budget(gardener, gardener_client, rows_per_table, dja
     from apps.forum.models import Forum, Topic
 
     populate_gardener(gardener, rows=rows_per_table)
+    gardener_client.get("/dashboard/")  # building 500 rows may outlast the renewal interval
     forum = Forum.objects.get(slug="houseplants")
     topic = Topic.objects.order_by("-created_at").first()
     with django_assert_num_queries(2):

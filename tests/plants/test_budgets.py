@@ -25,6 +25,7 @@ def test_request_page_costs_four_statements(gardener, gardener_client, rows_per_
         for index, item in enumerate(species)
     )
     SuggestionVote.objects.bulk_create(SuggestionVote(suggestion=s, voter=gardener) for s in suggestions)
+    gardener_client.get("/dashboard/")
     with django_assert_num_queries(4):
         response = gardener_client.get(request.get_absolute_url())
     assert response.status_code == 200
@@ -34,6 +35,7 @@ def test_request_page_costs_four_statements(gardener, gardener_client, rows_per_
 def test_catalog_costs_two_statements(gardener, gardener_client, rows_per_table, django_assert_num_queries):
     """User and the species (with the viewer's saved flag), searched or not."""
     populate_gardener(gardener, rows=rows_per_table)
+    gardener_client.get("/dashboard/")  # building 500 rows may outlast the renewal interval
     with django_assert_num_queries(2):
         listing = gardener_client.get(reverse("plants:species-list"))
     with django_assert_num_queries(2):
@@ -43,6 +45,7 @@ def test_catalog_costs_two_statements(gardener, gardener_client, rows_per_table,
 
 def test_care_cards_page_costs_two_statements(gardener, gardener_client, rows_per_table, django_assert_num_queries):
     populate_gardener(gardener, rows=rows_per_table)
+    gardener_client.get("/dashboard/")  # building 500 rows may outlast the renewal interval
     with django_assert_num_queries(2):
         response = gardener_client.get(reverse("plants:care-card-list"))
     assert response.content.decode().count('class="card care-card"') == rows_per_table

@@ -262,3 +262,35 @@ def test_care_card_inline_edit_and_others_cards_are_404(client, gardener):
     assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
     client.force_login(factories.UserFactory())
     assert client.post(reverse("plants:care-card-update", args=[card.pk]), {}).status_code == 404
+
+
+def test_requeue_command_hands_stuck_requests_on(gardener):
+    """With no provider keys, requests stuck in pending/processing for too long go to the
+    community; fresh ones are left alone."""
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old = factories.IdentificationRequestFactory(owner=gardener, thumbnail="", status=IdentificationStatus.PROCESSING,
+                                                 created_at=timezone.now() - timedelta(hours=1))
+    fresh = factories.IdentificationRequestFactory(owner=gardener, thumbnail="", status=IdentificationStatus.PENDING)
+    call_command("identification_requeue", stdout=io.StringIO())
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.status, fresh.status) == (IdentificationStatus.NEEDS_HELP, IdentificationStatus.PENDING)
+
+
+def test_a_suggestion_does_not_cancel_a_running_machine_identification(client, gardener):
+    pending = factories.IdentificationRequestFactory(owner=gardener, thumbnail="", status=IdentificationStatus.PENDING)
+    client.force_login(gardener)
+    client.post(reverse("plants:suggestion-create", args=[pending.pk]), {"name": "Swiss cheese plant"})
+    pending.refresh_from_db()
+    assert pending.status == IdentificationStatus.PENDING
+    assert IdentificationSuggestion.objects.select_related("species").get().species.scientific_name == "Monstera deliciosa"
+
+
+def test_nul_in_catalog_queries_is_harmless(client, gardener):
+    assert client.get(reverse("plants:species-list"), {"q": "mon\x00stera"}).status_code == 200
+    client.force_login(gardener)
+    assert client.get(reverse("plants:species-autocomplete"), {"name": "mo\x00ns"}).status_code == 200
