@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 
 from .models import (
+    IdentificationStatus,
     IdentificationSuggestion,
     PlantIdentificationRequest,
     PlantSpecies,
@@ -211,3 +212,16 @@ def species_autocomplete(*, query: str, limit: int = 8) -> list[dict]:
         {"scientific_name": species.scientific_name, "common_name": species.primary_common_name}
         for species in species_search(query=query, limit=limit)
     ]
+
+
+def identification_requests_needing_help(*, viewer: User, limit: int = 30) -> list[PlantIdentificationRequest]:
+    """Other gardeners' requests the community can help with (``needs_help`` or ``failed``),
+    newest first, with species, top suggestion and owner name; one statement."""
+    return list(
+        _requests_with_top_suggestion()
+        .filter(status__in=[IdentificationStatus.NEEDS_HELP, IdentificationStatus.FAILED])
+        .exclude(owner=viewer)
+        .select_related("owner")
+        .only(*REQUEST_LIST_FIELDS, "owner__id", "owner__username")
+        .order_by("-created_at", "-id")[:limit]
+    )

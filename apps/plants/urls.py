@@ -7,6 +7,7 @@ app_name = "plants"
 urlpatterns = [
     path("identify/", views.identify, name="identify"),
     path("requests/", views.request_list, name="request-list"),
+    path("requests/help/", views.help_identify, name="help-identify"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
     path("requests/<int:pk>/suggestions/", views.suggestion_create, name="suggestion-create"),
     path("requests/<int:pk>/suggestions/<int:suggestion_pk>/vote/", views.suggestion_vote, name="suggestion-vote"),

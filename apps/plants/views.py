@@ -93,6 +93,14 @@ def request_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@login_required
+@require_GET
+def help_identify(request: HttpRequest) -> HttpResponse:
+    """``/plants/requests/help/``: other gardeners' plants waiting for a name, newest first."""
+    rows = selectors.identification_requests_needing_help(viewer=request.user)
+    return render(request, "plants/help_identify.html", {"requests": rows})
+
+
 def _detail_context(request: HttpRequest, identification) -> dict:
     detail = selectors.identification_request_detail(request=identification, viewer=request.user)
     return {

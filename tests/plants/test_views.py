@@ -294,3 +294,16 @@ def test_nul_in_catalog_queries_is_harmless(client, gardener):
     assert client.get(reverse("plants:species-list"), {"q": "mon\x00stera"}).status_code == 200
     client.force_login(gardener)
     assert client.get(reverse("plants:species-autocomplete"), {"name": "mo\x00ns"}).status_code == 200
+
+
+def test_help_identify_lists_others_requests_that_need_a_name(client, gardener, django_assert_num_queries):
+    mine = factories.IdentificationRequestFactory(owner=gardener, thumbnail="", status=IdentificationStatus.NEEDS_HELP)
+    other_owner = factories.UserFactory(username="basil")
+    theirs = factories.IdentificationRequestFactory(owner=other_owner, thumbnail="", status=IdentificationStatus.NEEDS_HELP)
+    done = factories.IdentificationRequestFactory(owner=other_owner, thumbnail="", status=IdentificationStatus.IDENTIFIED)
+    client.force_login(gardener)
+    client.get("/dashboard/")
+    with django_assert_num_queries(2):
+        body = client.get(reverse("plants:help-identify")).content.decode()
+    assert f"/plants/requests/{theirs.pk}/" in body and "asked by basil" in body
+    assert f"/plants/requests/{mine.pk}/" not in body and f"/plants/requests/{done.pk}/" not in body
