@@ -49,8 +49,20 @@ def _run_on_barrier(count: int, work):
     return results, spans
 
 
-def _overlapped(spans) -> bool:
-    return max(start for start, _ in spans) < min(end for _, end in spans)
+def _max_in_flight(spans) -> int:
+    """The most requests that were running at the same moment."""
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def _overlapped(spans, *, at_least: int = 5) -> bool:
+    """The threads really ran concurrently: at some moment ``at_least`` were in flight (on a
+    busy 2-core machine not all 50 need to overlap for the burst to be a burst)."""
+    return _max_in_flight(spans) >= at_least
 
 
 def test_fifty_concurrent_wrong_passwords_run_at_most_ten_checks_and_lock_once():
@@ -67,7 +79,7 @@ def test_fifty_concurrent_wrong_passwords_run_at_most_ten_checks_and_lock_once()
         return response.status_code
 
     statuses, spans = _run_on_barrier(50, attempt)
-    assert _overlapped(spans), "the attempts did not overlap"
+    assert _overlapped(spans, at_least=11), f"only {_max_in_flight(spans)} attempts overlapped"
     assert hash_count() == 10
     assert sorted(statuses).count(401) == 10 and sorted(statuses).count(429) == 40
     assert get_strict_redis().pttl(f"{PREFIX}:lock:user:{user.pk}") > 3_500_000
