@@ -15,11 +15,13 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 python; do \
 	    [ -x $$p ] && $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
 	  done; fi)
 
-.PHONY: help venv run test test-unit test-e2e check-services chromium clean
+.PHONY: help venv run test test-unit test-e2e check-services chromium clean bench bench-large wrk
 
 help:
 	@echo "make run    create .venv, install, migrate, seed the demo, serve on http://127.0.0.1:8000"
 	@echo "make test   the whole suite (PostgreSQL + Redis, e2e in Debian's Chromium)"
+	@echo "make bench  ours vs a naive baseline and the framework's floor, small scale (PostgreSQL + Redis, a few minutes);"
+	@echo "            make bench-large (or BENCH_ARGS=--scale=large) for 100,000 gardeners and 1,000,000 posts; see benchmarks/RESULTS.md"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@if [ -z "$(PYTHON)" ]; then echo "No Python >= 3.12 found on PATH or under pyenv. Install one (e.g. 'pyenv install 3.13') and retry, or run 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; fi
@@ -59,6 +61,24 @@ test-unit: venv check-services
 
 test-e2e: venv check-services chromium
 	$(VPY) -m pytest e2e $(PYTEST_ARGS)
+
+# Benchmarks (benchmarks/run.py): BENCH_DATABASE_URL holds the small scale, <name>_large the large
+# one; Redis db 14. BENCH_ARGS passes options, e.g. BENCH_ARGS="--scale=large --load-seconds=30".
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
+BENCH_ARGS ?=
+
+wrk:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  echo "Installing Debian's wrk (the load generator of make bench)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	fi
+
+bench: venv wrk
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(VPY) benchmarks/run.py $(BENCH_ARGS)
+
+bench-large: venv wrk
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(VPY) benchmarks/run.py --scale=large $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) media staticfiles db.sqlite3 test-output .pytest_cache

@@ -37,6 +37,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--care-cards", type=int, default=defaults.care_cards, help=f"Care cards (default {defaults.care_cards})."
         )
+        parser.add_argument(
+            "--scale", choices=("demo", "small", "large"), default="demo",
+            help="demo (default): the sizes above, any database. small / large (PostgreSQL only): benchmark data "
+            "written with COPY; large is 100,000 gardeners, 1,000,000 posts, 1,000,000 identification requests and "
+            "50,000 care cards (a few minutes), small the same shape at 1/50. The size options do not apply.",
+        )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--flush", action="store_true",
@@ -48,6 +54,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["scale"] != "demo":
+            return self._handle_scaled(options)
         started = time.perf_counter()
         verbose = options["verbosity"] >= 1
         sizes = seeding.SeedSizes(
@@ -146,3 +154,101 @@ class Command(BaseCommand):
         write(line)
         write("")
         write(self.style.SUCCESS(f"Seeded in {seconds:.1f} s."))
+
+    # --- --scale small / large (apps.core.seeding.large) ----------------------------------
+
+    def _handle_scaled(self, options) -> None:
+        from apps.core.seeding import large
+
+        started = time.perf_counter()
+        verbose = options["verbosity"] >= 1
+        scale = large.SCALES[options["scale"]]
+        defaults = seeding.SeedSizes()
+        changed = [
+            f"--{name.replace('_', '-')}" for name in ("users", "topics", "posts", "requests", "care_cards")
+            if options[name] != getattr(defaults, name)
+        ]
+        if changed:
+            raise CommandError(f"{', '.join(changed)} apply to --scale demo only; --scale {scale.name} has fixed sizes.")
+        try:
+            large.ensure_postgresql()
+        except large.ScaleUnavailable as error:
+            raise CommandError(str(error)) from None
+        if options["if_empty"] and User.objects.exists():
+            if verbose:
+                self.stdout.write("seed_demo skipped: the database already has users (--if-empty).")
+            return
+        if not options["flush"] and seeding.demo_data_exists():
+            present = large.scaled_seed_present()
+            if verbose:
+                self.stdout.write(
+                    f"The demo data is already there ({'scale ' + present if present else 'user ' + repr(seeding.GARDENER.username) + ' exists'}); "
+                    "nothing was changed. Use --flush to delete it and seed again."
+                )
+            return
+
+        bar = tqdm(
+            total=scale.planned_rows, desc=f"seed_demo --scale {scale.name}", unit="rows", unit_scale=True,
+            file=sys.stderr, disable=not verbose or not sys.stderr.isatty(), leave=False, mininterval=0.5,
+        )
+
+        def say(line: str) -> None:
+            if verbose:
+                with tqdm.external_write_mode():
+                    self.stdout.write(line)
+
+        def on_step(label: str) -> None:
+            bar.set_description(label[:60])
+            say(f"  [{time.perf_counter() - started:6.1f} s] {label}")
+
+        try:
+            if options["flush"]:
+                on_step("Deleting the old demo data (TRUNCATE)")
+                large.scaled_data_flush()
+            else:
+                conflicts = seeding.demo_data_conflicts()
+                if conflicts:
+                    raise CommandError("Cannot seed: " + "; ".join(conflicts) + ". Use --flush to delete the demo data first.")
+            result = large.scaled_data_seed(scale=scale, seed=options["seed"], on_step=on_step, on_rows=bar.update)
+        finally:
+            bar.close()
+        if verbose:
+            self._print_scaled_summary(result=result, seconds=time.perf_counter() - started)
+
+    def _print_scaled_summary(self, *, result, seconds: float) -> None:
+        write = self.stdout.write
+        write("")
+        write(self.style.MIGRATE_HEADING(f"Benchmark data: --scale {result.scale.name} (seed {result.seed})"))
+        written = sorted(result.rows.items(), key=lambda item: -item[1])
+        width = max(len(table) for table, _ in written)
+        for table, count in written:
+            write(f"  {table:<{width}}  {count:>10,}")
+        write(f"  {'total rows':<{width}}  {sum(result.rows.values()):>10,}")
+        write("")
+        write(self.style.MIGRATE_HEADING("Time per step"))
+        for label, step_seconds in result.seconds.items():
+            write(f"  {step_seconds:7.1f} s  {label}")
+        write("")
+        fields = ("identification_request_count", "identified_plant_count", "post_count", "topic_count", "care_card_count", "trust_level")
+        write(self.style.MIGRATE_HEADING("Gardeners to measure"))
+        for label, username in (("most active", result.most_active), ("quiet", result.quiet)):
+            if not username:
+                continue
+            row = User.objects.filter(username=username).values(*fields).get()
+            write(
+                f"  {label:<11} {username:<22} requests {row['identification_request_count']:>6,}  identified "
+                f"{row['identified_plant_count']:>6,}  posts {row['post_count']:>6,}  topics {row['topic_count']:>5,}  "
+                f"care cards {row['care_card_count']:>3}  level {row['trust_level']}"
+            )
+        write("")
+        write(
+            f"  Checked {result.foreign_keys_checked} foreign keys (anti-joins"
+            f"{'; triggers were off during COPY' if result.fk_triggers_disabled else ''}) and the counters of "
+            f"{result.counters_checked_users} users against user_counters_recount: all consistent. "
+            f"{result.indexes_rebuilt} secondary indexes were built after the load."
+        )
+        write(
+            "  Sign in as " + ", ".join(f"{a.username} / {a.password}" for a in result.accounts)
+            + f"; every other gardener's password is {result.other_password}."
+        )
+        write(self.style.SUCCESS(f"Seeded --scale {result.scale.name} in {seconds:.1f} s."))

@@ -1,0 +1,29 @@
+"""The portal's URLs plus, for the benchmark only, the naive baseline under ``/bench/naive/``
+(same paths as ours after the prefix) and ``/bench/floor``, a view that touches no database."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from portal.urls import handler400, handler403, handler404, handler500  # noqa: F401
+
+from . import naive
+
+
+def floor(request: HttpRequest) -> HttpResponse:
+    """The framework's floor: the full middleware stack (session read from Redis included)
+    and a constant answer; no SQL."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("bench/floor", floor, name="bench-floor"),
+    path("bench/naive/dashboard/", naive.dashboard),
+    path("bench/naive/dashboard/panels/<slug:name>/", naive.panel),
+    path("bench/naive/api/dashboard/stats/", naive.stats_api),
+    path("bench/naive/api/auth/token/refresh/", naive.token_refresh),
+    path("bench/naive/plants/requests/", naive.request_list),
+    path("bench/naive/forum/", naive.forum_index),
+    path("bench/naive/forum/f/<slug:slug>/", naive.forum_detail),
+    path("bench/naive/forum/t/<int:pk>/", naive.topic_detail),
+    path("", include("portal.urls")),
+]

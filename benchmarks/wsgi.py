@@ -1,0 +1,8 @@
+"""gunicorn entry point for the load phase of ``make bench``: ``portal.wsgi`` with the
+benchmark settings (the portal plus ``/bench/floor``)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+
+from portal.wsgi import application  # noqa: E402,F401
