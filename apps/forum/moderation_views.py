@@ -1,7 +1,7 @@
 """Moderators' pages: the review queue (approve, reject, decide on reports) and the audit log."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -10,6 +10,18 @@ from apps.core.permissions import check_moderate_permission
 
 from . import selectors, services
 from .forms import RejectForm
+from .models import Post, Report
+
+
+def _live_post(pk: int) -> Post:
+    post = Post.objects.filter(pk=pk, is_deleted=False).only("id", "is_approved", "is_hidden").first()
+    if post is None:
+        raise Http404("No such post.")
+    return post
+
+
+def _already_decided(request: HttpRequest) -> HttpResponse:
+    return render(request, "400.html", {"detail": "This post was already decided."}, status=409)
 
 QUEUE_TEMPLATE = "forum/review_queue.html"
 
@@ -35,6 +47,8 @@ def _decided(request: HttpRequest, event: str, message: str) -> HttpResponse:
 def post_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve a held post or topic; it appears for everyone (``postApproved``)."""
     check_moderate_permission(request.user)
+    if _live_post(pk).is_approved:
+        return _already_decided(request)
     services.post_approve(post_id=pk, moderator=request.user)
     return _decided(request, "postApproved", "Approved: it is visible now.")
 
@@ -44,6 +58,8 @@ def post_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def post_reject(request: HttpRequest, pk: int) -> HttpResponse:
     """Reject a held post with a reason its author sees (``postRejected``)."""
     check_moderate_permission(request.user)
+    if _live_post(pk).is_approved:
+        return _already_decided(request)
     form = RejectForm(request.POST)
     if not form.is_valid():
         return render(request, "400.html", {"detail": "Give a reason the author will see."}, status=400)
@@ -58,6 +74,9 @@ def reports_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse
     check_moderate_permission(request.user)
     if decision not in ("agree", "disagree", "ignore"):
         return render(request, "400.html", {"detail": "Unknown decision."}, status=400)
+    _live_post(pk)
+    if not Report.objects.filter(post_id=pk, status=Report.Status.OPEN).exists():
+        return render(request, "400.html", {"detail": "This post has no open reports."}, status=400)
     services.reports_resolve(post_id=pk, moderator=request.user, decision=decision)
     messages = {"agree": "Agreed: the post is deleted.", "disagree": "Disagreed: the post is visible again.",
                 "ignore": "Ignored: the post is visible again."}

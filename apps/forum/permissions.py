@@ -42,6 +42,8 @@ def link_limit_error(user: User, html: str) -> str | None:
     """A message when a ``new`` gardener's rendered post has more than 2 links, else ``None``."""
     if user.trust_level != TrustLevel.NEW or is_moderator(user):
         return None
+    if "<img" in html:
+        return "Images in posts are open from trust level Basic."
     links = html.count("<a ")
     if links > NEW_USER_MAX_LINKS:
         return f"New members may include at most {NEW_USER_MAX_LINKS} links in a post ({links} found)."

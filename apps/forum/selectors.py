@@ -50,7 +50,11 @@ def forum_list() -> list[Forum]:
     )
 
 
-def _visible_topics(*, viewer: User | None):
+def _visible_topics(*, viewer: User | None, include_held: bool = False):
+    """Topics ``viewer`` may see: approved ones and their own; with ``include_held`` (a
+    moderator) also everyone's held ones."""
+    if include_held:
+        return Topic.objects.filter(is_deleted=False)
     visible = Q(is_approved=True)
     if viewer is not None and viewer.is_authenticated:
         visible |= Q(poster=viewer)
@@ -90,19 +94,23 @@ def topic_page_for_forum(*, forum: Forum, viewer: User | None, page_number: int 
     return page
 
 
-def _visible_posts(*, viewer: User | None):
+def _visible_posts(*, viewer: User | None, include_held: bool = False):
+    if include_held:
+        return Post.objects.filter(is_deleted=False)
     visible = Q(is_approved=True, is_hidden=False)
     if viewer is not None and viewer.is_authenticated:
         visible |= Q(poster=viewer)
     return Post.objects.filter(visible, is_deleted=False)
 
 
-def post_page_for_topic(*, topic: Topic, viewer: User | None, page_number: int | str | None):
+def post_page_for_topic(
+    *, topic: Topic, viewer: User | None, page_number: int | str | None, include_held: bool = False
+):
     """One page (``FORUM_POSTS_PAGE_SIZE``, 20) of a topic's visible posts in order, with each
     poster's name and trust level. The page count comes from ``topic.post_count`` plus the
     viewer's own held posts (annotated by ``get_topic_for_viewer``). One statement."""
     queryset = (
-        _visible_posts(viewer=viewer)
+        _visible_posts(viewer=viewer, include_held=include_held)
         .filter(topic=topic)
         .select_related("poster")
         .only(
@@ -119,18 +127,18 @@ def post_page_for_topic(*, topic: Topic, viewer: User | None, page_number: int |
     return page
 
 
-def get_topic_for_viewer(*, pk: int, viewer: User | None) -> Topic | None:
+def get_topic_for_viewer(*, pk: int, viewer: User | None, include_held: bool = False) -> Topic | None:
     """The topic with its forum, or ``None`` when it does not exist or ``viewer`` may not see
     it. For a signed-in viewer it carries ``viewer_held_posts`` (their own posts others cannot
     see yet), in the same statement."""
-    queryset = _visible_topics(viewer=viewer).select_related("forum").only(
+    queryset = _visible_topics(viewer=viewer, include_held=include_held).select_related("forum").only(
         "id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "post_count", "poster_id",
         "forum__id", "forum__name", "forum__slug",
     )
     if viewer is not None and viewer.is_authenticated:
-        held = Post.objects.filter(topic=OuterRef("pk"), poster=viewer, is_deleted=False).filter(
-            Q(is_approved=False) | Q(is_hidden=True)
-        )
+        held = Post.objects.filter(topic=OuterRef("pk"), is_deleted=False).filter(Q(is_approved=False) | Q(is_hidden=True))
+        if not include_held:
+            held = held.filter(poster=viewer)
         queryset = queryset.annotate(viewer_held_posts=SubqueryCount(held))
     return queryset.filter(pk=pk).first()
 

@@ -58,10 +58,13 @@ def _topic_context(request: HttpRequest, topic, page, *, reply_form=None) -> dic
 def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One topic: its visible posts in order, 20 a page, with posters' names and trust levels;
     reply form, and the tools the viewer may use. At most 4 statements."""
-    topic = selectors.get_topic_for_viewer(pk=pk, viewer=_viewer(request))
+    moderator = request.user.is_authenticated and is_moderator(request.user)
+    topic = selectors.get_topic_for_viewer(pk=pk, viewer=_viewer(request), include_held=moderator)
     if topic is None:
         raise Http404("No such topic.")
-    page = selectors.post_page_for_topic(topic=topic, viewer=_viewer(request), page_number=request.GET.get("page"))
+    page = selectors.post_page_for_topic(
+        topic=topic, viewer=_viewer(request), page_number=request.GET.get("page"), include_held=moderator
+    )
     return render(request, "forum/topic_detail.html", _topic_context(request, topic, page))
 
 
@@ -188,7 +191,8 @@ def post_report(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.check_report_post_permission(request.user, post)
     form = ReportForm(request.POST)
     if not form.is_valid():
-        return render(request, "400.html", {"detail": "Choose a reason for the report."}, status=400)
+        problems = " ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        return render(request, "400.html", {"detail": f"The report could not be sent. {problems}"}, status=400)
     hidden = services.report_create(
         post_id=post.pk, reporter=request.user, reason=form.cleaned_data["reason"], detail=form.cleaned_data["detail"]
     )

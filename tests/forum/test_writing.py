@@ -269,3 +269,40 @@ def test_review_queue_and_panel_budgets(client, forum, moderator, rows_per_table
     with django_assert_num_queries(3):
         panel = client.get(reverse("dashboard:panel", args=["moderation-queue"]))
     assert f"<dd>{rows_per_table}</dd>" in panel.content.decode()
+
+
+def test_moderation_actions_refuse_missing_decided_or_unreported_posts(client, forum, moderator, gardener):
+    """Unknown ids are 404; deciding twice is a 409 that changes nothing; "agree" needs open
+    reports (no deleting posts around the report flow)."""
+    client.force_login(gardener)
+    _new_topic(client, forum)
+    post = Post.objects.get()
+    client.force_login(moderator)
+    for url in ("moderation:post-approve", "moderation:post-reject"):
+        assert client.post(reverse(url, args=[999999]), {"reason": "x"}).status_code == 404
+    assert client.post(reverse("moderation:reports-decide", args=[999999, "ignore"])).status_code == 404
+    assert client.post(reverse("moderation:post-approve", args=[post.pk])).status_code == 302
+    assert client.post(reverse("moderation:post-approve", args=[post.pk])).status_code == 409
+    assert client.post(reverse("moderation:post-reject", args=[post.pk]), {"reason": "late"}).status_code == 409
+    assert client.post(reverse("moderation:reports-decide", args=[post.pk, "agree"])).status_code == 400
+    post.refresh_from_db()
+    assert post.is_approved and not post.is_deleted and post.rejection_reason == ""
+
+
+def test_new_gardeners_cannot_embed_remote_images(client, forum, gardener):
+    client.force_login(gardener)
+    response = _new_topic(client, forum, source="![c](http://c.example/x.png)")
+    assert response.status_code == 200 and "Images in posts are open from trust level Basic" in response.content.decode()
+    assert not Topic.objects.exists()
+
+
+def test_moderators_see_held_posts_in_place(client, forum, moderator, gardener, basic_gardener):
+    """Held topics and replies are visible to their author and moderators, marked."""
+    client.force_login(gardener)
+    _new_topic(client, forum, subject="A held question here")
+    topic = Topic.objects.get()
+    client.force_login(moderator)
+    page = client.get(topic.get_absolute_url())
+    assert page.status_code == 200 and "Awaiting review" in page.content.decode()
+    client.force_login(basic_gardener)
+    assert client.get(topic.get_absolute_url()).status_code == 404
