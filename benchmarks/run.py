@@ -500,7 +500,9 @@ def lookups_and_plans(gardeners: list[Gardener], statements: dict) -> dict:
         for number, (sql, params) in enumerate(recorded, start=1):
             if sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
                 continue
-            is_user_lookup = re.match(r'SELECT .* FROM "accounts_user" WHERE "accounts_user"."id" = %s LIMIT 21$', sql.strip(), re.S)
+            is_user_lookup = "(SELECT" not in sql and re.match(
+                r'SELECT .* FROM "accounts_user" WHERE "accounts_user"."id" = %s LIMIT 21$', sql.strip(), re.S
+            )
             label = "user lookup (every signed-in request)" if is_user_lookup else f"{endpoint} #{number}"
             if is_user_lookup and any(p["label"] == label and p["gardener"] == gardener for p in found["plans"]):
                 continue
