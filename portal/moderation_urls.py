@@ -12,6 +12,7 @@ urlpatterns = [
     path("posts/<int:pk>/approve/", forum_moderation.post_approve, name="post-approve"),
     path("posts/<int:pk>/reject/", forum_moderation.post_reject, name="post-reject"),
     path("posts/<int:pk>/reports/<slug:decision>/", forum_moderation.reports_decide, name="reports-decide"),
+    path("posts/<int:pk>/edit/<slug:decision>/", forum_moderation.post_edit_decide, name="edit-decide"),
     path("log/", forum_moderation.moderation_log, name="log"),
     path("lockouts/", account_moderation.lockout_list, name="lockouts"),
     path("lockouts/clear/", account_moderation.lockout_clear, name="lockout-clear"),

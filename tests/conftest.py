@@ -30,7 +30,8 @@ def gardener_client(client, gardener):
 
 def populate_gardener(user, *, rows: int) -> None:
     """Give ``user`` ``rows`` rows in every table a dashboard panel reads: identification
-    requests (each with one suggestion), care cards, topics and replies; spread over the last
+    requests (each with one suggestion), care cards, topics (each with its opening post and one
+    reply); spread over the last
     ~80 days with the newest in the last week. Then recount the maintained counters, as
     ``seed_demo`` does after bulk inserts."""
     from apps.forum.models import Post, Topic
@@ -59,12 +60,18 @@ def populate_gardener(user, *, rows: int) -> None:
         for index in range(rows)
     )
     topics = Topic.objects.bulk_create(
-        factories.TopicFactory.build(forum=forum, poster=user, created_at=now - timedelta(hours=3 * index))
+        factories.TopicFactory.build(forum=forum, poster=user, created_at=now - timedelta(hours=3 * index + 1))
         for index in range(rows)
     )
     Post.objects.bulk_create(
-        factories.PostFactory.build(topic=topic, poster=user, is_opening_post=False, created_at=now - timedelta(hours=3 * index + 1))
+        post
         for index, topic in enumerate(topics)
+        for post in (
+            factories.PostFactory.build(topic=topic, poster=user, is_opening_post=True, created_at=topic.created_at),
+            factories.PostFactory.build(
+                topic=topic, poster=user, is_opening_post=False, created_at=topic.created_at + timedelta(hours=1)
+            ),
+        )
     )
     user_counters_recount(user_ids=[user.pk])
     forum_counters_recount()

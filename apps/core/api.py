@@ -78,9 +78,10 @@ def service_unavailable():
 
 
 def _user_for_claims(claims: dict):
+    from .permissions import first_user_with_moderator_flag
     from .tokens import token_user_queryset
 
-    return token_user_queryset(claims).first()
+    return first_user_with_moderator_flag(token_user_queryset(claims))
 
 
 def api_auth_required(view):

@@ -15,18 +15,42 @@ def is_moderator(user) -> bool:
         return True
     cached = getattr(user, "_is_moderator", None)
     if cached is None:
-        from django.contrib.auth.models import Permission
-        from django.db.models import Q
-
-        app_label, codename = MODERATION_PERMISSION.split(".")
-        cached = Permission.objects.filter(
-            Q(user=user) | Q(group__user=user), content_type__app_label=app_label, codename=codename
-        ).exists()
+        cached = _moderator_permissions(user_ref=user.pk).exists()
         user._is_moderator = cached
     return cached
+
+
+def _moderator_permissions(*, user_ref):
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    app_label, codename = MODERATION_PERMISSION.split(".")
+    return Permission.objects.filter(
+        Q(user=user_ref) | Q(group__user=user_ref), content_type__app_label=app_label, codename=codename
+    )
+
+
+def moderator_flag_expression():
+    """An ``Exists`` expression, for a query over users, that is true when the row's user holds
+    the moderation permission directly or through a group (superusers are checked apart).
+    The auth backend annotates the session's user lookup with it."""
+    from django.db.models import Exists, OuterRef
+
+    return Exists(_moderator_permissions(user_ref=OuterRef("pk")))
 
 
 def check_moderate_permission(user) -> None:
     """Raise ``PermissionDenied`` (403) unless ``user`` is a moderator."""
     if not is_moderator(user):
         raise PermissionDenied("Only moderators can do this.")
+
+
+def first_user_with_moderator_flag(users):
+    """The first user of the queryset ``users`` (or ``None``) with the moderator flag loaded in
+    the same statement, so ``is_moderator`` costs no query later in the request. Used by the
+    session and token user lookups (SPEC "Query budgets": "the user lookup" is one statement)."""
+    user = users.annotate(_moderator_flag=moderator_flag_expression()).first()
+    if user is not None:
+        user._is_moderator = user.is_active and (user.is_superuser or user._moderator_flag)
+    return user
+

@@ -23,7 +23,8 @@ ACTIVITY_IDENTIFICATION = "identification"
 
 def _activity_parts(user: User, limit: int):
     no_text = Value(None, output_field=CharField())
-    topics = Topic.objects.filter(poster=user, is_deleted=False).values(
+    # The author's own topics and replies as the visibility rule shows them to the author.
+    topics = Topic.objects.visible_to(user).filter(poster=user).values(
         kind=Value(ACTIVITY_TOPIC, output_field=CharField()),
         object_id=F("id"),
         thread_id=F("id"),
@@ -32,7 +33,7 @@ def _activity_parts(user: User, limit: int):
         state=no_text,
         created=F("created_at"),
     )
-    replies = Post.objects.filter(poster=user, is_deleted=False, is_opening_post=False).values(
+    replies = Post.objects.visible_to(user).filter(poster=user, is_opening_post=False).values(
         kind=Value(ACTIVITY_REPLY, output_field=CharField()),
         object_id=F("id"),
         thread_id=F("topic_id"),

@@ -5,7 +5,10 @@ from django import forms
 
 from apps.plants.images import MAX_UPLOAD_BYTES, ImageRejected, encode_jpeg, open_checked
 
+from apps.core.audit import REASON_MAX_CHARS
+
 from .models import Forum, Report
+from .services import TOPIC_FLAG_ACTIONS
 
 POST_MAX_CHARS = 20000
 
@@ -49,15 +52,48 @@ class TopicForm(ReplyForm):
 class EditForm(forms.Form):
     source = forms.CharField(label="Post", max_length=POST_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 8}))
 
+    def clean_source(self):
+        source = self.cleaned_data["source"].strip()
+        if not source:
+            raise forms.ValidationError("Write something first.")
+        return source
+
 
 class ReportForm(forms.Form):
     reason = forms.ChoiceField(choices=Report.Reason.choices)
     detail = forms.CharField(required=False, max_length=500, label="Details (optional)")
 
 
+def reason_field(*, required: bool = False, label: str = "Reason (for the moderation log)") -> forms.CharField:
+    """A moderator's reason: one line of at most 500 characters (the audit log's limit);
+    Django's ``CharField`` refuses NUL characters, and surrounding spaces are dropped."""
+    return forms.CharField(required=required, max_length=REASON_MAX_CHARS, label=label)
+
+
 class RejectForm(forms.Form):
-    reason = forms.CharField(max_length=500, label="Reason (shown to the author)")
+    reason = reason_field(required=True, label="Reason (shown to the author)")
+
+
+class ReasonForm(forms.Form):
+    """An optional reason, for decisions on reports and pending edits and for deletions."""
+
+    reason = reason_field()
+
+
+class DeleteForm(ReasonForm):
+    """Deleting a post; ``confirm`` is the confirmation step an opening post (which takes its
+    topic and replies with it) needs."""
+
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class TopicToolForm(forms.Form):
+    """Lock, unlock, pin or unpin a topic, with an optional reason."""
+
+    action = forms.ChoiceField(choices=[(name, name.capitalize()) for name in TOPIC_FLAG_ACTIONS])
+    reason = reason_field()
 
 
 class MoveForm(forms.Form):
     forum = forms.ModelChoiceField(queryset=Forum.objects.all(), to_field_name="slug", label="Move to")
+    reason = reason_field()

@@ -1,11 +1,96 @@
-"""Forums, topics, posts and reports. Counters are kept by services with ``F()`` updates."""
+"""Forums, topics, posts and reports, and the one visibility rule every read path uses.
+
+Visibility (SPEC "Domain"; issue 9): authors see their own held or hidden posts; moderators
+see everything in place; everyone else sees approved, not hidden, not deleted posts in topics
+that are approved, not deleted and whose opening post is itself visible. Deleted rows are kept
+for the audit log and shown to nobody. The rule is written once, as ``topic_visibility`` and
+``post_visibility`` below, and reached through ``Topic.objects.visible_to(viewer)`` and
+``Post.objects.visible_to(viewer)``.
+
+Counters and last activity are denormalized; ``apps.forum.recount`` defines them and the
+services in ``apps.forum.services`` keep them equal to it in the same transaction as each write.
+"""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.models import PortalManager
+from apps.core.models import PortalManager, PortalQuerySet
+from apps.core.permissions import is_moderator
+
+# A public topic: what every viewer sees and what forum counters and last activity count.
+PUBLIC_TOPIC = Q(is_approved=True, is_hidden=False, is_deleted=False)
+# A public post (topic counters count these; the topic must be public too for forum counters).
+PUBLIC_POST = Q(is_approved=True, is_hidden=False, is_deleted=False)
+
+
+def _signed_in(viewer) -> bool:
+    return viewer is not None and viewer.is_authenticated
+
+
+def _prefixed(prefix: str, **lookups) -> Q:
+    return Q(**{f"{prefix}{name}": value for name, value in lookups.items()})
+
+
+def topic_visibility(viewer, *, prefix: str = "") -> Q:
+    """The condition for topics ``viewer`` may see (``None`` or an anonymous user: signed
+    out). ``prefix`` applies it through a relation (``"topic__"`` from a post).
+
+    Moderators: every topic that is not deleted. Others: public topics (``PUBLIC_TOPIC``) and
+    their own that are not deleted. Costs the moderator check (``is_moderator``, remembered on
+    the user; loaded with the user by the auth backend, so usually no query)."""
+    not_deleted = _prefixed(prefix, is_deleted=False)
+    if _signed_in(viewer) and is_moderator(viewer):
+        return not_deleted
+    visible = _prefixed(prefix, is_approved=True, is_hidden=False)
+    if _signed_in(viewer):
+        visible |= _prefixed(prefix, poster=viewer.pk)
+    return not_deleted & visible
+
+
+def post_visibility(viewer, *, prefix: str = "") -> Q:
+    """The condition for posts ``viewer`` may see: the post itself (public, or their own, or
+    anything for a moderator; never deleted) and its topic (``topic_visibility``). ``prefix``
+    applies it through a relation (``"post__"`` from a notification)."""
+    not_deleted = _prefixed(prefix, is_deleted=False)
+    if _signed_in(viewer) and is_moderator(viewer):
+        own = not_deleted
+    else:
+        visible = _prefixed(prefix, is_approved=True, is_hidden=False)
+        if _signed_in(viewer):
+            visible |= _prefixed(prefix, poster=viewer.pk)
+        own = not_deleted & visible
+    return own & topic_visibility(viewer, prefix=f"{prefix}topic__")
+
+
+class TopicQuerySet(PortalQuerySet):
+    def visible_to(self, viewer) -> "TopicQuerySet":
+        """Topics ``viewer`` may see (``topic_visibility``)."""
+        return self.filter(topic_visibility(viewer))
+
+    def public(self) -> "TopicQuerySet":
+        """Topics everyone sees; what forum counters count."""
+        return self.filter(PUBLIC_TOPIC)
+
+
+class PostQuerySet(PortalQuerySet):
+    def visible_to(self, viewer) -> "PostQuerySet":
+        """Posts ``viewer`` may see, their topic's visibility included (``post_visibility``)."""
+        return self.filter(post_visibility(viewer))
+
+    def public(self) -> "PostQuerySet":
+        """Posts everyone sees in a public topic."""
+        return self.filter(PUBLIC_POST, topic__is_approved=True, topic__is_hidden=False, topic__is_deleted=False)
+
+
+class TopicManager(PortalManager.from_queryset(TopicQuerySet)):
+    pass
+
+
+class PostManager(PortalManager.from_queryset(PostQuerySet)):
+    pass
 
 
 class Forum(models.Model):
@@ -46,21 +131,30 @@ class Topic(models.Model):
     is_locked = models.BooleanField(default=False)
     is_pinned = models.BooleanField(default=False)
     is_deleted = models.BooleanField(default=False)
+    is_hidden = models.BooleanField(default=False, help_text="Its opening post is hidden by reports.")
     last_post_at = models.DateTimeField(default=timezone.now)
     last_poster = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    post_count = models.PositiveIntegerField(default=0, help_text="Approved, visible posts.")
+    post_count = models.PositiveIntegerField(default=0, help_text="Public posts (approved, not hidden, not deleted).")
 
-    objects = PortalManager()
+    objects = TopicManager()
 
     class Meta:
         indexes = [
-            # Topic list: visible topics of a forum, pinned first, then by last activity.
+            # Topic list: a forum's topics, pinned first, then by last activity. The condition is
+            # only "not deleted" so that every viewer's visibility filter (public, or their own,
+            # or everything for moderators) can walk it in order.
             models.Index(
                 fields=["forum", "-is_pinned", "-last_post_at", "-id"],
-                condition=models.Q(is_approved=True, is_deleted=False),
+                condition=models.Q(is_deleted=False),
                 name="forum_topic_list",
+            ),
+            # A forum's last activity: its latest public topic (services and the recount).
+            models.Index(
+                fields=["forum", "-last_post_at", "-id"],
+                condition=models.Q(is_approved=True, is_hidden=False, is_deleted=False),
+                name="forum_topic_latest_public",
             ),
             models.Index(fields=["poster", "-created_at"], name="forum_topic_poster_recent"),
         ]
@@ -88,12 +182,22 @@ class Post(models.Model):
     rejection_reason = models.CharField(max_length=500, blank=True, help_text="Shown to the author.")
     image = models.ImageField(upload_to="forum/%Y/%m/", blank=True)
     edit_count = models.PositiveIntegerField(default=0)
+    # An edit by a `new` gardener of an already approved post waits for review; the approved
+    # text above stays public until a moderator decides (issue 9, "Writing rules").
+    pending_source = models.TextField(max_length=20000, blank=True)
+    pending_html = models.TextField(blank=True)
+    pending_at = models.DateTimeField(null=True, blank=True)
+    edit_rejection_reason = models.CharField(max_length=500, blank=True, help_text="Shown to the author.")
 
-    objects = PortalManager()
+    objects = PostManager()
 
     @property
     def is_rejected(self) -> bool:
         return bool(self.rejection_reason) and not self.is_approved
+
+    @property
+    def has_pending_edit(self) -> bool:
+        return self.pending_at is not None
 
     class Meta:
         indexes = [
@@ -108,6 +212,11 @@ class Post(models.Model):
                 fields=["created_at"],
                 condition=models.Q(is_hidden=True, is_deleted=False),
                 name="forum_post_hidden_queue",
+            ),
+            models.Index(
+                fields=["pending_at"],
+                condition=models.Q(pending_at__isnull=False, is_deleted=False),
+                name="forum_post_edit_queue",
             ),
         ]
 

@@ -1,55 +1,63 @@
-"""Moderators' pages: the review queue (approve, reject, decide on reports) and the audit log."""
+"""Moderators' pages: the review queue (held posts, pending edits, reports; approve, reject,
+decide) and the audit log. Every decision answers htmx with the decided item replaced by a
+note and the queue's counts swapped out of band, so the numbers stay true after each step."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from apps.core.permissions import check_moderate_permission
 
-from . import selectors, services
-from .forms import RejectForm
-from .models import Post, Report
-
-
-def _live_post(pk: int) -> Post:
-    post = Post.objects.filter(pk=pk, is_deleted=False).only("id", "is_approved", "is_hidden").first()
-    if post is None:
-        raise Http404("No such post.")
-    return post
-
-
-def _already_decided(request: HttpRequest) -> HttpResponse:
-    return render(request, "400.html", {"detail": "This post was already decided."}, status=409)
+from . import permissions, selectors, services
+from .forms import ReasonForm, RejectForm
 
 QUEUE_TEMPLATE = "forum/review_queue.html"
+DECISIONS = ("agree", "disagree", "ignore")
 
 
 @login_required
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
-    """``/moderation/``: held posts and topics from new gardeners and posts hidden by reports.
-    Three statements: user, permission, queue (with totals)."""
+    """``/moderation/``: held posts and topics from new gardeners, pending edits (as diffs),
+    posts hidden by reports and every open report. Statements: user, queue, reports."""
     check_moderate_permission(request.user)
     return render(request, QUEUE_TEMPLATE, selectors.review_queue())
+
+
+def _invalid(request: HttpRequest, form) -> HttpResponse:
+    """A decision with bad input (a NUL byte, an overlong or missing reason): 400 with the
+    form's messages, for htmx and plain POSTs alike (the queue has no other place to show
+    them); nothing changes."""
+    problems = " ".join(" ".join(errors) for errors in form.errors.values())
+    return render(request, "400.html", {"detail": f"Nothing was changed. {problems}"}, status=400)
+
+
+def _already_decided(request: HttpRequest) -> HttpResponse:
+    return render(request, "409.html", {"detail": "Another moderator already decided this post."}, status=409)
 
 
 def _decided(request: HttpRequest, event: str, message: str) -> HttpResponse:
     if not request.htmx:
         return redirect("moderation:queue")
-    response = render(request, f"{QUEUE_TEMPLATE}#decided", {"message": message})
+    context = {"message": message, "counts": selectors.review_queue_counts(viewer=request.user)}
+    response = render(request, f"{QUEUE_TEMPLATE}#decided", context)
     return trigger_client_event(response, event)
+
+
+def _queue_post(request: HttpRequest, pk: int):
+    check_moderate_permission(request.user)
+    return permissions.get_post_for_user(pk=pk, user=request.user)
 
 
 @login_required
 @require_POST
 def post_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve a held post or topic; it appears for everyone (``postApproved``)."""
-    check_moderate_permission(request.user)
-    if _live_post(pk).is_approved:
+    post = _queue_post(request, pk)
+    if not services.post_approve(post_id=post.pk, moderator=request.user):
         return _already_decided(request)
-    services.post_approve(post_id=pk, moderator=request.user)
     return _decided(request, "postApproved", "Approved: it is visible now.")
 
 
@@ -57,29 +65,50 @@ def post_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def post_reject(request: HttpRequest, pk: int) -> HttpResponse:
     """Reject a held post with a reason its author sees (``postRejected``)."""
-    check_moderate_permission(request.user)
-    if _live_post(pk).is_approved:
-        return _already_decided(request)
+    post = _queue_post(request, pk)
     form = RejectForm(request.POST)
     if not form.is_valid():
-        return render(request, "400.html", {"detail": "Give a reason the author will see."}, status=400)
-    services.post_reject(post_id=pk, moderator=request.user, reason=form.cleaned_data["reason"])
+        return _invalid(request, form)
+    if not services.post_reject(post_id=post.pk, moderator=request.user, reason=form.cleaned_data["reason"]):
+        return _already_decided(request)
     return _decided(request, "postRejected", "Rejected: the author sees your reason.")
 
 
 @login_required
 @require_POST
-def reports_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    """Agree (delete the post), disagree or ignore (show it again) on a reported post."""
-    check_moderate_permission(request.user)
-    if decision not in ("agree", "disagree", "ignore"):
+def post_edit_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """Approve or reject a new gardener's pending edit (``editApproved`` / ``editRejected``);
+    a rejection's reason is shown to the author."""
+    post = _queue_post(request, pk)
+    if decision not in ("approve", "reject"):
         return render(request, "400.html", {"detail": "Unknown decision."}, status=400)
-    _live_post(pk)
-    if not Report.objects.filter(post_id=pk, status=Report.Status.OPEN).exists():
-        return render(request, "400.html", {"detail": "This post has no open reports."}, status=400)
-    services.reports_resolve(post_id=pk, moderator=request.user, decision=decision)
+    form = (RejectForm if decision == "reject" else ReasonForm)(request.POST)
+    if not form.is_valid():
+        return _invalid(request, form)
+    approve = decision == "approve"
+    if not services.post_edit_decide(post_id=post.pk, moderator=request.user, approve=approve,
+                                     reason=form.cleaned_data["reason"]):
+        return _already_decided(request)
+    message = "Edit approved: the new text is public." if approve else "Edit declined: the author sees your reason."
+    return _decided(request, "editApproved" if approve else "editRejected", message)
+
+
+@login_required
+@require_POST
+def reports_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """Agree (delete the post; an opening post takes its topic), disagree or ignore (show it
+    again) on a reported post's open reports (``reportsResolved``)."""
+    post = _queue_post(request, pk)
+    if decision not in DECISIONS:
+        return render(request, "400.html", {"detail": "Unknown decision."}, status=400)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, form)
+    if not services.reports_resolve(post_id=post.pk, moderator=request.user, decision=decision,
+                                    reason=form.cleaned_data["reason"]):
+        return _already_decided(request)
     messages = {"agree": "Agreed: the post is deleted.", "disagree": "Disagreed: the post is visible again.",
-                "ignore": "Ignored: the post is visible again."}
+                "ignore": "Ignored: the reports are closed and the post is visible."}
     return _decided(request, "reportsResolved", messages[decision])
 
 

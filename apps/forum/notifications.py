@@ -2,9 +2,9 @@
 mark-read writes.
 
 Rows are created by ``services._notify`` when a post becomes visible (a reply to your topic, an
-@mention of you). A notification counts only while what it points to is still public: its post
-approved, not hidden, not deleted, in an approved, not deleted topic. So the badge, the page and
-the link a notification leads to always agree, even after a moderator removes the post.
+@mention of you). A notification counts only while its recipient may see the post it points to
+(the one visibility rule, ``models.post_visibility``). So the badge, the page and the link a
+notification leads to always agree, even after a moderator removes or reports hide the post.
 """
 
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 
-from .models import Notification
+from .models import Notification, post_visibility
 
 # The page shows every topic with unread notifications, then topics whose notifications were
 # read recently, up to this many entries in all (Discourse's menu works the same way).
@@ -66,11 +66,7 @@ class NotificationGroup:
 
 
 def _visible_for(user: User) -> QuerySet:
-    return Notification.objects.filter(
-        recipient_id=user.pk,
-        post__is_approved=True, post__is_hidden=False, post__is_deleted=False,
-        topic__is_approved=True, topic__is_deleted=False,
-    )
+    return Notification.objects.filter(post_visibility(user, prefix="post__"), recipient_id=user.pk)
 
 
 def unread_notification_count(*, user: User) -> int:

@@ -1,15 +1,55 @@
-"""Who may do what in the forum (STYLE: ``check_<verb>_<object>_permission`` raises
-``PermissionDenied``; SPEC "Domain" gives the trust-level rules)."""
+"""Who may see and do what in the forum.
+
+STYLE "Where code lives": ``get_<object>_for_user`` returns what the user may see or raises
+``Http404`` (visibility first, so a thing the user cannot see is a 404 before any permission
+check), and ``check_<verb>_<object>_permission`` raises ``PermissionDenied``. Template flags
+come from the same checks (``topic_permissions``, ``post_permissions``; Misago's
+``check_permissions()`` pattern), so each rule is written once. SPEC "Domain" gives the
+trust-level rules.
+"""
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from apps.accounts.models import TRUST_LEVEL_ORDER, TrustLevel, User
 from apps.core.permissions import is_moderator
 
-from .models import Post, Topic
+from . import selectors
+from .models import Forum, Post, Topic
 
 NEW_USER_MAX_LINKS = 2
 
+
+# --- Getters (404 when not visible) ---------------------------------------------------------
+
+def get_forum_for_user(*, slug: str, user: User | None) -> Forum:
+    """Forum ``slug`` (every forum is visible) with the viewer's extra topic count; raises
+    ``Http404`` when there is none."""
+    forum = selectors.forum_for_viewer(slug=slug, viewer=user)
+    if forum is None:
+        raise Http404("No such forum.")
+    return forum
+
+
+def get_topic_for_user(*, pk: int, user: User | None) -> Topic:
+    """Topic ``pk`` if ``user`` (``None`` when signed out) may see it
+    (``Topic.objects.visible_to``); raises ``Http404`` otherwise."""
+    topic = selectors.topic_for_viewer(pk=pk, viewer=user)
+    if topic is None:
+        raise Http404("No such topic.")
+    return topic
+
+
+def get_post_for_user(*, pk: int, user: User | None) -> Post:
+    """Post ``pk`` if ``user`` may see it (``Post.objects.visible_to``, its topic included);
+    raises ``Http404`` otherwise."""
+    post = selectors.post_for_viewer(pk=pk, viewer=user)
+    if post is None:
+        raise Http404("No such post.")
+    return post
+
+
+# --- Checks (PermissionDenied) --------------------------------------------------------------
 
 def level_at_least(user: User, level: str) -> bool:
     """True when ``user``'s trust level is ``level`` or higher."""
@@ -19,7 +59,7 @@ def level_at_least(user: User, level: str) -> bool:
 def check_post_permission(user: User) -> None:
     """Any active gardener with a confirmed email may write (SPEC "Sign-up": unconfirmed
     gardeners can sign in but not post)."""
-    if not user.is_active:
+    if not user.is_authenticated or not user.is_active:
         raise PermissionDenied("This account cannot post.")
     if not user.is_email_confirmed:
         raise PermissionDenied("Confirm your email address to post in the forum: use the link we emailed you.")
@@ -39,7 +79,8 @@ def check_attach_image_permission(user: User) -> None:
 
 
 def link_limit_error(user: User, html: str) -> str | None:
-    """A message when a ``new`` gardener's rendered post has more than 2 links, else ``None``."""
+    """A message when a ``new`` gardener's rendered post has more than 2 links or any image,
+    else ``None`` (SPEC "Domain")."""
     if user.trust_level != TrustLevel.NEW or is_moderator(user):
         return None
     if "<img" in html:
@@ -55,16 +96,28 @@ def publishes_at_once(user: User) -> bool:
     return user.trust_level != TrustLevel.NEW or is_moderator(user)
 
 
+def edit_needs_review(user: User, post: Post) -> bool:
+    """A ``new`` gardener's edit of a post others can already see goes back to the review
+    queue (the approved text stays public until a moderator decides); edits of held posts and
+    everyone else's edits apply at once."""
+    return post.is_approved and not publishes_at_once(user)
+
+
 def check_edit_post_permission(user: User, post: Post) -> None:
     """Authors edit and delete their own posts; moderators any."""
-    if post.is_deleted or (post.poster_id != user.pk and not is_moderator(user)):
+    if not user.is_authenticated or post.is_deleted or (post.poster_id != user.pk and not is_moderator(user)):
         raise PermissionDenied("You can only change your own posts.")
 
 
 def check_report_post_permission(user: User, post: Post) -> None:
-    """Trust level basic and up may report others' posts."""
+    """Trust level basic and up may report others' public posts (held or already hidden posts
+    are moderators' business already)."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Sign in to report a post.")
     if post.poster_id == user.pk:
         raise PermissionDenied("You cannot report your own post.")
+    if not post.is_approved or post.is_hidden:
+        raise PermissionDenied("This post is already waiting for a moderator.")
     if not level_at_least(user, TrustLevel.BASIC) and not is_moderator(user):
         raise PermissionDenied("Reporting is open from trust level Basic.")
 
@@ -77,5 +130,44 @@ def check_moderate_topic_permission(user: User) -> None:
 
 def check_move_topic_permission(user: User) -> None:
     """Moving topics between forums: moderators and ``veteran`` gardeners (SPEC "Domain")."""
-    if not (is_moderator(user) or user.trust_level == TrustLevel.VETERAN):
+    if not user.is_authenticated or not (is_moderator(user) or user.trust_level == TrustLevel.VETERAN):
         raise PermissionDenied("Moving topics is open to moderators and Veteran gardeners.")
+
+
+def _allowed(check, *args) -> bool:
+    try:
+        check(*args)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def topic_permissions(user: User, topic: Topic) -> dict:
+    """Template flags for a topic page, each from the check that guards its view:
+    ``{"moderator", "reply", "move", "moderate", "reply_refusal"}`` (the message shown instead
+    of the reply form, or ``""``)."""
+    if not user.is_authenticated:
+        return {"moderator": False, "reply": False, "move": False, "moderate": False, "reply_refusal": ""}
+    refusal = ""
+    try:
+        check_reply_permission(user, topic)
+    except PermissionDenied as denied:
+        refusal = str(denied)
+    return {
+        "moderator": is_moderator(user),
+        "reply": not refusal,
+        "move": _allowed(check_move_topic_permission, user),
+        "moderate": _allowed(check_moderate_topic_permission, user),
+        "reply_refusal": refusal,
+    }
+
+
+def post_permissions(user: User, post: Post) -> dict:
+    """Template flags for one post: ``{"edit", "report"}``, from ``check_edit_post_permission``
+    and ``check_report_post_permission``."""
+    if not user.is_authenticated:
+        return {"edit": False, "report": False}
+    return {
+        "edit": _allowed(check_edit_post_permission, user, post),
+        "report": _allowed(check_report_post_permission, user, post),
+    }

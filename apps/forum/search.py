@@ -6,8 +6,9 @@ on topic subjects and post sources, using the GIN expression indexes of migratio
 ``icontains`` match ordered by recency. Results are grouped as topics: one result per topic,
 with its best-ranked matching post's snippet and how many of its posts matched.
 
-Only public content is searched: approved, not hidden, not deleted posts of approved, not
-deleted topics. The searcher's own held posts are not included (they have their own pages).
+What is searched follows the one visibility rule (``Topic.objects.visible_to`` /
+``Post.objects.visible_to``): public content for everyone, plus the searcher's own held or
+hidden posts and topics, and everything in place for moderators.
 """
 
 import re
@@ -115,20 +116,13 @@ def _plain_marked(text: str, query: str, *, window: int | None) -> str:
     return pattern.sub(lambda m: f"{START_SEL}{m.group(0)}{STOP_SEL}", text)
 
 
-def _visible_topics() -> QuerySet:
-    return Topic.objects.filter(is_approved=True, is_deleted=False)
-
-
-def _visible_posts() -> QuerySet:
-    return Post.objects.filter(is_approved=True, is_hidden=False, is_deleted=False)
-
-
-def search_topics(*, query: str, forum_slug: str = "", author: str = "") -> QuerySet:
+def search_topics(*, query: str, viewer=None, forum_slug: str = "", author: str = "") -> QuerySet:
     """The unevaluated queryset of matching topics, best first, each annotated with
     ``rank``, ``matched_posts``, ``subject_marked`` and ``best`` (a JSON object of the best
     post: ``id``, ``poster``, ``created_at``, ``marked`` text, or ``None``).
 
-    A topic matches when one of its visible posts matches ``query`` or its subject does. On
+    A topic ``viewer`` (``None``: signed out) may see matches when one of the posts they may
+    see matches ``query`` or its subject does. On
     PostgreSQL both tests are ``to_tsvector(...) @@ websearch_to_tsquery(...)`` on the indexed
     expressions, combined as ``id IN (post hits UNION subject hits)`` so each side can use its
     GIN index. ``author`` (a username, any letter case) keeps only that gardener's posts, and
@@ -140,16 +134,16 @@ def search_topics(*, query: str, forum_slug: str = "", author: str = "") -> Quer
         search_query = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
         post_match = Q(search_vector_source=search_query)
         subject_match = Q(search_vector_subject=search_query)
-        post_hits = _visible_posts().annotate(search_vector_source=POST_VECTOR).filter(post_match)
+        post_hits = Post.objects.visible_to(viewer).annotate(search_vector_source=POST_VECTOR).filter(post_match)
         subject_hits = Topic.objects.annotate(search_vector_subject=SUBJECT_VECTOR).filter(subject_match)
     else:
-        post_hits = _visible_posts().filter(source__icontains=query)
+        post_hits = Post.objects.visible_to(viewer).filter(source__icontains=query)
         subject_hits = Topic.objects.filter(subject__icontains=query)
     if author:
         post_hits = post_hits.filter(poster__username__iexact=author)
         subject_hits = subject_hits.filter(poster__username__iexact=author)
 
-    topics = _visible_topics().filter(
+    topics = Topic.objects.visible_to(viewer).filter(
         pk__in=post_hits.values("topic_id").union(subject_hits.values("pk"))
     )
     if forum_slug:
@@ -218,7 +212,9 @@ def _hit(topic: Topic, *, query: str, full_text: bool) -> SearchHit:
     )
 
 
-def forum_search(*, query: str, forum_slug: str = "", author: str = "", page_number: int | str | None = None) -> Page:
+def forum_search(
+    *, query: str, viewer=None, forum_slug: str = "", author: str = "", page_number: int | str | None = None
+) -> Page:
     """One page (``SEARCH_PAGE_SIZE``, 20) of topics matching ``query``, best-ranked first.
 
     ``query`` is a web-search string (quotes for phrases, ``or``, ``-word``); any text is
@@ -231,7 +227,9 @@ def forum_search(*, query: str, forum_slug: str = "", author: str = "", page_num
     list of ``SearchHit``.
     """
     full_text = is_full_text()
-    paginator = Paginator(search_topics(query=query, forum_slug=forum_slug, author=author), SEARCH_PAGE_SIZE)
+    paginator = Paginator(
+        search_topics(query=query, viewer=viewer, forum_slug=forum_slug, author=author), SEARCH_PAGE_SIZE
+    )
     page = paginator.get_page(page_number)
     page.object_list = [_hit(topic, query=query, full_text=full_text) for topic in page.object_list]
     return page

@@ -1,31 +1,66 @@
-"""Reads for forum pages and the dashboard's forum panel."""
+"""Reads for forum pages, the review queue and the dashboard's forum panel.
 
+Every read of topics or posts goes through the one visibility rule,
+``Topic.objects.visible_to(viewer)`` / ``Post.objects.visible_to(viewer)`` (see
+``apps.forum.models``); views reach single objects through the 404 getters of
+``apps.forum.permissions``.
+"""
+
+import difflib
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Window
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from apps.accounts.models import User
 from apps.core.db import SubqueryCount
 
-from .models import Forum, Post, Topic
+from .models import PUBLIC_POST, PUBLIC_TOPIC, Forum, Post, Report, Topic
+
+TOPIC_PAGE_FIELDS = (
+    "id", "forum_id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "is_hidden", "last_post_at",
+    "post_count", "poster__id", "poster__username", "poster__trust_level", "last_poster__id", "last_poster__username",
+)
+TOPIC_DETAIL_FIELDS = (
+    "id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "is_hidden", "post_count", "poster_id",
+    "forum__id", "forum__name", "forum__slug",
+)
+POST_PAGE_FIELDS = (
+    "id", "topic_id", "html", "created_at", "updated_at", "is_approved", "is_hidden", "is_opening_post",
+    "rejection_reason", "image", "pending_at", "pending_html", "edit_rejection_reason", "is_deleted",
+    "poster__id", "poster__username", "poster__trust_level",
+)
+POST_CHANGE_FIELDS = (
+    "id", "topic_id", "poster_id", "source", "is_opening_post", "is_approved", "is_hidden", "is_deleted",
+    "pending_at", "pending_source",
+)
+
+
+def _signed_in(viewer) -> bool:
+    return viewer is not None and viewer.is_authenticated
 
 
 def forum_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
     """The ``forum-stats`` panel and ``forum_stats`` of ``/api/dashboard/stats/``.
 
-    All-time totals come from ``user``'s maintained counters; the last-30-days counts are two
-    scalar subqueries in one SQL statement, each an index range on ``(poster, created_at)``.
-    Returns ``{"topics", "posts", "topics_last_30_days", "posts_last_30_days"}``.
+    All-time totals are ``user``'s maintained counters (their topics and posts not deleted,
+    held ones included, as they see them: ``apps.forum.recount``); the last-30-days counts use
+    the same definition, as two scalar subqueries in one SQL statement, each an index range
+    on ``(poster, created_at)``. Returns ``{"topics", "posts", "topics_last_30_days",
+    "posts_last_30_days"}``.
     """
     since = (now or timezone.now()) - timedelta(days=30)
+    live = Post.objects.filter(poster=user, created_at__gt=since, is_deleted=False)
     recent = (
         User.objects.filter(pk=user.pk)
         .values(
-            topics_recent=SubqueryCount(Topic.objects.filter(poster=user, created_at__gt=since, is_deleted=False)),
-            posts_recent=SubqueryCount(Post.objects.filter(poster=user, created_at__gt=since, is_deleted=False)),
+            topics_recent=SubqueryCount(live.filter(is_opening_post=True)),
+            posts_recent=SubqueryCount(live),
         )
         .get()
     )
@@ -39,7 +74,8 @@ def forum_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
 
 def forum_list() -> list[Forum]:
     """All forums in display order with their counters and last activity (topic and poster
-    joined); one statement."""
+    joined); one statement. The stored counters and last activity count public topics only
+    (``apps.forum.recount``), so this is what every viewer may see."""
     return list(
         Forum.objects.select_related("last_topic", "last_poster")
         .only(
@@ -50,185 +86,195 @@ def forum_list() -> list[Forum]:
     )
 
 
-def _visible_topics(*, viewer: User | None, include_held: bool = False):
-    """Topics ``viewer`` may see: approved ones and their own; with ``include_held`` (a
-    moderator) also everyone's held ones."""
-    if include_held:
-        return Topic.objects.filter(is_deleted=False)
-    visible = Q(is_approved=True)
-    if viewer is not None and viewer.is_authenticated:
-        visible |= Q(poster=viewer)
-    return Topic.objects.filter(visible, is_deleted=False)
-
-
 def forum_for_viewer(*, slug: str, viewer: User | None) -> Forum | None:
-    """The forum ``slug`` with ``viewer_pending_topics``: the viewer's own topics still in the
-    review queue, which they see and the ``topic_count`` counter leaves out. One statement."""
+    """The forum ``slug`` (``None`` when there is none) with ``viewer_extra_topics``: the
+    topics the viewer sees beyond the public ones the ``topic_count`` counter holds (their own
+    held or hidden topics; every one for a moderator). One statement."""
     queryset = Forum.objects.only("id", "name", "slug", "description", "topic_count", "post_count").filter(slug=slug)
-    if viewer is not None and viewer.is_authenticated:
-        pending = Topic.objects.filter(forum=OuterRef("pk"), poster=viewer, is_approved=False, is_deleted=False)
-        queryset = queryset.annotate(viewer_pending_topics=SubqueryCount(pending))
+    if _signed_in(viewer):
+        extra = Topic.objects.visible_to(viewer).filter(forum=OuterRef("pk")).exclude(PUBLIC_TOPIC)
+        queryset = queryset.annotate(viewer_extra_topics=SubqueryCount(extra))
     return queryset.first()
 
 
 def topic_page_for_forum(*, forum: Forum, viewer: User | None, page_number: int | str | None):
-    """One page (``FORUM_TOPICS_PAGE_SIZE``, 25) of a forum's visible topics, pinned first then
-    by last activity, with poster and last poster joined. The page count comes from the forum's
-    ``topic_count`` counter (plus the viewer's own pending topics), so this is one statement.
-    Returns a Django ``Page``."""
+    """One page (``FORUM_TOPICS_PAGE_SIZE``, 25) of the topics of ``forum`` that ``viewer``
+    sees, pinned first then by last activity, with poster and last poster joined. The page
+    count comes from the counters (``forum_for_viewer``), so this is one statement. Returns a
+    Django ``Page``."""
     queryset = (
-        _visible_topics(viewer=viewer)
+        Topic.objects.visible_to(viewer)
         .filter(forum=forum)
         .select_related("poster", "last_poster")
-        .only(
-            "id", "forum_id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "last_post_at",
-            "post_count", "poster__id", "poster__username", "poster__trust_level",
-            "last_poster__id", "last_poster__username",
-        )
+        .only(*TOPIC_PAGE_FIELDS)
         .order_by("-is_pinned", "-last_post_at", "-id")
     )
     paginator = Paginator(queryset, settings.FORUM_TOPICS_PAGE_SIZE)
-    paginator.count = forum.topic_count + getattr(forum, "viewer_pending_topics", 0)
+    paginator.count = forum.topic_count + getattr(forum, "viewer_extra_topics", 0)
     page = paginator.get_page(page_number)
     page.object_list = list(page.object_list)
     return page
 
 
-def _visible_posts(*, viewer: User | None, include_held: bool = False):
-    if include_held:
-        return Post.objects.filter(is_deleted=False)
-    visible = Q(is_approved=True, is_hidden=False)
-    if viewer is not None and viewer.is_authenticated:
-        visible |= Q(poster=viewer)
-    return Post.objects.filter(visible, is_deleted=False)
-
-
-def post_page_for_topic(
-    *, topic: Topic, viewer: User | None, page_number: int | str | None, include_held: bool = False
-):
-    """One page (``FORUM_POSTS_PAGE_SIZE``, 20) of a topic's visible posts in order, with each
-    poster's name and trust level. The page count comes from ``topic.post_count`` plus the
-    viewer's own held posts (annotated by ``get_topic_for_viewer``). One statement."""
-    queryset = (
-        _visible_posts(viewer=viewer, include_held=include_held)
-        .filter(topic=topic)
-        .select_related("poster")
-        .only(
-            "id", "topic_id", "html", "created_at", "updated_at", "is_approved", "is_hidden", "is_opening_post",
-            "rejection_reason", "image",
-            "poster__id", "poster__username", "poster__trust_level",
-        )
-        .order_by("created_at", "id")
-    )
-    paginator = Paginator(queryset, settings.FORUM_POSTS_PAGE_SIZE)
-    paginator.count = max(topic.post_count + getattr(topic, "viewer_held_posts", 0), 1)
-    page = paginator.get_page(page_number)
-    page.object_list = list(page.object_list)
-    return page
-
-
-def get_topic_for_viewer(*, pk: int, viewer: User | None, include_held: bool = False) -> Topic | None:
-    """The topic with its forum, or ``None`` when it does not exist or ``viewer`` may not see
-    it. For a signed-in viewer it carries ``viewer_held_posts`` (their own posts others cannot
-    see yet), in the same statement."""
-    queryset = _visible_topics(viewer=viewer, include_held=include_held).select_related("forum").only(
-        "id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "post_count", "poster_id",
-        "forum__id", "forum__name", "forum__slug",
-    )
-    if viewer is not None and viewer.is_authenticated:
-        held = Post.objects.filter(topic=OuterRef("pk"), is_deleted=False).filter(Q(is_approved=False) | Q(is_hidden=True))
-        if not include_held:
-            held = held.filter(poster=viewer)
-        queryset = queryset.annotate(viewer_held_posts=SubqueryCount(held))
+def topic_for_viewer(*, pk: int, viewer: User | None) -> Topic | None:
+    """Topic ``pk`` with its forum if ``viewer`` may see it, else ``None``. For a signed-in
+    viewer it carries ``viewer_extra_posts``: the posts they see beyond the public ones
+    ``post_count`` holds (their own held or hidden posts; all of them for a moderator), in the
+    same statement, for the page count."""
+    queryset = Topic.objects.visible_to(viewer).select_related("forum").only(*TOPIC_DETAIL_FIELDS)
+    if _signed_in(viewer):
+        extra = Post.objects.visible_to(viewer).filter(topic=OuterRef("pk")).exclude(PUBLIC_POST)
+        queryset = queryset.annotate(viewer_extra_posts=SubqueryCount(extra))
     return queryset.filter(pk=pk).first()
 
 
+def post_page_for_topic(*, topic: Topic, viewer: User | None, page_number: int | str | None):
+    """One page (``FORUM_POSTS_PAGE_SIZE``, 20) of the posts of ``topic`` that ``viewer`` sees,
+    in order, with each poster's name and trust level. The page count comes from
+    ``topic.post_count`` plus ``viewer_extra_posts`` (``topic_for_viewer``). One statement."""
+    queryset = (
+        Post.objects.visible_to(viewer)
+        .filter(topic=topic)
+        .select_related("poster")
+        .only(*POST_PAGE_FIELDS)
+        .order_by("created_at", "id")
+    )
+    paginator = Paginator(queryset, settings.FORUM_POSTS_PAGE_SIZE)
+    paginator.count = max(topic.post_count + getattr(topic, "viewer_extra_posts", 0), 1)
+    page = paginator.get_page(page_number)
+    page.object_list = list(page.object_list)
+    return page
+
+
+def post_for_viewer(*, pk: int, viewer: User | None) -> Post | None:
+    """Post ``pk`` with what edit, delete and report need, if ``viewer`` may see it."""
+    return Post.objects.visible_to(viewer).filter(pk=pk).only(*POST_CHANGE_FIELDS).first()
+
+
 def post_location_for_viewer(*, pk: int, viewer: User | None) -> tuple[int, int] | None:
-    """Where post ``pk`` appears for ``viewer``: ``(topic_id, page_number)``, or ``None`` when
-    the viewer may not see it. Two statements (the post, then how many visible posts precede
-    it in its topic)."""
-    post = _visible_posts(viewer=viewer).filter(pk=pk, topic__in=_visible_topics(viewer=viewer)).only(
-        "id", "topic_id", "created_at"
-    ).first()
+    """Where post ``pk`` appears for ``viewer``: ``(topic_id, page_number)`` on the topic as
+    that viewer sees it (a moderator's page counts the held and hidden posts shown to them in
+    place), or ``None`` when the viewer may not see it. Two statements (the post, then how
+    many posts the viewer sees before it in its topic)."""
+    post = Post.objects.visible_to(viewer).filter(pk=pk).only("id", "topic_id", "created_at").first()
     if post is None:
         return None
-    before = _visible_posts(viewer=viewer).filter(topic_id=post.topic_id).filter(
+    before = Post.objects.visible_to(viewer).filter(topic_id=post.topic_id).filter(
         Q(created_at__lt=post.created_at) | Q(created_at=post.created_at, id__lt=post.pk)
     ).count()
     return post.topic_id, before // settings.FORUM_POSTS_PAGE_SIZE + 1
 
 
-def post_for_change(*, pk: int) -> Post | None:
-    """A post that is not deleted, with what edit, delete and report checks need."""
-    return (
-        Post.objects.filter(pk=pk, is_deleted=False)
-        .only("id", "topic_id", "poster_id", "source", "is_opening_post", "is_approved", "is_hidden", "is_deleted")
-        .first()
-    )
+def replies_count(*, topic_id: int) -> int:
+    """How many replies (not deleted) would go with topic ``topic_id`` if its opening post
+    were deleted: the number the delete confirmation names. One statement."""
+    return Post.objects.filter(topic_id=topic_id, is_deleted=False, is_opening_post=False).count()
 
 
-def topic_for_change(*, pk: int) -> Topic | None:
-    """A topic that is not deleted, with its counters and flags, for moderator tools."""
-    return (
-        Topic.objects.filter(pk=pk, is_deleted=False)
-        .only("id", "forum_id", "poster_id", "subject", "is_approved", "is_locked", "is_pinned", "post_count")
-        .first()
-    )
+# --- Review queue --------------------------------------------------------------------------
+
+QUEUE_HELD = Q(is_approved=False, rejection_reason="")
+QUEUE_EDIT = Q(pending_at__isnull=False)
+QUEUE_HIDDEN = Q(is_hidden=True)
+
+
+def _open_reports(post_ref):
+    return Report.objects.filter(post=post_ref, status=Report.Status.OPEN)
 
 
 def review_queue(*, limit: int = 50) -> dict:
-    """The review queue: posts held from ``new`` gardeners (opening posts stand for their
-    topics) and posts hidden by reports, oldest first, each with topic, forum and poster, the
-    number of open reports and their reasons; with the totals of each kind from the same
-    statement (window counts). Returns ``{"items", "held_total", "hidden_total"}``."""
-    from django.db.models import Count, StringAgg, Value, Window
-
-    from .models import Report
-
-    held = Q(is_approved=False, rejection_reason="")
+    """The review queue: every live post that waits for a moderator, oldest first: held posts
+    from `new` gardeners (an opening post stands for its topic), pending edits (with a diff),
+    posts hidden by reports, and posts with open reports that have not hidden them yet. Each
+    item carries topic, forum and poster, its open reports (reporter, reason, detail, when),
+    and the totals of each kind from the same statement (window counts). Two statements: the
+    posts, then their open reports. Returns ``{"items", "counts"}`` (``counts`` as
+    ``review_queue_counts`` gives it)."""
+    reported = Q(pk__in=Report.objects.filter(status=Report.Status.OPEN).values("post_id"))
+    waiting = QUEUE_HELD | QUEUE_EDIT | QUEUE_HIDDEN | reported
     queryset = (
-        Post.objects.filter(held | Q(is_hidden=True), is_deleted=False, topic__is_deleted=False)
+        Post.objects.filter(waiting, is_deleted=False, topic__is_deleted=False)
         .select_related("topic", "topic__forum", "poster")
         .only(
             "id", "source", "html", "created_at", "is_approved", "is_hidden", "is_opening_post", "topic_id",
+            "pending_source", "pending_at", "rejection_reason",
             "topic__id", "topic__subject", "topic__forum_id", "topic__forum__id", "topic__forum__name",
             "poster__id", "poster__username", "poster__trust_level",
         )
         .annotate(
-            open_reports=SubqueryCount(Report.objects.filter(post=OuterRef("pk"), status=Report.Status.OPEN)),
-            held_total=Window(Count("id", filter=held)),
-            hidden_total=Window(Count("id", filter=Q(is_hidden=True))),
+            open_report_count=SubqueryCount(_open_reports(OuterRef("pk"))),
+            held_total=Window(Count("id", filter=QUEUE_HELD)),
+            edits_total=Window(Count("id", filter=QUEUE_EDIT)),
+            hidden_total=Window(Count("id", filter=QUEUE_HIDDEN)),
+            reported_total=Window(Count("id", filter=reported)),
         )
         .order_by("created_at", "id")
     )
-    reasons = Report.objects.filter(post=OuterRef("pk"), status=Report.Status.OPEN).values("post").annotate(
-        reasons=StringAgg("reason", delimiter=Value(", "))
-    ).values("reasons")
-    queryset = queryset.annotate(report_reasons=Subquery(reasons[:1]))
     items = list(queryset[:limit])
+    reports: dict[int, list[Report]] = {}
+    if items:
+        rows = (
+            Report.objects.filter(post_id__in=[item.pk for item in items], status=Report.Status.OPEN)
+            .select_related("reporter")
+            .only("id", "post_id", "reason", "detail", "created_at", "reporter__id", "reporter__username")
+            .order_by("created_at", "id")
+        )
+        for report in rows:
+            reports.setdefault(report.post_id, []).append(report)
+    for item in items:
+        item.open_reports = reports.get(item.pk, [])
+        item.edit_diff = text_diff(item.source, item.pending_source) if item.pending_at else None
     first = items[0] if items else None
-    return {
-        "items": items,
-        "held_total": first.held_total if first else 0,
-        "hidden_total": first.hidden_total if first else 0,
+    counts = {
+        "held": first.held_total if first else 0,
+        "edits": first.edits_total if first else 0,
+        "hidden": first.hidden_total if first else 0,
+        "reported": first.reported_total if first else 0,
     }
+    return {"items": items, "counts": counts}
 
 
 def review_queue_counts(*, viewer: User) -> dict:
-    """Counts for the moderators' dashboard panel in one statement (three scalar subqueries,
-    each on a partial index): ``{"held", "hidden", "open_reports"}``."""
-    from .models import Report
-
-    live = Post.objects.filter(is_deleted=False)
+    """What waits for moderators, in one statement (scalar subqueries over partial indexes,
+    carried by ``viewer``'s row): ``{"held", "edits", "hidden", "reported", "open_reports"}``:
+    held posts, pending edits, posts hidden by reports, posts with open reports, open
+    reports."""
+    live = Post.objects.filter(is_deleted=False, topic__is_deleted=False)
+    open_reports = Report.objects.filter(status=Report.Status.OPEN, post__is_deleted=False)
     return (
         User.objects.filter(pk=viewer.pk)
         .values(
-            held=SubqueryCount(live.filter(is_approved=False, rejection_reason="")),
-            hidden=SubqueryCount(live.filter(is_hidden=True)),
-            open_reports=SubqueryCount(Report.objects.filter(status=Report.Status.OPEN)),
+            held=SubqueryCount(live.filter(QUEUE_HELD)),
+            edits=SubqueryCount(live.filter(QUEUE_EDIT)),
+            hidden=SubqueryCount(live.filter(QUEUE_HIDDEN)),
+            reported=SubqueryCount(live.filter(pk__in=open_reports.values("post_id"))),
+            open_reports=SubqueryCount(open_reports),
         )
         .get()
     )
+
+
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def text_diff(old: str, new: str) -> SafeString:
+    """HTML showing what changed from ``old`` to ``new`` word by word: removed words in
+    ``<del>``, added ones in ``<ins>``, everything HTML-escaped (the texts are gardeners'
+    Markdown, shown as source). Used by the review queue for pending edits."""
+    old_words, new_words = _WORDS.findall(old or ""), _WORDS.findall(new or "")
+    parts = []
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    for operation, a_start, a_end, b_start, b_end in matcher.get_opcodes():
+        removed = escape("".join(old_words[a_start:a_end]))
+        added = escape("".join(new_words[b_start:b_end]))
+        if operation == "equal":
+            parts.append(removed)
+            continue
+        if removed:
+            parts.append(f"<del>{removed}</del>")
+        if added:
+            parts.append(f"<ins>{added}</ins>")
+    return mark_safe("".join(parts))
 
 
 def moderation_log_page(*, page_number) -> object:

@@ -1,69 +1,181 @@
-"""Forum writes: topics and replies, edits and soft deletes, the review queue, reports, trust
-levels and moderator tools. Counters move with ``F()`` in the same transaction as the write
-(never a recount per request); every moderation step is recorded in the audit log."""
+"""Forum writes: topics and replies, edits (with review for `new` gardeners), soft deletes, the
+review queue, reports, trust levels and moderator tools.
 
-import re
+Every transition runs through ``_TopicTransition``: it locks the topic, then its forum(s), in
+that order (so writers never deadlock), reads the states of the posts it may change, lets the
+transition change rows, and then settles the denormalized state in the same transaction:
+the topic's flags, counters and last activity recomputed from its rows (one topic, cheap); the
+forum's counters moved by the difference between the topic's public contribution before and
+after; the forum's last activity re-read from its latest public topic (an index lookup); each
+affected user's counters moved by the difference of their posts' states. The definitions are
+``apps.forum.recount``'s; ``manage.py forum_recount --check`` proves services keep them.
+Every moderation step is recorded by ``apps.core.audit.audit_record`` in the same transaction.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import BigIntegerField, Case, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.accounts.models import TRUST_LEVEL_ORDER, TrustLevel, User
-from apps.core.db import SubqueryCount
-from apps.core.models import ModerationAction
+from apps.core.audit import audit_record
 
 from .markdown import render_markdown
-from .models import Forum, Notification, Post, PostRevision, Report, Topic
+from .models import PUBLIC_POST, Forum, Notification, Post, PostRevision, Report, Topic
+from .recount import topic_expectations
 
-MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,30})")
+# SPEC "Domain": 3 reports hide a post; 1 from a `trusted`+ gardener hides a `new` gardener's post.
 REPORTS_TO_HIDE = 3
+MENTIONS_NOTIFIED_MAX = 20
+
+import re  # noqa: E402  (temporary until markdown.mentioned_usernames lands)
+
+_MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,30})")
 
 
-def _audit(*, actor: User | None, action: str, target, reason: str = "", **metadata) -> None:
-    ModerationAction.objects.create(
-        actor=actor, action=action, target_type=target._meta.model_name, target_id=str(target.pk),
-        reason=reason[:500], metadata=metadata,
+def mentioned_usernames(source: str) -> set[str]:  # replaced by markdown.mentioned_usernames
+    return {name.rstrip(".").lower() for name in _MENTION.findall(source) if name.rstrip(".")}
+
+
+_POST_STATE_FIELDS = ("id", "poster_id", "is_opening_post", "is_approved", "is_hidden", "is_deleted")
+
+
+@dataclass(frozen=True)
+class _PostState:
+    poster_id: int
+    is_opening_post: bool
+    is_approved: bool
+    is_hidden: bool
+    is_deleted: bool
+
+
+@dataclass(frozen=True)
+class _TopicContribution:
+    """What a topic adds to its forum's counters: nothing unless it is public."""
+
+    forum_id: int
+    public: bool
+    post_count: int
+
+    @classmethod
+    def of(cls, topic: Topic) -> "_TopicContribution":
+        public = topic.is_approved and not topic.is_hidden and not topic.is_deleted
+        return cls(forum_id=topic.forum_id, public=public, post_count=topic.post_count if public else 0)
+
+
+def _post_states(topic_id: int, post_ids: list[int] | None) -> dict[int, _PostState]:
+    rows = Post.objects.filter(topic_id=topic_id)
+    if post_ids is not None:
+        rows = rows.filter(pk__in=post_ids)
+    return {row[0]: _PostState(*row[1:]) for row in rows.values_list(*_POST_STATE_FIELDS)}
+
+
+def _user_counter_deltas(before: dict[int, _PostState], after: dict[int, _PostState]) -> dict[int, list[int]]:
+    """``{user_id: [topic_count, post_count, approved_post_count]}`` changes between two
+    snapshots of the same posts (a post missing from ``before`` is new)."""
+    deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for states, sign in ((before, -1), (after, 1)):
+        for state in states.values():
+            if state.is_deleted:
+                continue
+            delta = deltas[state.poster_id]
+            delta[0] += sign * state.is_opening_post
+            delta[1] += sign
+            delta[2] += sign * state.is_approved
+    return {user_id: delta for user_id, delta in deltas.items() if any(delta)}
+
+
+def _topic_for_update(topic_id: int) -> Topic:
+    return Topic.objects.select_for_update().only(
+        "id", "forum_id", "poster_id", "subject", "is_approved", "is_hidden", "is_deleted", "is_locked", "is_pinned",
+        "post_count", "created_at",
+    ).get(pk=topic_id)
+
+
+def _forum_last_activity_refresh(forum_id: int) -> None:
+    latest = Topic.objects.public().filter(forum_id=forum_id).order_by("-last_post_at", "-id")
+    row = latest.values("id", "last_poster_id", "last_post_at").first() or {}
+    Forum.objects.filter(pk=forum_id).update(
+        last_topic_id=row.get("id"), last_poster_id=row.get("last_poster_id"), last_post_at=row.get("last_post_at")
     )
 
 
-def _newer(field: str, when, value, current: str):
-    """``value`` when ``when`` is later than the row's ``field`` (or it is empty), else the
-    row's ``current`` column: last activity never moves backwards when an older post is
-    approved or shown again."""
-    later = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": when})
-    return Case(When(later, then=Value(value)), default=F(current), output_field=BigIntegerField())
+class _TopicTransition:
+    """One transition of one topic, as a context manager inside ``transaction.atomic``.
+
+    ``post_ids``: the posts the transition may change or create (``None``: all of the topic's).
+    ``to_forum_id``: the forum the topic moves to, if it moves. On entry the topic and the
+    forum rows are locked (topic first, forums by id) and the "before" states read; on exit
+    everything derived is settled (see the module docstring). ``topic`` holds the locked row.
+    """
+
+    def __init__(
+        self, topic_id: int, *, post_ids: list[int] | None = None, to_forum_id: int | None = None, new: bool = False
+    ):
+        self.topic_id = topic_id
+        self.post_ids = post_ids
+        self.to_forum_id = to_forum_id
+        # A topic created in this transaction has no opening post yet: it contributed nothing.
+        self.new = new
+
+    def __enter__(self) -> "_TopicTransition":
+        self.topic = _topic_for_update(self.topic_id)
+        forum_ids = sorted({self.topic.forum_id, self.to_forum_id or self.topic.forum_id})
+        list(Forum.objects.select_for_update().filter(pk__in=forum_ids).order_by("pk").values_list("pk", flat=True))
+        self.before = _TopicContribution.of(self.topic)
+        if self.new:
+            self.before = _TopicContribution(forum_id=self.topic.forum_id, public=False, post_count=0)
+        self.posts_before = _post_states(self.topic_id, self.post_ids)
+        return self
+
+    def track(self, post_id: int) -> None:
+        """Include a post created during the transition in the user-counter settlement."""
+        if self.post_ids is not None:
+            self.post_ids.append(post_id)
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is not None:
+            return
+        Topic.objects.filter(pk=self.topic_id).update(**topic_expectations())
+        self.topic = _topic_for_update(self.topic_id)
+        after = _TopicContribution.of(self.topic)
+        _forum_counters_move(self.before, after)
+        posts_after = _post_states(self.topic_id, self.post_ids)
+        for user_id, (topics, posts, approved) in sorted(_user_counter_deltas(self.posts_before, posts_after).items()):
+            User.objects.filter(pk=user_id).update(
+                topic_count=F("topic_count") + topics, post_count=F("post_count") + posts,
+                approved_post_count=F("approved_post_count") + approved,
+            )
 
 
-def _post_became_visible(post: Post, topic: Topic) -> None:
-    """Counters and last activity when ``post`` turns visible (published, approved, unhidden)."""
-    when = post.created_at
-    Topic.objects.filter(pk=topic.pk).update(
-        post_count=F("post_count") + 1,
-        last_poster_id=_newer("last_post_at", when, post.poster_id, "last_poster_id"),
-        last_post_at=Greatest(F("last_post_at"), Value(when)),
-    )
-    if topic.is_approved or post.is_opening_post:
-        Forum.objects.filter(pk=topic.forum_id).update(
-            post_count=F("post_count") + 1,
-            last_topic_id=_newer("last_post_at", when, topic.pk, "last_topic_id"),
-            last_poster_id=_newer("last_post_at", when, post.poster_id, "last_poster_id"),
-            last_post_at=Coalesce(Greatest(F("last_post_at"), Value(when)), Value(when)),
-        )
+def _forum_counters_move(before: _TopicContribution, after: _TopicContribution) -> None:
+    changes: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for contribution, sign in ((before, -1), (after, 1)):
+        changes[contribution.forum_id][0] += sign * contribution.public
+        changes[contribution.forum_id][1] += sign * contribution.post_count
+    for forum_id, (topics, posts) in sorted(changes.items()):
+        if topics or posts:
+            Forum.objects.filter(pk=forum_id).update(
+                topic_count=F("topic_count") + topics, post_count=F("post_count") + posts
+            )
+        _forum_last_activity_refresh(forum_id)
 
 
-def _post_became_invisible(post: Post, topic: Topic) -> None:
-    Topic.objects.filter(pk=topic.pk).update(post_count=F("post_count") - 1)
-    if topic.is_approved:
-        Forum.objects.filter(pk=topic.forum_id).update(post_count=F("post_count") - 1)
+def _is_public(post: Post) -> bool:
+    return post.is_approved and not post.is_hidden and not post.is_deleted
 
+
+# --- Trust levels --------------------------------------------------------------------------
 
 def trust_level_promote(*, user_id: int, now=None) -> str | None:
     """Raise ``user_id``'s trust level to the highest one their approved posts and account age
     reach (SPEC "Domain": basic 5 / 7 days, trusted 25 / 30, veteran 100 / 90). Never lowers a
-    level and never overrides one a moderator set. Audited. Returns the new level or ``None``."""
+    level and never overrides one a moderator set. Audited (``trust.promote``, no actor).
+    Returns the new level or ``None``. Call inside a transaction."""
     now = now or timezone.now()
     user = User.objects.select_for_update().only(
         "id", "trust_level", "trust_level_set_by_moderator", "approved_post_count", "date_joined"
@@ -80,8 +192,8 @@ def trust_level_promote(*, user_id: int, now=None) -> str | None:
     if reached == user.trust_level:
         return None
     User.objects.filter(pk=user_id).update(trust_level=reached)
-    ModerationAction.objects.create(
-        actor=None, action="trust.promote", target_type="user", target_id=str(user_id),
+    audit_record(
+        actor=None, action="trust.promote", target_type="user", target_id=user_id,
         reason=f"Automatic: {user.trust_level} -> {reached}", metadata={"from": user.trust_level, "to": str(reached)},
     )
     return str(reached)
@@ -103,18 +215,22 @@ def trust_levels_update_all(*, now=None) -> int:
     return promoted
 
 
+# --- Notifications -------------------------------------------------------------------------
+
 def _notify(post: Post, topic: Topic) -> None:
-    """Notifications for a post others can now see: the topic's author (a reply) and every
-    @mentioned gardener, never the post's own author, one per person."""
+    """Notifications for a post that just became public for the first time: the topic's author
+    (a reply) and every @mentioned gardener (mentions outside code and links, see
+    ``markdown.mentioned_usernames``), never the post's own author, one per person."""
     recipients: dict[int, str] = {}
     if not post.is_opening_post and topic.poster_id != post.poster_id:
         recipients[topic.poster_id] = Notification.Kind.REPLY
-    names = {name.rstrip(".").lower() for name in MENTION.findall(post.source) if name.rstrip(".")}
+    names = mentioned_usernames(post.source)
     if names:
         query = Q()
         for name in names:
             query |= Q(username__iexact=name)
-        for user_id in User.objects.filter(query, is_active=True).values_list("id", flat=True)[:20]:
+        mentioned = User.objects.filter(query, is_active=True).values_list("id", flat=True)[:MENTIONS_NOTIFIED_MAX]
+        for user_id in mentioned:
             if user_id != post.poster_id:
                 recipients.setdefault(user_id, Notification.Kind.MENTION)
     Notification.objects.bulk_create(
@@ -124,220 +240,286 @@ def _notify(post: Post, topic: Topic) -> None:
     )
 
 
-def _published(post: Post, topic: Topic) -> None:
-    """What follows when a post becomes visible for the first time."""
-    _post_became_visible(post, topic)
-    User.objects.filter(pk=post.poster_id).update(approved_post_count=F("approved_post_count") + 1)
+def _first_published(post: Post, topic: Topic) -> None:
+    """What follows a post's first publication (created public, or approved): the author's
+    trust level may rise, and readers are notified."""
     trust_level_promote(user_id=post.poster_id)
     _notify(post, topic)
 
 
+# --- Writing -------------------------------------------------------------------------------
+
 @transaction.atomic
 def topic_create(*, forum: Forum, poster: User, subject: str, source: str, image=None, publish: bool) -> Topic:
-    """Start a topic with its opening post. ``publish`` (from ``permissions.publishes_at_once``)
-    false puts both in the review queue. Returns the topic."""
+    """Start a topic in ``forum`` with its opening post (Markdown ``source``; ``image`` an
+    already checked upload or ``None``). ``publish`` (``permissions.publishes_at_once``) false
+    puts both in the review queue. Returns the topic."""
     now = timezone.now()
     topic = Topic.objects.create(
         forum=forum, poster=poster, subject=subject, created_at=now, last_post_at=now, last_poster=poster,
         is_approved=publish,
     )
-    post = Post.objects.create(
-        topic=topic, poster=poster, source=source, html=render_markdown(source), is_opening_post=True,
-        created_at=now, is_approved=publish, image=image or "",
-    )
-    User.objects.filter(pk=poster.pk).update(post_count=F("post_count") + 1, topic_count=F("topic_count") + 1)
+    with _TopicTransition(topic.pk, post_ids=[], new=True) as transition:
+        post = Post.objects.create(
+            topic=topic, poster=poster, source=source, html=render_markdown(source), is_opening_post=True,
+            created_at=now, is_approved=publish, image=image or "",
+        )
+        transition.track(post.pk)
     if publish:
-        Forum.objects.filter(pk=forum.pk).update(topic_count=F("topic_count") + 1)
-        topic.is_approved = True
-        _published(post, topic)
-    return topic
+        _first_published(post, topic)
+    return transition.topic
 
 
 @transaction.atomic
 def reply_create(*, topic: Topic, poster: User, source: str, image=None, publish: bool) -> Post:
     """Reply to ``topic``; held in the review queue unless ``publish``. Returns the post."""
-    post = Post.objects.create(
-        topic=topic, poster=poster, source=source, html=render_markdown(source), created_at=timezone.now(),
-        is_approved=publish, image=image or "",
-    )
-    User.objects.filter(pk=poster.pk).update(post_count=F("post_count") + 1)
+    with _TopicTransition(topic.pk, post_ids=[]) as transition:
+        post = Post.objects.create(
+            topic_id=topic.pk, poster=poster, source=source, html=render_markdown(source), created_at=timezone.now(),
+            is_approved=publish, image=image or "",
+        )
+        transition.track(post.pk)
     if publish:
-        _published(post, topic)
+        _first_published(post, transition.topic)
     return post
 
 
-@transaction.atomic
-def post_edit(*, post: Post, editor: User, source: str) -> None:
-    """Replace a post's text, keeping the previous version as a revision (edits are recorded)."""
-    PostRevision.objects.create(post=post, editor=editor, previous_source=post.source)
-    Post.objects.filter(pk=post.pk).update(
-        source=source, html=render_markdown(source), updated_at=timezone.now(), edit_count=F("edit_count") + 1
+def _post_for_update(post_id: int) -> Post:
+    return Post.objects.select_for_update().only(
+        "id", "topic_id", "poster_id", "source", "is_opening_post", "is_approved", "is_hidden", "is_deleted",
+        "rejection_reason", "created_at", "pending_source", "pending_at",
+    ).get(pk=post_id)
+
+
+def _audit_post(*, actor: User | None, action: str, post: Post, reason: str = "", **metadata) -> None:
+    audit_record(
+        actor=actor, action=action, target_type="post", target_id=post.pk, reason=reason,
+        metadata={"topic_id": post.topic_id, **metadata},
     )
 
 
 @transaction.atomic
-def post_delete(*, post: Post, actor: User, topic: Topic) -> None:
-    """Soft-delete a post (deleting the opening post deletes the topic). Counters follow."""
-    visible = post.is_approved and not post.is_hidden
-    Post.objects.filter(pk=post.pk).update(is_deleted=True)
-    User.objects.filter(pk=post.poster_id).update(
-        post_count=F("post_count") - 1,
-        approved_post_count=F("approved_post_count") - (1 if post.is_approved else 0),
-    )
-    if post.is_opening_post:
-        Topic.objects.filter(pk=topic.pk).update(is_deleted=True)
-        User.objects.filter(pk=topic.poster_id).update(topic_count=F("topic_count") - 1)
-        if topic.is_approved:
-            Forum.objects.filter(pk=topic.forum_id).update(
-                topic_count=F("topic_count") - 1, post_count=F("post_count") - (topic.post_count)
+def post_edit(*, post_id: int, editor: User, source: str, review: bool) -> bool:
+    """Replace post ``post_id``'s Markdown with ``source``; the previous text is kept as a
+    ``PostRevision``. With ``review`` (a `new` gardener editing a post others can already see;
+    ``permissions.edit_needs_review``) the new text waits in the review queue as a pending
+    edit and the approved text stays public until a moderator decides. Returns True when the
+    edit was applied at once."""
+    with _TopicTransition(_post_topic_id(post_id), post_ids=[post_id]):
+        post = _post_for_update(post_id)
+        if review:
+            Post.objects.filter(pk=post.pk).update(
+                pending_source=source, pending_html=render_markdown(source), pending_at=timezone.now(),
+                edit_rejection_reason="",
             )
-    elif visible:
-        _post_became_invisible(post, topic)
-    if actor.pk != post.poster_id:
-        _audit(actor=actor, action="post.delete", target=post)
+            return False
+        _apply_edit(post=post, editor_id=editor.pk, source=source)
+    return True
 
 
-def _locked_post(post_id: int) -> tuple[Post, Topic]:
-    post = Post.objects.select_for_update().get(pk=post_id)
-    topic = Topic.objects.select_for_update().get(pk=post.topic_id)
-    return post, topic
+def _apply_edit(*, post: Post, editor_id: int, source: str) -> None:
+    PostRevision.objects.create(post=post, editor_id=editor_id, previous_source=post.source)
+    Post.objects.filter(pk=post.pk).update(
+        source=source, html=render_markdown(source), updated_at=timezone.now(), edit_count=F("edit_count") + 1,
+        pending_source="", pending_html="", pending_at=None,
+    )
+
+
+def _post_topic_id(post_id: int) -> int:
+    return Post.objects.filter(pk=post_id).values_list("topic_id", flat=True).get()
 
 
 @transaction.atomic
-def post_approve(*, post_id: int, moderator: User) -> None:
-    """Approve a held post (and its topic when it is the opening post): it becomes visible,
-    counts for its author's trust level, and notifies. Idempotent."""
-    post, topic = _locked_post(post_id)
-    if post.is_approved or post.is_deleted:
-        return
-    Post.objects.filter(pk=post.pk).update(is_approved=True, rejection_reason="")
+def post_edit_decide(*, post_id: int, moderator: User, approve: bool, reason: str = "") -> bool:
+    """A moderator approves (the pending text replaces the public one, recorded as a revision
+    by its author) or rejects (the pending text is dropped; ``reason`` is shown to the author)
+    a pending edit. Audited (``post.edit_approve`` / ``post.edit_reject``). Returns False when
+    there was no pending edit (already decided), changing nothing."""
+    with _TopicTransition(_post_topic_id(post_id), post_ids=[post_id]):
+        post = _post_for_update(post_id)
+        if post.pending_at is None or post.is_deleted:
+            return False
+        if approve:
+            _apply_edit(post=post, editor_id=post.poster_id, source=post.pending_source)
+        else:
+            Post.objects.filter(pk=post.pk).update(
+                pending_source="", pending_html="", pending_at=None,
+                edit_rejection_reason=reason or "Declined by a moderator.",
+            )
+        _audit_post(actor=moderator, action="post.edit_approve" if approve else "post.edit_reject", post=post,
+                    reason=reason)
+    return True
+
+
+@transaction.atomic
+def post_delete(*, post_id: int, actor: User, reason: str = "") -> int:
+    """Soft-delete post ``post_id``. Deleting the opening post deletes the topic and every
+    reply in it. A moderator deleting someone else's post is audited (``post.delete``, or
+    ``topic.delete`` with the number of replies). Returns how many replies went with the
+    topic (0 for a reply). Deleting an already deleted post changes nothing."""
+    return _post_delete(post_id=post_id, actor=actor, reason=reason, audited=True)
+
+
+def _post_delete(*, post_id: int, actor: User, reason: str, audited: bool) -> int:
+    topic_id = _post_topic_id(post_id)
+    with _TopicTransition(topic_id, post_ids=None) as transition:
+        post = _post_for_update(post_id)
+        if post.is_deleted:
+            return 0
+        if post.is_opening_post:
+            replies = Post.objects.filter(topic_id=topic_id, is_deleted=False).exclude(pk=post.pk).update(is_deleted=True)
+        else:
+            replies = 0
+        Post.objects.filter(pk=post.pk).update(is_deleted=True)
+        if audited and actor.pk != post.poster_id:
+            if post.is_opening_post:
+                audit_record(actor=actor, action="topic.delete", target_type="topic", target_id=topic_id, reason=reason,
+                             metadata={"replies": replies, "subject": transition.topic.subject[:80]})
+            else:
+                _audit_post(actor=actor, action="post.delete", post=post, reason=reason)
+    return replies
+
+
+# --- Review queue --------------------------------------------------------------------------
+
+@transaction.atomic
+def post_approve(*, post_id: int, moderator: User) -> bool:
+    """Approve a held post (an opening post approves its topic): it becomes visible, counts for
+    its author's trust level, and notifies. Audited. Returns False (changing nothing) when it
+    was already approved, rejected or deleted, so approving twice counts once."""
+    with _TopicTransition(_post_topic_id(post_id), post_ids=[post_id]) as transition:
+        post = _post_for_update(post_id)
+        if post.is_approved or post.is_deleted:
+            return False
+        Post.objects.filter(pk=post.pk).update(is_approved=True, rejection_reason="")
+        _audit_post(actor=moderator, action="post.approve", post=post)
     post.is_approved = True
-    if post.is_opening_post and not topic.is_approved:
-        Topic.objects.filter(pk=topic.pk).update(is_approved=True)
-        Forum.objects.filter(pk=topic.forum_id).update(topic_count=F("topic_count") + 1)
-        topic.is_approved = True
-    if not post.is_hidden:
-        _published(post, topic)
+    if _is_public(post):
+        _first_published(post, transition.topic)
     else:
-        User.objects.filter(pk=post.poster_id).update(approved_post_count=F("approved_post_count") + 1)
-    _audit(actor=moderator, action="post.approve", target=post)
+        trust_level_promote(user_id=post.poster_id)
+    return True
 
 
 @transaction.atomic
-def post_reject(*, post_id: int, moderator: User, reason: str) -> None:
-    """Reject a held post with a reason its author sees; it stays invisible to everyone else."""
-    post, _ = _locked_post(post_id)
-    if post.is_approved or post.is_deleted:
-        return
-    Post.objects.filter(pk=post.pk).update(rejection_reason=reason or "Rejected by a moderator.")
-    _audit(actor=moderator, action="post.reject", target=post, reason=reason)
+def post_reject(*, post_id: int, moderator: User, reason: str) -> bool:
+    """Reject a held post with ``reason`` (shown to its author); it stays invisible to everyone
+    else. Audited. Returns False when it was already decided or deleted."""
+    with _TopicTransition(_post_topic_id(post_id), post_ids=[post_id]):
+        post = _post_for_update(post_id)
+        if post.is_approved or post.is_deleted or post.rejection_reason:
+            return False
+        Post.objects.filter(pk=post.pk).update(rejection_reason=reason)
+        _audit_post(actor=moderator, action="post.reject", post=post, reason=reason)
+    return True
 
 
 @transaction.atomic
 def report_create(*, post_id: int, reporter: User, reason: str, detail: str) -> bool:
-    """Report a post. 3 open reports, or 1 from a ``trusted``+ gardener on a ``new`` gardener's
-    post, hide it until a moderator decides (SPEC "Domain"). One report per reporter and post.
-    Returns True when this report hid the post."""
-    post, topic = _locked_post(post_id)
-    _, created = Report.objects.get_or_create(
-        post=post, reporter=reporter, defaults={"reason": reason, "detail": detail[:500]}
-    )
-    if not created or post.is_hidden or post.is_deleted:
-        return False
-    open_reports = Report.objects.filter(post=post, status=Report.Status.OPEN).count()
-    poster_level = User.objects.filter(pk=post.poster_id).values_list("trust_level", flat=True).get()
-    weighty = TRUST_LEVEL_ORDER.index(reporter.trust_level) >= TRUST_LEVEL_ORDER.index(TrustLevel.TRUSTED)
-    if open_reports >= REPORTS_TO_HIDE or (weighty and poster_level == TrustLevel.NEW):
+    """``reporter`` reports post ``post_id`` (one report per reporter and post; a second is
+    ignored). The post is hidden until a moderator decides when it has ``REPORTS_TO_HIDE`` (3)
+    open reports, or when the reporter is `trusted` or higher and the post's author is `new`
+    (SPEC "Domain"). Hiding is audited (``post.hide``, no actor). Returns True when this report
+    hid the post."""
+    with _TopicTransition(_post_topic_id(post_id), post_ids=[post_id]):
+        post = _post_for_update(post_id)
+        if post.is_deleted:
+            return False
+        _, created = Report.objects.get_or_create(
+            post_id=post.pk, reporter=reporter, defaults={"reason": reason, "detail": detail[:500]}
+        )
+        if not created or post.is_hidden:
+            return False
+        open_reports = Report.objects.filter(post_id=post.pk, status=Report.Status.OPEN).count()
+        poster_level = User.objects.filter(pk=post.poster_id).values_list("trust_level", flat=True).get()
+        weighty = TRUST_LEVEL_ORDER.index(reporter.trust_level) >= TRUST_LEVEL_ORDER.index(TrustLevel.TRUSTED)
+        if not (open_reports >= REPORTS_TO_HIDE or (weighty and poster_level == TrustLevel.NEW)):
+            return False
         Post.objects.filter(pk=post.pk).update(is_hidden=True)
-        if post.is_approved:
-            _post_became_invisible(post, topic)
-        _audit(actor=None, action="post.hide", target=post, reason=f"{open_reports} report(s)")
-        return True
-    return False
+        reason_text = f"{open_reports} report{'s' if open_reports != 1 else ''}"
+        if open_reports < REPORTS_TO_HIDE:
+            reason_text = "a report from a Trusted gardener"
+        _audit_post(actor=None, action="post.hide", post=post, reason=reason_text)
+    return True
+
+
+REPORT_DECISIONS = {
+    "agree": Report.Status.AGREED,
+    "disagree": Report.Status.DISAGREED,
+    "ignore": Report.Status.IGNORED,
+}
 
 
 @transaction.atomic
-def reports_resolve(*, post_id: int, moderator: User, decision: str) -> None:
-    """A moderator decides on a reported post: ``agree`` deletes it; ``disagree`` and ``ignore``
-    show it again. Its open reports close with the decision."""
-    post, topic = _locked_post(post_id)
-    status = {"agree": Report.Status.AGREED, "disagree": Report.Status.DISAGREED, "ignore": Report.Status.IGNORED}[decision]
-    Report.objects.filter(post=post, status=Report.Status.OPEN).update(status=status)
-    if decision == "agree":
-        if post.is_hidden:
+def reports_resolve(*, post_id: int, moderator: User, decision: str, reason: str = "") -> bool:
+    """A moderator decides on post ``post_id``'s open reports: ``agree`` deletes the post (the
+    whole topic for an opening post); ``disagree`` and ``ignore`` show it again if reports had
+    hidden it. Only this post's open reports close, with the decision. Audited
+    (``report.<decision>``). Returns False (changing nothing) when it has no open reports."""
+    status = REPORT_DECISIONS[decision]
+    with _TopicTransition(_post_topic_id(post_id), post_ids=None):
+        post = _post_for_update(post_id)
+        if post.is_deleted:
+            return False
+        closed = Report.objects.filter(post_id=post.pk, status=Report.Status.OPEN).update(status=status)
+        if not closed:
+            return False
+        if decision != "agree":
             Post.objects.filter(pk=post.pk).update(is_hidden=False)
-            post.is_hidden = False
-            if post.is_approved:
-                _post_became_visible(post, topic)
-        post_delete(post=post, actor=moderator, topic=Topic.objects.get(pk=topic.pk))
-    elif post.is_hidden:
-        Post.objects.filter(pk=post.pk).update(is_hidden=False)
-        if post.is_approved:
-            _post_became_visible(post, topic)
-    _audit(actor=moderator, action=f"report.{decision}", target=post)
+        _audit_post(actor=moderator, action=f"report.{decision}", post=post, reason=reason, reports=closed)
+    if decision == "agree":
+        _post_delete(post_id=post.pk, actor=moderator, reason=reason, audited=False)
+    return True
+
+
+# --- Moderator tools -----------------------------------------------------------------------
+
+TOPIC_FLAG_ACTIONS = {
+    "lock": ("is_locked", True),
+    "unlock": ("is_locked", False),
+    "pin": ("is_pinned", True),
+    "unpin": ("is_pinned", False),
+}
 
 
 @transaction.atomic
-def topic_set_flag(*, topic: Topic, moderator: User, flag: str, value: bool, reason: str = "") -> None:
-    """Lock/unlock (``flag="is_locked"``) or pin/unpin (``"is_pinned"``) a topic; audited."""
-    Topic.objects.filter(pk=topic.pk).update(**{flag: value})
-    verb = {"is_locked": ("lock", "unlock"), "is_pinned": ("pin", "unpin")}[flag][0 if value else 1]
-    _audit(actor=moderator, action=f"topic.{verb}", target=topic, reason=reason)
-
-
-def _forum_last_activity(forum_id: int) -> None:
-    latest = Topic.objects.filter(forum_id=forum_id, is_approved=True, is_deleted=False, post_count__gt=0).order_by(
-        "-last_post_at", "-id"
-    ).values("id", "last_post_at", "last_poster_id").first()
-    Forum.objects.filter(pk=forum_id).update(
-        last_topic_id=latest and latest["id"], last_post_at=latest and latest["last_post_at"],
-        last_poster_id=latest and latest["last_poster_id"],
-    )
+def topic_flag_set(*, topic_id: int, moderator: User, action: str, reason: str = "") -> bool:
+    """Lock, unlock, pin or unpin (``action``, a key of ``TOPIC_FLAG_ACTIONS``) topic
+    ``topic_id``; audited as ``topic.<action>`` with the optional ``reason``. Returns False
+    (nothing recorded) when the topic already was in that state."""
+    flag, value = TOPIC_FLAG_ACTIONS[action]
+    with _TopicTransition(topic_id, post_ids=[]) as transition:
+        if getattr(transition.topic, flag) == value:
+            return False
+        Topic.objects.filter(pk=topic_id).update(**{flag: value})
+        audit_record(actor=moderator, action=f"topic.{action}", target_type="topic", target_id=topic_id, reason=reason)
+    return True
 
 
 @transaction.atomic
-def topic_move(*, topic: Topic, actor: User, to_forum: Forum, reason: str = "") -> None:
-    """Move a topic to another forum; both forums' counters and last activity follow; audited."""
-    from_forum_id = topic.forum_id
-    if from_forum_id == to_forum.pk:
-        return
-    Topic.objects.filter(pk=topic.pk).update(forum=to_forum)
-    if topic.is_approved:
-        Forum.objects.filter(pk=from_forum_id).update(
-            topic_count=F("topic_count") - 1, post_count=F("post_count") - topic.post_count
-        )
-        Forum.objects.filter(pk=to_forum.pk).update(
-            topic_count=F("topic_count") + 1, post_count=F("post_count") + topic.post_count
-        )
-    _forum_last_activity(from_forum_id)
-    _forum_last_activity(to_forum.pk)
-    _audit(actor=actor, action="topic.move", target=topic, reason=reason, from_forum=from_forum_id, to_forum=to_forum.pk)
+def topic_move(*, topic_id: int, actor: User, to_forum: Forum, reason: str = "") -> bool:
+    """Move topic ``topic_id`` to ``to_forum``; both forums' counters and last activity
+    follow. Audited (``topic.move``). Returns False when it already is there."""
+    with _TopicTransition(topic_id, post_ids=[], to_forum_id=to_forum.pk) as transition:
+        from_forum_id = transition.topic.forum_id
+        if from_forum_id == to_forum.pk:
+            return False
+        Topic.objects.filter(pk=topic_id).update(forum=to_forum)
+        audit_record(actor=actor, action="topic.move", target_type="topic", target_id=topic_id, reason=reason,
+                     metadata={"from_forum": from_forum_id, "to_forum": to_forum.pk})
+    return True
 
 
 def forum_counters_recount() -> None:
-    """Recompute the denormalized counters and last-activity columns of every topic and forum
-    from their visible posts (approved, not hidden, not deleted).
+    """Rewrite every derived forum field from the rows (bulk loads such as ``seed_demo``, and
+    repair); see ``apps.forum.recount.forum_state_recount``."""
+    from .recount import forum_state_recount
 
-    Services keep these current in the same transaction as the write; this is for bulk loads
-    (``seed_demo``) and repair. Two ``UPDATE`` statements for topics, one for forums.
-    """
-    visible_posts = Post.objects.filter(topic=OuterRef("pk"), is_approved=True, is_hidden=False, is_deleted=False)
-    latest = visible_posts.order_by("-created_at", "-id")
-    Topic.objects.update(
-        post_count=SubqueryCount(visible_posts),
-        last_poster_id=Subquery(latest.values("poster_id")[:1]),
-    )
-    Topic.objects.filter(post_count__gt=0).update(last_post_at=Subquery(latest.values("created_at")[:1]))
-    Topic.objects.filter(post_count=0).update(last_post_at=F("created_at"))
+    forum_state_recount()
 
-    visible_topics = Topic.objects.filter(forum=OuterRef("pk"), is_approved=True, is_deleted=False)
-    latest_topic = visible_topics.filter(post_count__gt=0).order_by("-last_post_at", "-id")
-    Forum.objects.update(
-        topic_count=SubqueryCount(visible_topics),
-        post_count=Coalesce(
-            Subquery(visible_topics.values("forum").annotate(total=Sum("post_count")).values("total")[:1]), 0
-        ),
-        last_topic_id=Subquery(latest_topic.values("id")[:1]),
-        last_poster_id=Subquery(latest_topic.values("last_poster_id")[:1]),
-        last_post_at=Subquery(latest_topic.values("last_post_at")[:1]),
-    )
+
+__all__ = [
+    "PUBLIC_POST", "REPORTS_TO_HIDE", "forum_counters_recount", "post_approve", "post_delete", "post_edit",
+    "post_edit_decide", "post_reject", "reply_create", "report_create", "reports_resolve", "topic_create",
+    "topic_flag_set", "topic_move", "trust_level_promote", "trust_levels_update_all",
+]

@@ -1,5 +1,7 @@
-"""Forum pages: reading (index, forum, topic), writing (topics, replies, edits, deletes,
-reports) and moderator tools on topics. Thin views over selectors, services and permissions."""
+"""Forum pages: reading (index, forum, topic, permalinks), writing (topics, replies, edits,
+deletes, reports) and the topic tools (lock, pin, move). Thin views: the 404 getters and
+checks of ``permissions``, a form, one selector or service.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts.models import TrustLevel
 from apps.core.permissions import is_moderator
 
 from . import permissions, selectors, services
-from .forms import EditForm, MoveForm, ReplyForm, ReportForm, TopicForm
+from .forms import DeleteForm, EditForm, MoveForm, ReplyForm, ReportForm, TopicForm, TopicToolForm
 from .markdown import render_markdown
 from .models import Report
+from .throttling import write_throttled
 
 
 def _viewer(request: HttpRequest):
@@ -24,53 +26,46 @@ def _viewer(request: HttpRequest):
 
 @require_GET
 def forum_index(request: HttpRequest) -> HttpResponse:
-    """``/forum/``: forums with topic and post counts and last activity."""
+    """``/forum/``: forums with topic and post counts and last activity (public topics only,
+    the same for every viewer)."""
     return render(request, "forum/index.html", {"forums": selectors.forum_list()})
 
 
 @require_GET
 def forum_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """One forum: visible topics, pinned first, then by last activity, 25 a page."""
-    forum = selectors.forum_for_viewer(slug=slug, viewer=_viewer(request))
-    if forum is None:
-        raise Http404("No such forum.")
+    """One forum: the topics the viewer sees, pinned first, then by last activity, 25 a page."""
+    forum = permissions.get_forum_for_user(slug=slug, user=_viewer(request))
     page = selectors.topic_page_for_forum(forum=forum, viewer=_viewer(request), page_number=request.GET.get("page"))
     return render(request, "forum/forum_detail.html", {"forum": forum, "page": page})
 
 
-def _topic_context(request: HttpRequest, topic, page, *, reply_form=None) -> dict:
-    user = request.user
-    signed_in = user.is_authenticated
-    moderator = is_moderator(user) if signed_in else False
-    return {
+def _render_topic(request: HttpRequest, topic, *, status: int = 200, **forms) -> HttpResponse:
+    page = selectors.post_page_for_topic(topic=topic, viewer=_viewer(request), page_number=request.GET.get("page"))
+    for post in page.object_list:
+        post.can = permissions.post_permissions(request.user, post)
+    context = {
         "topic": topic,
         "page": page,
-        "reply_form": reply_form or ReplyForm(),
-        "is_moderator": moderator,
-        "can_reply": signed_in and user.is_email_confirmed and (not topic.is_locked or moderator),
-        "can_report": signed_in and (moderator or user.trust_level != TrustLevel.NEW),
-        "can_move": signed_in and (moderator or user.trust_level == TrustLevel.VETERAN),
+        "can": permissions.topic_permissions(request.user, topic),
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "tool_form": forms.get("tool_form") or TopicToolForm(),
         "report_reasons": Report.Reason.choices,
     }
+    return render(request, "forum/topic_detail.html", context, status=status)
 
 
 @require_GET
 def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One topic: its visible posts in order, 20 a page, with posters' names and trust levels;
-    reply form, and the tools the viewer may use. At most 4 statements."""
-    moderator = request.user.is_authenticated and is_moderator(request.user)
-    topic = selectors.get_topic_for_viewer(pk=pk, viewer=_viewer(request), include_held=moderator)
-    if topic is None:
-        raise Http404("No such topic.")
-    page = selectors.post_page_for_topic(
-        topic=topic, viewer=_viewer(request), page_number=request.GET.get("page"), include_held=moderator
-    )
-    return render(request, "forum/topic_detail.html", _topic_context(request, topic, page))
+    """One topic: the posts the viewer sees in order (moderators see held and hidden ones in
+    place), 20 a page, with posters' names and trust levels; the reply form and the tools the
+    viewer may use. Statements: user, topic, posts."""
+    return _render_topic(request, permissions.get_topic_for_user(pk=pk, user=_viewer(request)))
 
 
 @require_GET
 def post_permalink(request: HttpRequest, pk: int) -> HttpResponse:
-    """``/forum/p/<id>/``: a post's lasting link; redirects to the topic page it is on."""
+    """``/forum/p/<id>/``: a post's lasting link; redirects to the topic page it is on as the
+    viewer sees the topic."""
     location = selectors.post_location_for_viewer(pk=pk, viewer=_viewer(request))
     if location is None:
         raise Http404("No such post.")
@@ -81,118 +76,130 @@ def post_permalink(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Writing ------------------------------------------------------------------------------
 
-def _write_error(request: HttpRequest, form, template: str, context: dict, message: str) -> HttpResponse:
-    form.add_error(None, message)
-    return render(request, template, {**context, "form": form})
+def _content_error(request: HttpRequest, form) -> str | None:
+    """The trust-level rule a valid form still breaks (an image below Basic, too many links
+    for a new member), or ``None``."""
+    if form.cleaned_data.get("image") is not None:
+        try:
+            permissions.check_attach_image_permission(request.user)
+        except PermissionDenied as denied:
+            return str(denied)
+    return permissions.link_limit_error(request.user, render_markdown(form.cleaned_data["source"]))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def topic_create(request: HttpRequest, slug: str) -> HttpResponse:
-    """``/forum/f/<slug>/new/``: start a topic. ``new`` gardeners' topics wait for review."""
-    forum = selectors.forum_for_viewer(slug=slug, viewer=request.user)
-    if forum is None:
-        raise Http404("No such forum.")
+    """``/forum/f/<slug>/new/``: start a topic. ``new`` gardeners' topics wait for review.
+    Over the write throttle: 429 with ``Retry-After``, the form kept as typed."""
+    forum = permissions.get_forum_for_user(slug=slug, user=request.user)
     permissions.check_post_permission(request.user)
-    form = TopicForm(request.POST or None, request.FILES or None) if request.method == "POST" else TopicForm()
-    context = {"forum": forum}
+    form = TopicForm(request.POST, request.FILES) if request.method == "POST" else TopicForm()
+    status = 200
     if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["image"] is not None:
-            try:
-                permissions.check_attach_image_permission(request.user)
-            except PermissionDenied as denied:
-                return _write_error(request, form, "forum/topic_form.html", context, str(denied))
-        if error := permissions.link_limit_error(request.user, render_markdown(form.cleaned_data["source"])):
-            return _write_error(request, form, "forum/topic_form.html", context, error)
-        topic = services.topic_create(
-            forum=forum, poster=request.user, subject=form.cleaned_data["subject"], source=form.cleaned_data["source"],
-            image=form.cleaned_data["image"], publish=permissions.publishes_at_once(request.user),
-        )
-        if not topic.is_approved:
-            messages.info(request, "Thanks! As a new member, your topic waits for a moderator before others see it.")
-        return redirect(topic)
-    return render(request, "forum/topic_form.html", {**context, "form": form})
+        if error := _content_error(request, form):
+            form.add_error(None, error)
+        elif throttled := write_throttled(request, form, action="post"):
+            status = throttled
+        else:
+            topic = services.topic_create(
+                forum=forum, poster=request.user, subject=form.cleaned_data["subject"],
+                source=form.cleaned_data["source"], image=form.cleaned_data["image"],
+                publish=permissions.publishes_at_once(request.user),
+            )
+            if not topic.is_approved:
+                messages.info(request, "Thanks! As a new member, your topic waits for a moderator before others see it.")
+            return redirect(topic)
+    response = render(request, "forum/topic_form.html", {"forum": forum, "form": form}, status=status)
+    return _with_retry_after(response, form)
+
+
+def _with_retry_after(response: HttpResponse, form) -> HttpResponse:
+    if retry_after := getattr(form, "retry_after", None):
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required
 @require_POST
 def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Reply to a topic (a plain form POST at the foot of the topic page)."""
-    topic = selectors.get_topic_for_viewer(pk=pk, viewer=request.user)
-    if topic is None:
-        raise Http404("No such topic.")
+    topic = permissions.get_topic_for_user(pk=pk, user=request.user)
     permissions.check_reply_permission(request.user, topic)
     form = ReplyForm(request.POST, request.FILES)
-    error = None
+    status = 200
     if form.is_valid():
-        if form.cleaned_data["image"] is not None:
-            try:
-                permissions.check_attach_image_permission(request.user)
-            except PermissionDenied as denied:
-                error = str(denied)
-        error = error or permissions.link_limit_error(request.user, render_markdown(form.cleaned_data["source"]))
-        if error is None:
+        if error := _content_error(request, form):
+            form.add_error(None, error)
+        elif throttled := write_throttled(request, form, action="post"):
+            status = throttled
+        else:
             post = services.reply_create(
-                topic=topic, poster=request.user, source=form.cleaned_data["source"], image=form.cleaned_data["image"],
-                publish=permissions.publishes_at_once(request.user),
+                topic=topic, poster=request.user, source=form.cleaned_data["source"],
+                image=form.cleaned_data["image"], publish=permissions.publishes_at_once(request.user),
             )
             if not post.is_approved:
                 messages.info(request, "Thanks! As a new member, your reply waits for a moderator before others see it.")
             return redirect(post)
-    if error:
-        form.add_error(None, error)
-    page = selectors.post_page_for_topic(topic=topic, viewer=request.user, page_number=request.GET.get("page"))
-    return render(request, "forum/topic_detail.html", _topic_context(request, topic, page, reply_form=form))
-
-
-def _post_for_change(request: HttpRequest, pk: int):
-    post = selectors.post_for_change(pk=pk)
-    if post is None:
-        raise Http404("No such post.")
-    permissions.check_edit_post_permission(request.user, post)
-    return post
+    return _with_retry_after(_render_topic(request, topic, status=status, reply_form=form), form)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Edit one's own post; the previous text is kept as a revision."""
-    post = _post_for_change(request, pk)
-    form = EditForm(request.POST if request.method == "POST" else None, initial={"source": post.source})
+    """Edit a post one may change; the previous text is kept as a revision. A ``new``
+    gardener's edit of an approved post waits for review (the approved text stays public)."""
+    post = permissions.get_post_for_user(pk=pk, user=request.user)
+    permissions.check_edit_post_permission(request.user, post)
+    initial = {"source": post.pending_source if post.pending_at and post.poster_id == request.user.pk else post.source}
+    form = EditForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         if error := permissions.link_limit_error(request.user, render_markdown(form.cleaned_data["source"])):
             form.add_error("source", error)
         else:
-            services.post_edit(post=post, editor=request.user, source=form.cleaned_data["source"])
+            applied = services.post_edit(
+                post_id=post.pk, editor=request.user, source=form.cleaned_data["source"],
+                review=permissions.edit_needs_review(request.user, post),
+            )
+            if not applied:
+                messages.info(request, "Thanks! Your edit waits for a moderator; until then others see the earlier text.")
             return redirect(post)
     return render(request, "forum/post_edit.html", {"form": form, "post": post})
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """Soft-delete one's own post (the opening post deletes the topic)."""
-    post = _post_for_change(request, pk)
-    topic = selectors.topic_for_change(pk=post.topic_id)
-    services.post_delete(post=post, actor=request.user, topic=topic)
-    messages.info(request, "The topic is deleted." if post.is_opening_post else "Your post is deleted.")
+    """Delete a post one may change. Deleting an opening post deletes its whole topic, so it is
+    asked first: GET (or a POST without ``confirm``) shows a confirmation page naming how many
+    replies go with it; a reply is deleted at once. Moderators may give a reason (audited)."""
+    post = permissions.get_post_for_user(pk=pk, user=request.user)
+    permissions.check_edit_post_permission(request.user, post)
+    form = DeleteForm(request.POST if request.method == "POST" else None)
+    confirmed = form.is_valid() and (form.cleaned_data["confirm"] or not post.is_opening_post)
+    if request.method == "GET" or not confirmed:
+        context = {"post": post, "form": form, "replies": selectors.replies_count(topic_id=post.topic_id),
+                   "moderator": is_moderator(request.user)}
+        return render(request, "forum/post_delete.html", context, status=200 if form.is_valid() or not form.is_bound else 400)
+    replies = services.post_delete(post_id=post.pk, actor=request.user, reason=form.cleaned_data["reason"])
     if post.is_opening_post:
+        messages.info(request, f"The topic is deleted, with {replies} repl{'y' if replies == 1 else 'ies'}.")
         return redirect("forum:index")
-    return redirect(topic)
+    messages.info(request, "The post is deleted.")
+    return redirect("forum:topic-detail", pk=post.topic_id)
 
 
 @login_required
 @require_POST
 def post_report(request: HttpRequest, pk: int) -> HttpResponse:
-    """Report a post (trust level basic and up)."""
-    post = selectors.post_for_change(pk=pk)
-    if post is None or not selectors.post_location_for_viewer(pk=pk, viewer=request.user):
-        raise Http404("No such post.")
+    """Report a post (trust level basic and up). An htmx POST gets the small form back."""
+    post = permissions.get_post_for_user(pk=pk, user=request.user)
     permissions.check_report_post_permission(request.user, post)
     form = ReportForm(request.POST)
     if not form.is_valid():
-        problems = " ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
-        return render(request, "400.html", {"detail": f"The report could not be sent. {problems}"}, status=400)
+        return _report_form(request, post, form, status=400)
+    if throttled := write_throttled(request, form, action="report"):
+        return _with_retry_after(_report_form(request, post, form, status=throttled), form)
     hidden = services.report_create(
         post_id=post.pk, reporter=request.user, reason=form.cleaned_data["reason"], detail=form.cleaned_data["detail"]
     )
@@ -203,33 +210,46 @@ def post_report(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("forum:topic-detail", pk=post.topic_id)
 
 
+def _report_form(request: HttpRequest, post, form, *, status: int) -> HttpResponse:
+    template = "forum/post_report.html#form" if request.htmx else "forum/post_report.html"
+    context = {"post": post, "form": form, "report_reasons": Report.Reason.choices}
+    return render(request, template, context, status=status)
+
+
+# --- Topic tools ----------------------------------------------------------------------------
+
 @login_required
 @require_POST
 def topic_moderate(request: HttpRequest, pk: int) -> HttpResponse:
-    """Lock, unlock, pin or unpin a topic (moderators); audited."""
+    """Lock, unlock, pin or unpin a topic (moderators), with an optional reason; audited.
+    Invalid input (an unknown action, a NUL byte or an overlong reason) changes nothing: 400
+    with the form's message for htmx, the topic page with the form shown again otherwise."""
+    topic = permissions.get_topic_for_user(pk=pk, user=request.user)
     permissions.check_moderate_topic_permission(request.user)
-    topic = selectors.topic_for_change(pk=pk)
-    if topic is None:
-        raise Http404("No such topic.")
-    actions = {"lock": ("is_locked", True), "unlock": ("is_locked", False), "pin": ("is_pinned", True), "unpin": ("is_pinned", False)}
-    if request.POST.get("action") not in actions:
-        return render(request, "400.html", {"detail": "Unknown action."}, status=400)
-    flag, value = actions[request.POST["action"]]
-    services.topic_set_flag(topic=topic, moderator=request.user, flag=flag, value=value, reason=request.POST.get("reason", "")[:500])
-    return redirect(topic)
+    form = TopicToolForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return render(request, "forum/topic_detail.html#tools", {"topic": topic, "tool_form": form}, status=400)
+        return _render_topic(request, topic, tool_form=form)
+    services.topic_flag_set(
+        topic_id=topic.pk, moderator=request.user, action=form.cleaned_data["action"], reason=form.cleaned_data["reason"]
+    )
+    return redirect("forum:topic-detail", pk=topic.pk)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def topic_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """Move a topic to another forum (moderators and veterans); audited."""
+    """Move a topic to another forum (moderators and veterans), with an optional reason;
+    audited. A topic the user cannot see is a 404 before the permission check."""
+    topic = permissions.get_topic_for_user(pk=pk, user=request.user)
     permissions.check_move_topic_permission(request.user)
-    topic = selectors.topic_for_change(pk=pk)
-    if topic is None:
-        raise Http404("No such topic.")
-    form = MoveForm(request.POST if request.method == "POST" else None, initial={"forum": topic.forum_id})
+    form = MoveForm(request.POST if request.method == "POST" else None, initial={"forum": topic.forum.slug})
     if request.method == "GET" or not form.is_valid():
-        return render(request, "forum/topic_move.html", {"topic": topic, "form": form})
-    services.topic_move(topic=topic, actor=request.user, to_forum=form.cleaned_data["forum"], reason=request.POST.get("reason", "")[:500])
+        status = 400 if form.is_bound and request.htmx else 200
+        return render(request, "forum/topic_move.html", {"topic": topic, "form": form}, status=status)
+    services.topic_move(
+        topic_id=topic.pk, actor=request.user, to_forum=form.cleaned_data["forum"], reason=form.cleaned_data["reason"]
+    )
     messages.success(request, f"Moved to {form.cleaned_data['forum'].name}.")
-    return redirect(topic)
+    return redirect("forum:topic-detail", pk=topic.pk)

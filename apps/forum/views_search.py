@@ -41,6 +41,7 @@ def forum_search(request: HttpRequest) -> HttpResponse:
         if query:
             page = search.forum_search(
                 query=query,
+                viewer=request.user if request.user.is_authenticated else None,
                 forum_slug=form.cleaned_data["forum"],
                 author=form.cleaned_data["author"].strip(),
                 page_number=request.GET.get("page"),

@@ -17,6 +17,7 @@ from apps.accounts.services import user_counters_recount
 from apps.core.seeding import GARDENER, MODERATOR, NEWBIE
 from apps.core.seeding.large import ScaleSizes, _power_exponent, quiet_gardener_username, scaled_data_seed
 from apps.forum.models import Forum, Post, Topic
+from apps.forum.recount import forum_state_drift
 from apps.forum.services import forum_counters_recount
 from apps.plants.models import IdentificationSuggestion, PlantIdentificationRequest, SavedCareInstructions, SuggestionVote
 
@@ -54,7 +55,9 @@ def test_tiny_scale_writes_the_sizes_asked_for(tiny_seed):
 
 def test_counters_agree_with_the_recount_services(tiny_seed):
     """The set-based recount gives what ``user_counters_recount`` and
-    ``forum_counters_recount`` give for every row."""
+    ``forum_counters_recount`` give for every row, and ``forum_recount --check`` finds no
+    drift."""
+    assert forum_state_drift() == []
     before_users = {row["id"]: row for row in User.objects.values("id", *COUNTERS)}
     before_topics = {row["id"]: row for row in Topic.objects.values("id", "post_count", "last_poster_id", "last_post_at")}
     before_forums = {row["id"]: row for row in Forum.objects.values(

@@ -14,6 +14,7 @@ from PIL import Image
 
 from apps.accounts.models import User
 from apps.core.models import ModerationAction
+from apps.forum.recount import forum_state_drift
 from apps.forum.models import Forum, Post, Report, Topic
 from apps.plants.models import (
     IdentificationStatus,
@@ -121,8 +122,8 @@ def test_maintained_counters_match_the_rows(demo_seeded):
     topics = list(Topic.objects.values("id", "post_count"))
     assert {t["id"]: t["post_count"] for t in topics} == {t["id"]: topic_posts[t["id"]] for t in topics}
 
-    visible = Q(topic__is_approved=True, topic__is_deleted=False)
-    forum_topics = per(Topic.objects.filter(is_approved=True, is_deleted=False), "forum_id")
+    visible = Q(topic__is_approved=True, topic__is_hidden=False, topic__is_deleted=False)
+    forum_topics = per(Topic.objects.filter(is_approved=True, is_hidden=False, is_deleted=False), "forum_id")
     forum_posts = per(shown_posts.filter(visible), "topic__forum_id")
     forums = list(Forum.objects.values("id", "topic_count", "post_count"))
     assert len(forums) == 6
@@ -130,6 +131,8 @@ def test_maintained_counters_match_the_rows(demo_seeded):
         f["id"]: (forum_topics[f["id"]], forum_posts[f["id"]]) for f in forums
     }
     assert sum(f["post_count"] for f in forums) > 0
+    # And every derived forum field equals apps.forum.recount's definition (forum_recount --check).
+    assert forum_state_drift() == []
 
 
 def test_second_run_says_the_demo_is_there_and_changes_nothing(demo_seeded):

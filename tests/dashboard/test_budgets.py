@@ -73,7 +73,8 @@ def test_previous_searches_page_query_budget(gardener, gardener_client, rows_per
 
 
 def test_forum_pages_query_budget(gardener, gardener_client, rows_per_table, django_assert_num_queries):
-    """Forum index 2, topic list 3, topic page 4 statements, at both sizes (budget 4 each)."""
+    """Forum index 2, topic list 3, topic page 3 statements, at both sizes (budget 4 each);
+    the moderator flag comes with the user lookup."""
     from apps.forum.models import Forum, Topic
 
     populate_gardener(gardener, rows=rows_per_table)
@@ -86,14 +87,14 @@ def test_forum_pages_query_budget(gardener, gardener_client, rows_per_table, dja
     with django_assert_num_queries(3):
         listing = gardener_client.get(forum.get_absolute_url())
     assert listing.content.decode().count("Yellow leaves on my fern") == min(rows_per_table, 25)
-    with django_assert_num_queries(4):  # user, moderator check, topic, posts
+    with django_assert_num_queries(3):  # user (with the moderator flag), topic, posts
         page = gardener_client.get(topic.get_absolute_url())
     assert "less water" in page.content.decode()
 
 
 def test_dashboard_shell_query_budget(gardener_client, django_assert_num_queries):
-    """The shell renders at once: the user lookup and the moderator check."""
-    with django_assert_num_queries(2):
+    """The shell renders at once: the user lookup (with the moderator flag) only."""
+    with django_assert_num_queries(1):
         response = gardener_client.get(reverse("dashboard:index"))
     assert response.status_code == 200
     assert response.content.decode().count('<section class="panel"') == 6

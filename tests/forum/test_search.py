@@ -4,6 +4,7 @@ filters, safe highlighting, visibility, bad input, index use and the query budge
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -154,33 +155,41 @@ def test_filters_by_forum_and_by_author(client, houseplants, pests, ana, ben):
     assert unknown.status_code == 200 and "Select a valid choice" in unknown.content.decode()
 
 
-def test_held_hidden_and_deleted_content_never_appears(client, houseplants, ana, ben):
-    """Only approved, not hidden, not deleted posts of approved, not deleted topics are
-    searched: a held topic, a held reply, a reply hidden by a report, a deleted reply and a
-    deleted topic stay out of the results, for their author too."""
+def test_search_follows_the_visibility_rule(client, houseplants, ana, ben):
+    """Search reads through the one visibility rule: a held topic, a held reply and a reply
+    hidden by a report are found by their author and by moderators only; a deleted reply and a
+    deleted topic by nobody."""
     newcomer = factories.UserFactory(username="newbie", trust_level=TrustLevel.NEW)
     trusted = factories.UserFactory(username="tess", trust_level=TrustLevel.TRUSTED)
+    moderator = factories.UserFactory(username="mod")
+    moderator.groups.add(Group.objects.get(name="moderators"))
     visible = start(houseplants, ana, "Begonia care", "My begonia likes bright shade.")
     held_topic = start(houseplants, newcomer, "Begonia secrets", "Begonia held topic", publish=False)
     held_reply = reply(visible, newcomer, "Begonia held reply zzheld", publish=False)
     hidden_reply = reply(visible, newcomer, "Begonia hidden reply zzhidden")
     report_create(post_id=hidden_reply.pk, reporter=trusted, reason="spam", detail="")
     deleted_reply = reply(visible, ben, "Begonia deleted reply zzdeleted")
-    post_delete(post=Post.objects.get(pk=deleted_reply.pk), actor=ben, topic=Topic.objects.get(pk=visible.pk))
+    post_delete(post_id=deleted_reply.pk, actor=ben)
     gone = start(houseplants, ben, "Begonia gone", "Begonia deleted topic zzgone")
-    post_delete(
-        post=Post.objects.get(topic=gone, is_opening_post=True), actor=ben, topic=Topic.objects.get(pk=gone.pk)
-    )
+    post_delete(post_id=Post.objects.get(topic=gone, is_opening_post=True).pk, actor=ben)
     assert Post.objects.get(pk=hidden_reply.pk).is_hidden and not Post.objects.get(pk=held_reply.pk).is_approved
 
     [hit] = hits("begonia")
     assert hit.topic_id == visible.pk and hit.matched_posts == 1
-    for word in ("zzheld", "zzhidden", "zzdeleted", "zzgone", "secrets"):
-        assert hits(word) == [], word
-    client.force_login(newcomer)
+    for viewer in (None, ana, ben, trusted):
+        for word in ("zzheld", "zzhidden", "zzdeleted", "zzgone", "secrets"):
+            assert hits(word, viewer=viewer) == [], (viewer, word)
+    for viewer in (newcomer, moderator):
+        assert [h.topic_id for h in hits("zzheld", viewer=viewer)] == [visible.pk]
+        assert [h.topic_id for h in hits("zzhidden", viewer=viewer)] == [visible.pk]
+        assert [h.topic_id for h in hits("secrets", viewer=viewer)] == [held_topic.pk]
+        assert hits("zzdeleted", viewer=viewer) == [] and hits("zzgone", viewer=viewer) == []
+    client.force_login(ben)
     body = client.get(SEARCH_URL, {"q": "begonia"}).content.decode()
     assert result_ids(client.get(SEARCH_URL, {"q": "begonia"})) == [visible.pk]
     assert "zzheld" not in body and "zzhidden" not in body and f"result-topic-{held_topic.pk}" not in body
+    client.force_login(newcomer)
+    assert set(result_ids(client.get(SEARCH_URL, {"q": "begonia"}))) == {visible.pk, held_topic.pk}
 
 
 def test_websearch_syntax_phrases_or_and_exclusion(houseplants, ana, ben):

@@ -712,8 +712,10 @@ class _ScaledBuilder:
             for t in topics:
                 subject = self.pinned_template[0] if t.template < 0 else self.templates[t.template][1]
                 last_post_at = t.last_post_key[0] if t.post_count else t.created
+                # No public post: the topic's own time and poster (apps.forum.recount's definition).
+                last_poster = t.last_poster if t.post_count else t.poster
                 yield (t.id, t.forum_id, t.poster, subject, _dt(t.created), t.approved, t.locked, t.pinned, False,
-                       _dt(last_post_at), t.last_poster, t.post_count)
+                       _dt(last_post_at), last_poster, t.post_count)
 
         self._copy(
             Topic,
@@ -984,11 +986,11 @@ class _ScaledBuilder:
                 FROM {forum} AS f2
                 LEFT JOIN (
                     SELECT forum_id, COUNT(*) AS topics, SUM(post_count) AS posts FROM {topic}
-                    WHERE is_approved AND NOT is_deleted GROUP BY forum_id
+                    WHERE is_approved AND NOT is_hidden AND NOT is_deleted GROUP BY forum_id
                 ) s ON s.forum_id = f2.id
                 LEFT JOIN LATERAL (
                     SELECT id, last_poster_id, last_post_at FROM {topic} t
-                    WHERE t.forum_id = f2.id AND t.is_approved AND NOT t.is_deleted AND t.post_count > 0
+                    WHERE t.forum_id = f2.id AND t.is_approved AND NOT t.is_hidden AND NOT t.is_deleted
                     ORDER BY t.last_post_at DESC, t.id DESC LIMIT 1
                 ) l ON TRUE
                 WHERE f.id = f2.id
@@ -1019,33 +1021,16 @@ class _ScaledBuilder:
         self.result.counters_checked_users = len(sample)
 
     def _check_forums(self) -> None:
-        """Forum and topic counters: compare with what ``forum_counters_recount`` computes,
-        for every forum and a sample of topics (read-only: the same expressions as a SELECT)."""
-        from django.db.models import F, OuterRef, Subquery, Sum
-        from django.db.models.functions import Coalesce
+        """Forum and topic fields: compare with ``apps.forum.recount``'s definitions for every
+        forum and a sample of topics (read-only: the definitions' expressions in a SELECT)."""
+        from apps.forum.recount import forum_expectations, topic_expectations
 
-        from apps.core.db import SubqueryCount
-
-        visible_posts = Post.objects.filter(topic=OuterRef("pk"), is_approved=True, is_hidden=False, is_deleted=False)
-        latest = visible_posts.order_by("-created_at", "-id")
         sample = self.rng("check-topics").sample(self.topic_ids, min(300, len(self.topic_ids)))
-        rows = Topic.objects.filter(pk__in=sample).annotate(
-            expected_count=SubqueryCount(visible_posts),
-            expected_poster=Subquery(latest.values("poster_id")[:1]),
-            expected_at=Coalesce(Subquery(latest.values("created_at")[:1]), F("created_at")),
-        ).values("id", "post_count", "last_poster_id", "last_post_at", "expected_count", "expected_poster", "expected_at")
-        for row in rows:
-            if (row["post_count"], row["last_poster_id"], row["last_post_at"]) != (
-                row["expected_count"], row["expected_poster"], row["expected_at"]
-            ):
-                raise RuntimeError(f"Topic counters disagree with forum_counters_recount: {row}")
-        visible_topics = Topic.objects.filter(forum=OuterRef("pk"), is_approved=True, is_deleted=False)
-        forums = Forum.objects.annotate(
-            expected_topics=SubqueryCount(visible_topics),
-            expected_posts=Coalesce(
-                Subquery(visible_topics.values("forum").annotate(total=Sum("post_count")).values("total")[:1]), 0
-            ),
-        ).values("id", "topic_count", "post_count", "expected_topics", "expected_posts")
-        for row in forums:
-            if (row["topic_count"], row["post_count"]) != (row["expected_topics"], row["expected_posts"]):
-                raise RuntimeError(f"Forum counters disagree with forum_counters_recount: {row}")
+        for model, rows, expectations in (
+            ("Topic", Topic.objects.filter(pk__in=sample), topic_expectations()),
+            ("Forum", Forum.objects.all(), forum_expectations()),
+        ):
+            annotated = rows.annotate(**{f"expected_{name}": value for name, value in expectations.items()})
+            for row in annotated.values("id", *expectations, *[f"expected_{name}" for name in expectations]):
+                if any(row[name] != row[f"expected_{name}"] for name in expectations):
+                    raise RuntimeError(f"{model} fields disagree with apps.forum.recount: {row}")
