@@ -90,3 +90,21 @@ def client_factory():
     from django.test import Client
 
     return lambda **kwargs: Client(**kwargs)
+
+
+@pytest.fixture
+def own_redis(settings):
+    """A private redis-server (``tests.redis_server``) used both as the security store and as
+    the session cache, for tests that SIGKILL it mid-test (``own_redis.kill()``)."""
+    from .redis_server import redis_server
+
+    with redis_server() as server:
+        settings.REDIS_URL = server.url
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": server.url,
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
+            }
+        }
+        yield server

@@ -12,7 +12,9 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit
+from apps.core.permissions import is_moderator
+from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit, set_retry_after
+from apps.core.throttle import write_throttle_hit, write_throttle_message
 
 from . import selectors, services
 from .forms import CareCardForm, IdentificationRequestForm, SuggestionForm
@@ -53,8 +55,7 @@ def identify(request: HttpRequest) -> HttpResponse:
         if (retry_after := _identification_allowed(request)) is not None:
             response = render(request, "429.html", {"retry_after": retry_after,
                               "detail": "You have asked for many identifications this hour."}, status=429)
-            response["Retry-After"] = str(retry_after)
-            return response
+            return set_retry_after(response, retry_after)
         identification = services.identification_request_create(
             owner=request.user,
             images=form.cleaned_data["images"],
@@ -130,28 +131,49 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _suggestions_response(request: HttpRequest, pk: int, *, form: SuggestionForm | None = None, status: int = 200):
+def _suggestions_response(request: HttpRequest, pk: int):
     identification = get_identification_request_for_user(pk=pk, user=request.user)
     if not request.htmx:
         return redirect(identification)
-    context = _detail_context(request, identification)
-    if form is not None:
-        context["suggestion_form"] = form
-    return render(request, "plants/request_detail.html#suggestions", context, status=status)
+    return render(request, "plants/request_detail.html#suggestions", _detail_context(request, identification))
+
+
+def _suggestions_again(request: HttpRequest, identification, *, status: int, **extra) -> HttpResponse:
+    """The suggestions section shown again after a refused write, with ``extra`` context (the
+    bound form, a message): the fragment for htmx (swapped by base.html's responseHandling),
+    the whole page otherwise."""
+    context = {**_detail_context(request, identification), **extra}
+    template = "plants/request_detail.html#suggestions" if request.htmx else "plants/request_detail.html"
+    return render(request, template, context, status=status)
+
+
+def _write_throttled(request: HttpRequest, action: str) -> RateLimited | None:
+    """Count one write ``action`` by the gardener against their trust level's throttle
+    (moderators exempt); the ``RateLimited`` when over it, else ``None``."""
+    user = request.user
+    try:
+        write_throttle_hit(user_id=user.pk, action=action, trust_level=user.trust_level, exempt=is_moderator(user))
+    except RateLimited as limited:
+        return limited
+    return None
 
 
 @login_required
 @require_POST
 def suggestion_create(request: HttpRequest, pk: int) -> HttpResponse:
-    """Suggest a catalog species or a free-text name for a request (counts as agreeing)."""
+    """Suggest a catalog species or a free-text name for a request (counts as agreeing).
+
+    Invalid input: the form again with its messages (200; 400 for htmx, SPEC "HTTP
+    contract"). Over the gardener's ``suggestion`` throttle: 429 with ``Retry-After``, the
+    form keeping the typed name and saying when to try again; nothing is written."""
     identification = get_identification_request_for_user(pk=pk, user=request.user)
     form = SuggestionForm(request.POST)
     if not form.is_valid():
-        if request.htmx:
-            return _suggestions_response(request, pk, form=form)
-        context = _detail_context(request, identification)
-        context["suggestion_form"] = form
-        return render(request, "plants/request_detail.html", context, status=200)
+        return _suggestions_again(request, identification, suggestion_form=form, status=400 if request.htmx else 200)
+    if limited := _write_throttled(request, "suggestion"):
+        form.add_error(None, write_throttle_message(action="suggestion", retry_after=limited.retry_after))
+        response = _suggestions_again(request, identification, suggestion_form=form, status=429)
+        return set_retry_after(response, limited.retry_after)
     services.suggestion_add(
         request=identification, suggester=request.user,
         species=form.cleaned_data["species"], free_text_name=form.cleaned_data["name"],
@@ -162,11 +184,18 @@ def suggestion_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def suggestion_vote(request: HttpRequest, pk: int, suggestion_pk: int) -> HttpResponse:
-    """Agree (``agrees=1``) or disagree (``agrees=0``) with a suggestion; again to withdraw."""
+    """Agree (``agrees=1``) or disagree (``agrees=0``) with a suggestion; again to withdraw.
+
+    Over the gardener's ``vote`` throttle: 429 with ``Retry-After`` and the suggestions shown
+    again with when to try again; nothing is written."""
     identification = get_identification_request_for_user(pk=pk, user=request.user)
     suggestion = get_suggestion_for_request(request=identification, pk=suggestion_pk)
     if request.POST.get("agrees") not in ("0", "1"):
         return render(request, "400.html", {"detail": "Choose agree or disagree."}, status=400)
+    if limited := _write_throttled(request, "vote"):
+        message = write_throttle_message(action="vote", retry_after=limited.retry_after)
+        return set_retry_after(_suggestions_again(request, identification, vote_message=message, status=429),
+                               limited.retry_after)
     services.suggestion_vote(suggestion=suggestion, voter=request.user, agrees=request.POST["agrees"] == "1")
     return _suggestions_response(request, pk)
 
@@ -237,7 +266,8 @@ def care_card_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def care_card_update(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save one care card's nickname, notes, status and favourite (htmx swaps the row)."""
+    """Save one care card's nickname, notes, status and favourite (htmx swaps the row; invalid
+    input answers 400 with the row's messages, which htmx is configured to swap)."""
     card = get_care_card_for_user(pk=pk, user=request.user)
     form = CareCardForm(request.POST, instance=card, prefix=f"card-{card.pk}")
     saved = form.is_valid()
@@ -247,5 +277,8 @@ def care_card_update(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("plants:care-card-list") if saved else render(
             request, "plants/care_card_list.html", {"rows": [{"card": card, "form": form}]}
         )
-    response = render(request, "plants/care_card_list.html#care_card_row", {"row": {"card": card, "form": form}, "saved": saved})
+    response = render(
+        request, "plants/care_card_list.html#care_card_row", {"row": {"card": card, "form": form}, "saved": saved},
+        status=200 if saved else 400,
+    )
     return trigger_client_event(response, "careCardSaved") if saved else response

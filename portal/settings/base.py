@@ -264,3 +264,39 @@ IDENTIFICATION_CACHE_SECONDS = env_int("IDENTIFICATION_CACHE_SECONDS", 24 * 3600
 # A machine suggestion at least this probable, for a catalog species, identifies the plant.
 IDENTIFICATION_AUTO_ACCEPT_PROBABILITY = float(env_str("IDENTIFICATION_AUTO_ACCEPT_PROBABILITY", "0.85"))
 IDENTIFICATION_REQUESTS_PER_HOUR = env_int("IDENTIFICATION_REQUESTS_PER_HOUR", 100)
+
+# --- Write throttles (SPEC "Bad input"; apps.core.throttle) ---------------------------------
+# Per gardener, by trust level: action -> [(count, window_seconds), ...]; every window must hold.
+# "post" is topics and replies together. Moderators are exempt. Guided by Discourse's defaults
+# (config/site_settings.yml, "rate_limits"): a new user's post every 30 s
+# (rate_limit_new_user_create_post), others every 5 s (rate_limit_create_post); 20 flags and
+# 50 likes a day (max_flags_per_day, max_likes_per_day), times 1.5 / 2 / 3 for the higher levels
+# (tl2/tl3/tl4_additional_*_per_day_multiplier). The hourly and per-minute caps are ours (the
+# issue's "10 an hour" for new gardeners). README "Write throttles" has the table.
+_MINUTE, _HOUR, _DAY = 60, 3600, 86400
+WRITE_THROTTLES = {
+    "new": {
+        "post": [(1, 30), (10, _HOUR), (20, _DAY)],
+        "suggestion": [(1, 30), (10, _HOUR), (20, _DAY)],
+        "report": [(4, _MINUTE), (20, _DAY)],
+        "vote": [(10, _MINUTE), (50, _DAY)],
+    },
+    "basic": {
+        "post": [(1, 5), (30, _HOUR)],
+        "suggestion": [(1, 5), (30, _HOUR)],
+        "report": [(6, _MINUTE), (30, _DAY)],
+        "vote": [(15, _MINUTE), (75, _DAY)],
+    },
+    "trusted": {
+        "post": [(1, 5), (60, _HOUR)],
+        "suggestion": [(1, 5), (60, _HOUR)],
+        "report": [(8, _MINUTE), (40, _DAY)],
+        "vote": [(20, _MINUTE), (100, _DAY)],
+    },
+    "veteran": {
+        "post": [(1, 5), (120, _HOUR)],
+        "suggestion": [(1, 5), (120, _HOUR)],
+        "report": [(12, _MINUTE), (60, _DAY)],
+        "vote": [(30, _MINUTE), (150, _DAY)],
+    },
+}

@@ -12,21 +12,6 @@ from tests.redis_server import redis_server
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def own_redis(settings):
-    """A private redis-server used both as the security store and as the session cache."""
-    with redis_server() as server:
-        settings.REDIS_URL = server.url
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": server.url,
-                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
-            }
-        }
-        yield server
-
-
 def test_sign_in_and_refresh_answer_503_when_redis_dies_while_pages_still_render(client, client_factory, gardener, own_redis):
     browser = client_factory()
     assert browser.post("/accounts/login/", {"username": "rosa", "password": DEFAULT_PASSWORD}).status_code == 302

@@ -90,6 +90,48 @@ def test_error_pages_render_in_the_site_look_without_context(status):
     assert "Traceback" not in html
 
 
+@pytest.mark.parametrize("status", [400, 429])
+def test_error_answers_to_htmx_are_fragments_for_the_form_that_asked(rf, status):
+    """base.html's responseHandling swaps 400 and 429 into the requesting element, so for an
+    htmx request the error template is an alert fragment (no page, no <title>); a browser's
+    navigation still gets the whole page."""
+    from django.shortcuts import render
+    from django_htmx.middleware import HtmxDetails
+
+    request = rf.post("/plants/requests/1/suggestions/1/vote/", headers={"HX-Request": "true"})
+    request.htmx = HtmxDetails(request)
+    context = {"detail": "Choose agree or disagree."}
+    fragment = render(request, f"{status}.html", context, status=status).content.decode()
+    assert fragment.lstrip().startswith("<div") and 'role="alert"' in fragment
+    assert "Choose agree or disagree." in fragment
+    assert "<html" not in fragment and "<title>" not in fragment
+    browser = rf.post("/plants/requests/1/suggestions/1/vote/")
+    browser.htmx = HtmxDetails(browser)
+    page = render(browser, f"{status}.html", context).content.decode()
+    assert "<html" in page and "<h1>" in page and "Choose agree or disagree." in page
+
+
+def test_htmx_swaps_400_and_429_but_not_204_or_other_errors(client):
+    """The htmx-config on every page keeps its keys and sets responseHandling."""
+    import json
+    import re
+
+    page = client.get("/accounts/login/").content.decode()
+    config = json.loads(re.search(r'<meta name="htmx-config" content=\'([^\']+)\'>', page).group(1))
+    assert config["allowEval"] is False and config["allowScriptTags"] is False
+    rules = config["responseHandling"]
+
+    def rule_for(status: int) -> dict:
+        return next(rule for rule in rules if re.search(rule["code"], str(status)))
+
+    assert rule_for(204)["swap"] is False
+    assert rule_for(200)["swap"] is True and not rule_for(200).get("error")
+    for status in (400, 429):
+        assert rule_for(status) == {"code": rule_for(status)["code"], "swap": True, "error": True}
+    for status in (401, 403, 404, 409, 422, 500, 503):
+        assert rule_for(status)["swap"] is False and rule_for(status)["error"] is True
+
+
 def test_server_error_handler_answers_500_page_and_problem_for_api(rf):
     """The 500 handler shows the site's page to browsers and problem+json to API clients."""
     from apps.core.views import server_error

@@ -161,10 +161,12 @@ def test_community_suggests_agrees_and_the_owner_accepts(client, gardener, open_
     """Another gardener suggests a catalog species (by scientific name) and a free-text name;
     a third agrees; consensus shows; the owner accepts; the request is identified once."""
     monstera = PlantSpecies.objects.get(scientific_name="Monstera deliciosa")
-    helper, third = factories.UserFactory(), factories.UserFactory()
+    helper, other_helper, third = factories.UserFactory.create_batch(3)
     url = reverse("plants:suggestion-create", args=[open_request.pk])
     client.force_login(helper)
     assert client.post(url, {"name": "monstera DELICIOSA"}).status_code == 302
+    # A second suggestion from a new gardener within 30 s would be throttled (test_throttle.py).
+    client.force_login(other_helper)
     assert client.post(url, {"name": "Some kind of philodendron"}).status_code == 302
     species_suggestion = IdentificationSuggestion.objects.get(species=monstera)
     free = IdentificationSuggestion.objects.get(free_text_name="Some kind of philodendron")
@@ -259,7 +261,7 @@ def test_care_card_inline_edit_and_others_cards_are_404(client, gardener):
     card.refresh_from_db()
     assert (card.nickname, card.status, card.is_favourite) == ("Monty", "struggling", True)
     bad = client.post(reverse("plants:care-card-update", args=[card.pk]), {f"{prefix}-status": "dead"}, headers={"HX-Request": "true"})
-    assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
+    assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
     client.force_login(factories.UserFactory())
     assert client.post(reverse("plants:care-card-update", args=[card.pk]), {}).status_code == 404
 
