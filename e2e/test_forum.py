@@ -3,6 +3,8 @@ review queue and others cannot see it; a moderator approves it over htmx and it 
 post full of script payloads fires nothing; a trusted gardener's report hides a new gardener's
 post. axe on the forum pages and the queue."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 
@@ -21,6 +23,9 @@ XSS = """Hello <script>window.__pwned = 1</script>
 <svg onload="window.__pwned=6"></svg>
 ![img](javascript:window.__pwned=7)
 """
+
+# Chromium puts a space before the visually hidden ", 1 unread" in the computed name.
+UNREAD_WINDOWSILL = re.compile(r"^Show us your windowsill\s*, 1 unread$")
 
 
 @pytest.fixture
@@ -111,3 +116,40 @@ def test_trusted_gardeners_report_hides_a_new_gardeners_post(browser, live_serve
     assert page.get_by_text("Cheap pills here").count() == 0
     context.close()
     assert errors == []
+
+
+def test_opening_a_notification_is_a_button_that_works_from_the_keyboard_and_without_javascript(
+    browser, live_server, community
+):
+    """Each notification is a form whose button looks like a link (opening marks it read, so it
+    is a POST: a GET never changes state). From the keyboard (focus, Enter) it lands on the
+    notified post; with JavaScript off the button works the same; axe finds nothing."""
+    from apps.forum.services import reply_create
+
+    ivy = factories.UserFactory(username="ivy", trust_level=TrustLevel.BASIC)
+    post = reply_create(topic=community["topic"], poster=ivy, source="Lovely ferns, @holly!", publish=True)
+    topic_path = f"/forum/t/{community['topic'].pk}/"
+
+    context, page, errors = _context_page(browser, live_server, "holly")
+    page.goto(f"{live_server.url}/forum/notifications/")
+    assert_no_axe_violations(page)
+    button = page.get_by_role("button", name=UNREAD_WINDOWSILL)
+    button.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(f"{topic_path}#post-{post.pk}")
+    page.goto(f"{live_server.url}/forum/notifications/")
+    assert page.get_by_text("You are all caught up.").is_visible()
+    context.close()
+    assert errors == []
+
+    reply_create(topic=community["topic"], poster=ivy, source="And one more.", publish=True)
+    no_js = browser.new_context(java_script_enabled=False)
+    page = no_js.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    submit_sign_in(page, username="holly", password=factories.DEFAULT_PASSWORD)
+    page.goto(f"{live_server.url}/forum/notifications/")
+    with page.expect_navigation():
+        page.get_by_role("button", name=UNREAD_WINDOWSILL).click()
+    assert topic_path in page.url and "#post-" in page.url
+    no_js.close()

@@ -1,8 +1,32 @@
 """Reads about accounts."""
 
 from django.conf import settings
+from django.core import signing
 
 from .models import TRUST_LEVEL_ORDER, User
+
+EMAIL_CONFIRMATION_SALT = "accounts.email-confirmation"
+EMAIL_CONFIRMATION_MAX_AGE_SECONDS = 3 * 24 * 3600
+
+
+def user_for_email_confirmation(*, token: str) -> User | None:
+    """The account whose current email address ``token`` confirms, or ``None``.
+
+    ``token`` is the signed value of a confirmation link (``services.email_confirmation_token``,
+    salted ``EMAIL_CONFIRMATION_SALT``). ``None`` when it is tampered with, older than
+    ``EMAIL_CONFIRMATION_MAX_AGE_SECONDS`` (3 days), or names an address the account no longer
+    has. One statement at most; writes nothing, so the confirmation page's GET can use it.
+    """
+    try:
+        data = signing.loads(token, salt=EMAIL_CONFIRMATION_SALT, max_age=EMAIL_CONFIRMATION_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    user = User.objects.filter(pk=data.get("uid")).first()
+    if user is None or user.email.lower() != data.get("email"):
+        return None
+    return user
 
 
 def trust_progress_for_user(*, user: User) -> dict:

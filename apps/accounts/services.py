@@ -13,9 +13,7 @@ from django.utils import timezone
 from apps.core.mail import send_mail_after_commit
 
 from .models import User
-
-EMAIL_CONFIRMATION_SALT = "accounts.email-confirmation"
-EMAIL_CONFIRMATION_MAX_AGE_SECONDS = 3 * 24 * 3600
+from .selectors import EMAIL_CONFIRMATION_SALT, user_for_email_confirmation
 
 
 @dataclass(frozen=True)
@@ -80,13 +78,11 @@ def user_sign_up(*, username: str, email: str, password: str, base_url: str) -> 
 
 def user_confirm_email(*, token: str) -> User | None:
     """Confirm the email named by ``token``; return the user, or ``None`` when the token is
-    invalid, expired (3 days) or for an address the account no longer has. Idempotent."""
-    try:
-        data = signing.loads(token, salt=EMAIL_CONFIRMATION_SALT, max_age=EMAIL_CONFIRMATION_MAX_AGE_SECONDS)
-    except signing.BadSignature:
-        return None
-    user = User.objects.filter(pk=data.get("uid")).first()
-    if user is None or user.email.lower() != data.get("email"):
+    invalid, expired (3 days) or for an address the account no longer has
+    (``selectors.user_for_email_confirmation``). Idempotent. Called by the POST of the
+    confirmation page only: a GET never changes state (SPEC "Bad input")."""
+    user = user_for_email_confirmation(token=token)
+    if user is None:
         return None
     if user.email_confirmed_at is None:
         user.email_confirmed_at = timezone.now()

@@ -7,8 +7,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -19,7 +20,7 @@ from apps.core import lockout
 from apps.core.client_ip import client_ip
 from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit
 
-from . import services, signin_services
+from . import selectors, services, signin_services
 from .forms import SignInForm, SignUpForm
 from .signin_services import SecurityUnavailable
 
@@ -134,13 +135,28 @@ def signup_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup_done.html")
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
-    """Confirm an email from the link sent at sign-up; a bad link gets a clear 400 page."""
+    """The confirmation link sent at sign-up (``/accounts/confirm/<token>/``, ``token`` the
+    signed value from ``services.email_confirmation_token``).
+
+    GET shows a page with a "Confirm my email" button and changes nothing (SPEC "Bad input": a
+    GET never changes state; mail scanners and link previews open links too); POST confirms
+    and answers 303 to the dashboard (signed in) or the sign-in page, with a message. A
+    tampered, expired or outdated link gets a clear 400 page on either method; an address
+    already confirmed says so on GET and needs no button."""
+    if request.method == "GET":
+        user = selectors.user_for_email_confirmation(token=token)
+        if user is None:
+            return render(request, "accounts/confirm_email_invalid.html", status=400)
+        return render(request, "accounts/confirm_email.html", {"already_confirmed": user.email_confirmed_at is not None})
     user = services.user_confirm_email(token=token)
     if user is None:
         return render(request, "accounts/confirm_email_invalid.html", status=400)
     messages.success(request, "Thanks, your email is confirmed.")
-    return redirect("dashboard:index" if request.user.is_authenticated else "accounts:login")
+    target = "dashboard:index" if request.user.is_authenticated else "accounts:login"
+    return HttpResponseRedirect(reverse(target), status=303)
 
 
 @require_http_methods(["GET", "POST"])

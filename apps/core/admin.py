@@ -9,3 +9,8 @@ class ModerationActionAdmin(admin.ModelAdmin):
     list_filter = ("action", "target_type")
     list_select_related = ("actor",)
     readonly_fields = ("actor", "action", "target_type", "target_id", "reason", "metadata", "created_at")
+
+    def get_queryset(self, request):
+        # The change page shows ``actor`` read-only; ``list_select_related`` covers only the
+        # list, and a lazy load there is refused under the test settings' FETCH_RAISE.
+        return super().get_queryset(request).select_related("actor")

@@ -1,9 +1,10 @@
 """Notification pages: the header badge (polled over htmx), the grouped list, mark-all-read,
-and "open", which marks a topic's notifications read on the way to its latest notified post."""
+and "open" (a POST), which marks a topic's notifications read on the way to its latest
+notified post."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -71,16 +72,23 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
     return redirect("forum:notifications")
 
 
-@require_GET
+@require_POST
 @login_required
 def notification_open(request: HttpRequest, topic_id: int) -> HttpResponse:
-    """``/forum/notifications/<topic_id>/open/``: mark the gardener's notifications of that
-    topic read and redirect to the permalink of the latest notified post. 404 when the
-    gardener has no (still visible) notification in that topic, so nobody learns anything
-    about someone else's notifications. Marking read on GET is deliberate (it is what
-    following the link means, and it is idempotent)."""
+    """``POST /forum/notifications/<topic_id>/open/``: mark the gardener's notifications of
+    that topic read and answer 303 to the permalink of the latest notified post.
+
+    ``topic_id`` is the topic's primary key (int, from the URL). POST only: a GET answers 405
+    (the site's page) and changes nothing, because SPEC "Bad input" says a GET never changes
+    state; as a GET, any page that embeds the address (an image in a post,
+    ``![.](/forum/notifications/3/open/)``) would mark a reader's notifications read. The
+    notifications page shows each entry as a form whose button looks like a link, so it works
+    without JavaScript and from the keyboard; the CSRF token is checked like any form's. 404
+    when the gardener has no (still visible) notification in that topic, so nobody learns
+    anything about someone else's notifications. Signed out: redirected to sign-in."""
     post_id = notifications.latest_notified_post_id(user=request.user, topic_id=topic_id)
     if post_id is None:
         raise Http404("No notification for this topic.")
     notifications.notifications_mark_topic_read(user=request.user, topic_id=topic_id)
-    return redirect(reverse("forum:post-permalink", kwargs={"pk": post_id}))
+    # 303 See Other: the answer to a POST is read with a GET (RFC 9110 section 15.4.4).
+    return HttpResponseRedirect(reverse("forum:post-permalink", kwargs={"pk": post_id}), status=303)

@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from apps.accounts.models import User
+from apps.accounts.services import email_confirmation_token
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,12 @@ def test_sign_up_creates_account_and_sends_confirmation_link(client, django_capt
     assert user.email_confirmed_at is None
     assert len(mail.outbox) == 1
     link = re.search(r"http://testserver(/accounts/confirm/\S+/)", mail.outbox[0].body).group(1)
-    assert client.get(link).status_code == 302
+    landing = client.get(link)
+    assert landing.status_code == 200 and "Confirm my email" in landing.content.decode()
+    user.refresh_from_db()
+    assert user.email_confirmed_at is None
+    response = client.post(link)
+    assert response.status_code == 303 and response["Location"] == reverse("accounts:login")
     user.refresh_from_db()
     assert user.email_confirmed_at is not None
 
@@ -151,10 +157,35 @@ def test_sign_up_rejects_bad_input_with_a_message(client, overrides, message):
 
 
 def test_confirmation_link_that_is_tampered_is_a_400_page(client):
-    """A broken link gets a clear page, not a 500."""
-    response = client.get(reverse("accounts:confirm-email", kwargs={"token": "nope"}))
-    assert response.status_code == 400
-    assert "not valid" in response.content.decode()
+    """A broken link gets a clear page, not a 500, whether opened (GET) or submitted (POST)."""
+    url = reverse("accounts:confirm-email", kwargs={"token": "nope"})
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 400
+        assert "not valid" in response.content.decode()
+
+
+def test_opening_the_confirmation_link_changes_nothing_until_the_button_is_pressed(client_factory, db):
+    """The emailed link's GET (a person, a mail scanner or a link preview) shows a page with a
+    button and leaves the address unconfirmed (SPEC "Bad input": a GET never changes state);
+    the button's POST, with the CSRF token the page carries, confirms it. Once confirmed, the
+    link's page says so and shows no button."""
+    user = User.objects.create_user(username="basil", email="basil@example.com", password=STRONG_PASSWORD)
+    url = reverse("accounts:confirm-email", kwargs={"token": email_confirmation_token(user=user)})
+    browser = client_factory(enforce_csrf_checks=True)
+    page = browser.get(url)
+    assert page.status_code == 200
+    user.refresh_from_db()
+    assert user.email_confirmed_at is None
+    assert browser.post(url).status_code == 403  # no CSRF token: refused, nothing confirmed
+    user.refresh_from_db()
+    assert user.email_confirmed_at is None
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    response = browser.post(url, {"csrfmiddlewaretoken": token})
+    assert response.status_code == 303
+    user.refresh_from_db()
+    assert user.email_confirmed_at is not None
+    again = browser.get(url).content.decode()
+    assert "already confirmed" in again and "Confirm my email" not in again
 
 
 def test_username_and_email_are_unique_whatever_the_case(db):

@@ -1,5 +1,6 @@
 """In-app notifications: who is notified, the grouped page, the polled header badge, marking
-read (all, or one topic by opening it), privacy between gardeners, and query budgets."""
+read (all, or one topic by opening it with a POST), privacy between gardeners, and query
+budgets."""
 
 import json
 import re
@@ -112,7 +113,7 @@ def test_held_posts_notify_only_once_approved(gardener, houseplants, cleo):
 def test_page_groups_notifications_per_topic_unread_first(gardener, gardener_client, rosas_topics):
     """One entry per topic: its unread count, the latest actors (newest first, each once),
     what they did and when; topics with unread notifications come before read ones, and each
-    entry links through "open"."""
+    entry is a form that POSTs to "open" (with its CSRF token) through a link-styled button."""
     cactus = rosas_topics["cactus"]
     notifications.notifications_mark_topic_read(user=gardener, topic_id=cactus.pk)
     body = gardener_client.get(PAGE_URL).content.decode()
@@ -121,7 +122,14 @@ def test_page_groups_notifications_per_topic_unread_first(gardener, gardener_cli
     assert "Fern fronds browning" in unread_part and "3 new" in unread_part
     assert "ben and cleo replied" in unread_part
     assert "Cactus soil" in read_part and "cleo mentioned you" in read_part
-    assert reverse("forum:notification-open", args=[rosas_topics["fern"].pk]) in unread_part
+    fern_form = re.search(
+        rf'<form method="post" action="{reverse("forum:notification-open", args=[rosas_topics["fern"].pk])}"[^>]*>(.*?)</form>',
+        unread_part, re.S,
+    )
+    assert fern_form is not None
+    assert 'name="csrfmiddlewaretoken"' in fern_form.group(1)
+    assert re.search(r'<button type="submit" class="notification-topic link-button">Fern fronds browning', fern_form.group(1))
+    assert 'href="/forum/notifications/' not in body.replace(f'href="{PAGE_URL}"', "")
     assert 'action="/forum/notifications/read-all/"' in unread_part
 
 
@@ -277,11 +285,11 @@ def test_mark_all_read_needs_post_and_a_signed_in_gardener(client, gardener_clie
 
 
 def test_opening_a_topic_marks_only_that_topic_read(gardener, gardener_client, rosas_topics):
-    """"Open" marks that topic's notifications read and redirects to the permalink of the
-    latest notified post; the other topic stays unread."""
+    """"Open" (a POST) marks that topic's notifications read and answers 303 to the permalink
+    of the latest notified post; the other topic stays unread."""
     fern, cactus = rosas_topics["fern"], rosas_topics["cactus"]
-    response = gardener_client.get(reverse("forum:notification-open", args=[fern.pk]))
-    assert response.status_code == 302
+    response = gardener_client.post(reverse("forum:notification-open", args=[fern.pk]))
+    assert response.status_code == 303
     assert response["Location"] == reverse("forum:post-permalink", args=[rosas_topics["fern_last"].pk])
     assert not Notification.objects.filter(recipient=gardener, topic=fern, read_at__isnull=True).exists()
     assert Notification.objects.filter(recipient=gardener, topic=cactus, read_at__isnull=True).count() == 1
@@ -294,7 +302,7 @@ def test_other_gardeners_cannot_see_open_or_clear_your_notifications(gardener, c
     opening your topic's notifications answers 404 and changes nothing, and their "mark all
     read" leaves yours unread."""
     client.force_login(cleo)
-    assert client.get(reverse("forum:notification-open", args=[rosas_topics["fern"].pk])).status_code == 404
+    assert client.post(reverse("forum:notification-open", args=[rosas_topics["fern"].pk])).status_code == 404
     body = client.get(PAGE_URL).content.decode()
     assert "Fern fronds browning" not in body and "Cactus soil" not in body
     assert badge_label(client.get(BADGE_URL, headers=HTMX).content.decode()) == "Notifications, none unread"
@@ -313,4 +321,43 @@ def test_notifications_of_removed_posts_disappear(gardener, gardener_client, ros
     cactus = rosas_topics["cactus"]
     post_delete(post_id=Post.objects.get(topic=cactus, is_opening_post=True).pk, actor=ben)
     assert "Cactus soil" not in gardener_client.get(PAGE_URL).content.decode()
-    assert gardener_client.get(reverse("forum:notification-open", args=[cactus.pk])).status_code == 404
+    assert gardener_client.post(reverse("forum:notification-open", args=[cactus.pk])).status_code == 404
+
+
+def test_opening_with_get_is_refused_and_changes_nothing(gardener, gardener_client, rosas_topics, houseplants, ben):
+    """A GET of "open" (a link, or an image in a post: ``![.](/forum/notifications/<id>/open/)``)
+    answers the site's 405 page naming POST and leaves every notification unread (SPEC "Bad
+    input": a GET never changes state); so does HEAD."""
+    url = reverse("forum:notification-open", args=[rosas_topics["fern"].pk])
+    reply(rosas_topics["cactus"], ben, f"![.]({url})")
+    topic_page = gardener_client.get(reverse("forum:topic-detail", args=[rosas_topics["cactus"].pk])).content.decode()
+    assert f'src="{url}"' in topic_page
+    response = gardener_client.get(url)
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "only answers POST requests" in response.content.decode()
+    assert gardener_client.head(url).status_code == 405
+    assert unread(gardener) == 4
+
+
+def test_opening_needs_the_csrf_token_the_page_gives(gardener, client_factory, rosas_topics):
+    """With CSRF checks on (as in a browser), a POST without the token is refused (403) and
+    changes nothing; the token from the notifications page's form is accepted."""
+    browser = client_factory(enforce_csrf_checks=True)
+    browser.force_login(gardener)
+    url = reverse("forum:notification-open", args=[rosas_topics["fern"].pk])
+    assert browser.post(url).status_code == 403
+    assert unread(gardener) == 4
+    page = browser.get(PAGE_URL).content.decode()
+    token = re.search(
+        rf'action="{url}"[^>]*>\s*<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)"', page
+    ).group(1)
+    response = browser.post(url, {"csrfmiddlewaretoken": token})
+    assert response.status_code == 303
+    assert unread(gardener) == 1
+
+
+def test_signed_out_open_goes_to_sign_in(client, rosas_topics, gardener):
+    """Signed out, the POST is sent to sign-in and marks nothing read."""
+    response = client.post(reverse("forum:notification-open", args=[rosas_topics["fern"].pk]))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+    assert unread(gardener) == 4
