@@ -93,6 +93,16 @@ def client_factory():
 
 
 @pytest.fixture
+def unthrottled(settings):
+    """Write throttles out of the way for tests about something else: every trust level gets
+    room for 1,000 of each write a minute. Throttle tests run at the real limits (SPEC "Bad
+    input"; tests/forum/test_throttle.py, tests/plants/test_throttle.py)."""
+    settings.WRITE_THROTTLES = {
+        level: {action: [(1000, 60)] for action in actions} for level, actions in settings.WRITE_THROTTLES.items()
+    }
+
+
+@pytest.fixture
 def own_redis(settings):
     """A private redis-server (``tests.redis_server``) used both as the security store and as
     the session cache, for tests that SIGKILL it mid-test (``own_redis.kill()``)."""

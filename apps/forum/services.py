@@ -24,22 +24,13 @@ from django.utils import timezone
 from apps.accounts.models import TRUST_LEVEL_ORDER, TrustLevel, User
 from apps.core.audit import audit_record
 
-from .markdown import render_markdown
+from .markdown import mentioned_usernames, render_markdown
 from .models import PUBLIC_POST, Forum, Notification, Post, PostRevision, Report, Topic
 from .recount import topic_expectations
 
 # SPEC "Domain": 3 reports hide a post; 1 from a `trusted`+ gardener hides a `new` gardener's post.
 REPORTS_TO_HIDE = 3
 MENTIONS_NOTIFIED_MAX = 20
-
-import re  # noqa: E402  (temporary until markdown.mentioned_usernames lands)
-
-_MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,30})")
-
-
-def mentioned_usernames(source: str) -> set[str]:  # replaced by markdown.mentioned_usernames
-    return {name.rstrip(".").lower() for name in _MENTION.findall(source) if name.rstrip(".")}
-
 
 _POST_STATE_FIELDS = ("id", "poster_id", "is_opening_post", "is_approved", "is_hidden", "is_deleted")
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.permissions import is_moderator
+from apps.core.ratelimit import set_retry_after
 
 from . import permissions, selectors, services
 from .forms import DeleteForm, EditForm, MoveForm, ReplyForm, ReportForm, TopicForm, TopicToolForm
@@ -116,7 +117,7 @@ def topic_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _with_retry_after(response: HttpResponse, form) -> HttpResponse:
     if retry_after := getattr(form, "retry_after", None):
-        response["Retry-After"] = str(retry_after)
+        set_retry_after(response, retry_after)
     return response
 
 

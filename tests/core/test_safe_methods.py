@@ -38,7 +38,7 @@ from apps.accounts.services import email_confirmation_token
 from apps.core.seeding import MODERATORS_GROUP
 from apps.dashboard.views import PANELS
 from apps.forum.models import Notification, Post, Report, Topic
-from apps.forum.services import reply_create, report_create, topic_create, topic_set_flag
+from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
 from apps.plants.identification.tasks import identify_plant
 from apps.plants.models import PlantSpecies
 from tests import factories
@@ -131,7 +131,7 @@ def make_world(client: Client, capture_on_commit) -> World:
     held = reply_create(topic=Topic.objects.get(pk=topic.pk), poster=newbie, source="Me too!", publish=False)
     reported = reply_create(topic=Topic.objects.get(pk=topic.pk), poster=ben, source="Buy my pots", publish=True)
     report_create(post_id=reported.pk, reporter=cleo, reason=Report.Reason.SPAM, detail="Selling.")
-    topic_set_flag(topic=Topic.objects.get(pk=topic.pk), moderator=moderator, flag="is_pinned", value=True)
+    topic_flag_set(topic_id=topic.pk, moderator=moderator, action="pin")
     assert Notification.objects.filter(recipient=rosa, topic=topic).exists()
 
     species = PlantSpecies.objects.order_by("id").first()
@@ -190,6 +190,8 @@ URL_KWARGS = {
     "moderation/posts/<int:pk>/reject/": lambda w: [{"pk": w.held_post.pk}],
     "moderation/posts/<int:pk>/reports/<slug:decision>/":
         lambda w: [{"pk": w.reported_post.pk, "decision": decision} for decision in ("agree", "disagree", "ignore")],
+    "moderation/posts/<int:pk>/edit/<slug:decision>/":
+        lambda w: [{"pk": w.reply.pk, "decision": decision} for decision in ("approve", "reject")],
     "^media/(?P<path>.*)$": lambda w: [{"path": w.thumbnail_name}],
 }
 

@@ -17,7 +17,7 @@ from apps.forum.models import Forum, Post, PostRevision, Report, Topic
 from apps.forum.services import forum_counters_recount, trust_levels_update_all
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unthrottled")]
 
 
 @pytest.fixture
