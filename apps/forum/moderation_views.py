@@ -86,6 +86,19 @@ def reports_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse
 @login_required
 @require_GET
 def moderation_log(request: HttpRequest) -> HttpResponse:
-    """``/moderation/log/``: who did what, when and why."""
+    """``/moderation/log/``: who did what, when and why, as sentences with links, newest first,
+    50 a page. GET ``moderator`` and ``action`` filter it (``ModerationLogFilterForm``); a value
+    outside the choices shows the form's message and no entries (200); ``page`` keeps them."""
+    # Imported here so the log's change stays inside this one view while the module's other
+    # views are rewritten; hoist it to the top with them.
+    from .moderation_log import ModerationLogFilterForm, moderation_log_actor_choices, moderation_log_page
+
     check_moderate_permission(request.user)
-    return render(request, "forum/moderation_log.html", {"page": selectors.moderation_log_page(page_number=request.GET.get("page"))})
+    form = ModerationLogFilterForm(request.GET, actor_choices=moderation_log_actor_choices())
+    page = None
+    if form.is_valid():
+        page = moderation_log_page(
+            page_number=request.GET.get("page"), actor_id=form.cleaned_data["moderator"],
+            action=form.cleaned_data["action"] or None,
+        )
+    return render(request, "forum/moderation_log.html", {"form": form, "page": page})
