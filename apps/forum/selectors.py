@@ -275,15 +275,3 @@ def text_diff(old: str, new: str) -> SafeString:
         if added:
             parts.append(f"<ins>{added}</ins>")
     return mark_safe("".join(parts))
-
-
-def moderation_log_page(*, page_number) -> object:
-    """A page (50) of the audit log, newest first, with the actor's name; a Django ``Page``."""
-    from apps.core.models import ModerationAction
-
-    queryset = ModerationAction.objects.select_related("actor").only(
-        "id", "action", "target_type", "target_id", "reason", "created_at", "actor__id", "actor__username"
-    ).order_by("-created_at", "-id")
-    page = Paginator(queryset, 50).get_page(page_number)
-    page.object_list = list(page.object_list)
-    return page
