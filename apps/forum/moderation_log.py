@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django import forms
+from django.contrib.auth.models import Permission
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
@@ -143,9 +144,26 @@ def moderation_log_actor_choices() -> list[tuple[int, str]]:
     One SQL statement whose cost grows with the number of distinct actors, not with the log
     (see ``_ACTOR_CHOICES_SQL``)."""
     app_label, codename = MODERATION_PERMISSION.split(".")
+    if connection.vendor != "postgresql":
+        # The embedded default (SQLite, a demo-sized log): the plain query is fine there.
+        return _actor_choices_portable(app_label=app_label, codename=codename)
     with connection.cursor() as cursor:
         cursor.execute(_ACTOR_CHOICES_SQL, {"app_label": app_label, "codename": codename})
         return [(user_id, username) for user_id, username in cursor.fetchall()]
+
+
+def _actor_choices_portable(*, app_label: str, codename: str) -> list[tuple[int, str]]:
+    from django.db.models import Q
+    from django.db.models.functions import Lower
+
+    permission = Q(content_type__app_label=app_label, codename=codename)
+    granted = Q(groups__permissions__in=Permission.objects.filter(permission)) | Q(
+        user_permissions__in=Permission.objects.filter(permission)
+    )
+    acted = Q(pk__in=ModerationAction.objects.filter(actor__isnull=False).values("actor_id"))
+    chosen = User.objects.filter(granted | acted).values("pk")
+    users = User.objects.filter(pk__in=chosen).order_by(Lower("username"), "id")
+    return list(users.values_list("id", "username"))
 
 
 class ModerationLogFilterForm(forms.Form):

@@ -396,3 +396,16 @@ def test_the_moderator_choices_do_not_read_the_whole_log_at_scale(large_log, mod
     assert choices == [(moderator.pk, "mod"), (large_log.pk, "rare_mod")]
     assert "Seq Scan on core_moderationaction" not in plan, plan
     assert "core_moderationaction_actor_id" in plan, plan
+
+
+def test_the_portable_actor_choices_match_the_postgresql_query(moderator):
+    """The embedded default (SQLite) lists the moderator filter's choices with a plain ORM
+    query; on PostgreSQL it gives the same rows as the loose index scan."""
+    from apps.forum.moderation_log import _actor_choices_portable
+
+    veteran = factories.UserFactory(username="Vera")
+    _record(actor=veteran, action="topic.move", target_type="topic", target_id=1)
+    _record(actor=moderator, action="topic.lock", target_type="topic", target_id=1)
+    expected = moderation_log_actor_choices()
+    assert (veteran.pk, "Vera") in expected and (moderator.pk, moderator.username) in expected
+    assert _actor_choices_portable(app_label="core", codename="use_moderation_tools") == expected
