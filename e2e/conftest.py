@@ -101,3 +101,18 @@ def real_photos(settings) -> list[Path]:
             pytest.fail(message + "; CI=true needs them")
         pytest.skip(message)
     return photos
+
+
+@pytest.fixture(autouse=True)
+def _forum_state_checked(request):
+    """After each journey, before the live server's tables are flushed: ``forum_recount
+    --check`` must report no drift (issue 9: every transition a browser made kept the forum's
+    counters and last activity equal to their recount)."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("live_server")
+    yield
+    from django.core.management import call_command
+
+    call_command("forum_recount", "--check")

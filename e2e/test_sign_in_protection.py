@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
+from playwright.sync_api import expect
 
 from apps.core.models import ModerationAction
 from tests import factories
@@ -49,10 +50,14 @@ def test_lockout_then_moderator_clears_it_then_gardener_signs_in(browser, live_s
     row = moderator_page.get_by_role("row", name=re.compile("rosa"))
     assert row.is_visible()
     assert_no_axe_violations(moderator_page)
+    row.get_by_role("textbox", name="Reason").fill("Owner called the help desk")
     row.get_by_role("button", name="Clear lock for rosa").click()
-    row.wait_for(state="detached")
+    expect(row.get_by_role("status")).to_contain_text("Cleared.")
+    assert_no_axe_violations(moderator_page)
     moderator_context.close()
-    assert ModerationAction.objects.filter(action="lockout.clear", target_id=f"user:{gardener_and_moderator[0].pk}").exists()
+    assert ModerationAction.objects.filter(
+        action="lockout.clear", target_id=f"user:{gardener_and_moderator[0].pk}", reason="Owner called the help desk"
+    ).count() == 1
 
     page.goto(f"{live_server.url}/accounts/login/")
     submit_sign_in(page, username="rosa", password=factories.DEFAULT_PASSWORD)

@@ -1,10 +1,14 @@
-"""Sign-up and sign-in forms."""
+"""Sign-up and sign-in forms, and the moderators' lock-clearing form."""
+
+import re
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.validators import RegexValidator
 
+from apps.core.audit import REASON_MAX_CHARS
 from apps.core.client_ip import client_ip
-from apps.core.lockout import SignInLocked
+from apps.core.lockout import LOCK_KEY_PATTERN, SignInLocked
 
 from .backends import canonical_login_name
 from .models import User, username_validator
@@ -103,3 +107,30 @@ class SignUpForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class LockoutClearForm(forms.Form):
+    """POST ``/moderation/lockouts/clear/``: ``key``, the lock's counter key (``user:<id>`` or
+    ``name:<32 hex digits>``, hidden in the page) and an optional ``reason`` for the audit log
+    (at most 500 characters, ``apps.core.audit.REASON_MAX_CHARS``). ``CharField`` refuses a NUL
+    byte in either. Build it with ``key=`` for an unbound form of one lock's row; a bound form
+    takes its key from the data. Field ids carry the key, so each row's ids are unique.
+    """
+
+    key = forms.CharField(
+        max_length=40,
+        widget=forms.HiddenInput,
+        validators=[RegexValidator(LOCK_KEY_PATTERN, message="That lock could not be found.")],
+        error_messages={"required": "That lock could not be found."},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=REASON_MAX_CHARS,
+        error_messages={"max_length": "Keep the reason to %(limit_value)d characters (it has %(show_value)d)."},
+    )
+
+    def __init__(self, data=None, *, key: str | None = None):
+        shown_key = str(key if key is not None else (data or {}).get("key", ""))
+        dom_key = shown_key.replace(":", "-") if re.match(LOCK_KEY_PATTERN, shown_key) else "unknown"
+        super().__init__(data, initial={"key": key} if key is not None else None, auto_id=f"clear-{dom_key}-%s")

@@ -7,12 +7,32 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.core import lockout
-from apps.core.models import ModerationAction
 from apps.core.permissions import check_moderate_permission
 
-from .models import User
+from .forms import LockoutClearForm
+from .selectors import lock_account_label, lockout_rows
+from .services import lockout_clear_by_moderator
 from .views import unavailable
+
+TEMPLATE = "accounts/lockouts.html"
+LOCKS_UNAVAILABLE = (
+    "Account locks cannot be read or cleared right now because the sign-in security store is not answering. "
+    "Please try again in a minute; nothing was changed."
+)
+
+
+def _lockouts_page(request: HttpRequest, *, invalid_form: LockoutClearForm | None = None) -> HttpResponse:
+    """The lockouts page; ``invalid_form`` (a refused clear) is shown in its lock's row, or above
+    the table when that lock is no longer listed."""
+    try:
+        rows = lockout_rows()
+    except redis.RedisError:
+        return unavailable(request, detail=LOCKS_UNAVAILABLE)
+    refused_key = invalid_form.data.get("key") if invalid_form is not None else None
+    for row in rows:
+        row["form"] = invalid_form if row["key"] == refused_key else LockoutClearForm(key=row["key"])
+    unplaced = invalid_form if invalid_form is not None and not any(row["form"] is invalid_form for row in rows) else None
+    return render(request, TEMPLATE, {"rows": rows, "unplaced_form": unplaced})
 
 
 @login_required
@@ -20,36 +40,40 @@ from .views import unavailable
 def lockout_list(request: HttpRequest) -> HttpResponse:
     """``/moderation/lockouts/``: every account lock in force, with the time left."""
     check_moderate_permission(request.user)
-    try:
-        locks = lockout.current_locks()
-    except redis.RedisError:
-        return unavailable(request)
-    user_ids = [lock.user_id for lock in locks if lock.user_id]
-    users = {user.pk: user for user in User.objects.filter(pk__in=user_ids).only("id", "username", "email")}
-    rows = [{"lock": lock, "user": users.get(lock.user_id)} for lock in locks]
-    return render(request, "accounts/lockouts.html", {"rows": rows})
+    return _lockouts_page(request)
 
 
 @login_required
 @require_POST
 def lockout_clear(request: HttpRequest) -> HttpResponse:
-    """Clear one lock (POST ``key``), record it in the audit log; htmx swaps the row away."""
+    """POST ``key`` and optional ``reason`` (``LockoutClearForm``): clear one lock, audited.
+
+    Invalid input changes nothing: an htmx request gets 400 with the form and its messages
+    (retargeted onto the form itself), a plain POST the page again (200). A clear answers htmx
+    with the row saying "Cleared", a plain POST with a redirect to the page and that message.
+    Redis down: the "temporarily unavailable" page (503), nothing recorded.
+    """
     check_moderate_permission(request.user)
-    key = request.POST.get("key", "")
-    reason = request.POST.get("reason", "").strip()[:500]
-    if not (key.startswith("user:") or key.startswith("name:")) or len(key) > 80:
-        messages.error(request, "That lock could not be found.")
-        return redirect("moderation:lockouts")
+    form = LockoutClearForm(request.POST)
+    if not form.is_valid():
+        if not request.htmx:
+            return _lockouts_page(request, invalid_form=form)
+        key = form.cleaned_data.get("key")
+        label = lock_account_label(key=key) if key else None
+        response = render(request, f"{TEMPLATE}#clear-form", {"form": form, "label": label}, status=400)
+        response["HX-Retarget"] = "this"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    key = form.cleaned_data["key"]
     try:
-        existed = lockout.lock_clear(key=key)
+        cleared = lockout_clear_by_moderator(key=key, moderator=request.user, reason=form.cleaned_data["reason"])
     except redis.RedisError:
-        return unavailable(request)
-    if existed:
-        ModerationAction.objects.create(
-            actor=request.user, action="lockout.clear", target_type="account", target_id=key,
-            reason=reason or "Cleared from the lockouts page",
-        )
+        return unavailable(request, detail=LOCKS_UNAVAILABLE)
+    label = lock_account_label(key=key)
     if request.htmx:
-        return HttpResponse("")
-    messages.success(request, "The lock is cleared." if existed else "That lock had already ended.")
+        return render(request, f"{TEMPLATE}#cleared-row", {"label": label, "cleared": cleared})
+    if cleared:
+        messages.success(request, f"Cleared the sign-in lock on {label}.")
+    else:
+        messages.info(request, f"The sign-in lock on {label} had already ended; nothing to clear.")
     return redirect("moderation:lockouts")

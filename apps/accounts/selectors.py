@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core import signing
 
+from apps.core import lockout
+
 from .models import TRUST_LEVEL_ORDER, User
 
 EMAIL_CONFIRMATION_SALT = "accounts.email-confirmation"
@@ -48,3 +50,52 @@ def trust_progress_for_user(*, user: User) -> dict:
         "posts_needed": max(needs["approved_posts"] - user.approved_post_count, 0),
         "days_needed": max(needs["account_age_days"] - user.account_age_days, 0),
     }
+
+
+def time_left_text(*, seconds: int) -> str:
+    """How long a lock has left, as moderators read it: ``"under a minute"`` below 60 s, whole
+    minutes below an hour (``"59 min"``, rounded down, like a countdown), then hours and minutes
+    (``"1 h"``, ``"1 h 30 min"``). ``seconds`` is a whole number of seconds (``Retry-After``)."""
+    if seconds < 60:
+        return "under a minute"
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def lockout_rows() -> list[dict]:
+    """The rows of ``/moderation/lockouts/``: every account lock in force, longest remaining
+    first, each ``{"key", "user", "display", "label", "time_left"}``. ``user`` is the locked
+    ``User`` (``id``, ``username``, ``email`` loaded) or ``None`` for a name that matches no
+    account, whose typed (case-folded) name is ``display``; ``label`` names the row for screen
+    readers (the username, or ``the unknown name “…”``); ``time_left`` is ``time_left_text``.
+
+    One Redis ``SCAN`` pass (``apps.core.lockout.current_locks``) and one SQL statement for the
+    accounts. Raises ``redis.RedisError`` when Redis fails.
+    """
+    locks = lockout.current_locks()
+    user_ids = [lock.user_id for lock in locks if lock.user_id]
+    users = {user.pk: user for user in User.objects.filter(pk__in=user_ids).only("id", "username", "email")}
+    rows = []
+    for lock in locks:
+        user = users.get(lock.user_id)
+        rows.append({
+            "key": lock.key,
+            "user": user,
+            "display": lock.display,
+            "label": user.username if user else f"the unknown name “{lock.display}”",
+            "time_left": time_left_text(seconds=lock.retry_after),
+        })
+    return rows
+
+
+def lock_account_label(*, key: str) -> str:
+    """Who a lock's counter key is about, for messages: the username for ``user:<id>`` (one
+    query), ``"an unknown name"`` for a ``name:`` key (its typed name lives only in the lock),
+    ``"a former member"`` for an id whose account is gone."""
+    user_id = lockout.lock_key_user_id(key)
+    if user_id is None:
+        return "an unknown name"
+    username = User.objects.filter(pk=user_id).values_list("username", flat=True).first()
+    return username or "a former member"

@@ -1,4 +1,4 @@
-"""Account writes: sign-up and email confirmation."""
+"""Account writes: sign-up, email confirmation, counters and moderators clearing sign-in locks."""
 
 from dataclasses import dataclass
 
@@ -10,6 +10,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core import lockout
+from apps.core.audit import audit_record
 from apps.core.mail import send_mail_after_commit
 
 from .models import User
@@ -116,3 +118,40 @@ def user_counters_recount(*, user_ids: list[int] | None = None) -> int:
         ),
         care_card_count=SubqueryCount(SavedCareInstructions.objects.filter(owner=OuterRef("pk"))),
     )
+
+
+def lockout_clear_by_moderator(*, key: str, moderator: User, reason: str) -> bool:
+    """Clear the sign-in lock on the counter key ``key`` (``user:<id>`` or ``name:<hash>``,
+    already validated by ``LockoutClearForm``) for ``moderator`` and record it in the audit log
+    (``lockout.clear``, target ``"account"``/``key``; ``reason`` at most 500 characters, may be
+    empty). Returns True when a lock was in force and is now cleared; False when there was
+    none (it had ended, or another moderator cleared it first): then nothing is recorded.
+
+    SPEC "Sign-in, tokens and lockout" (moderators can see and clear locks) and the audit rule
+    that the row and the action commit together or not at all. Redis cannot take part in the
+    database transaction, so the order is chosen to leave the fewest ways apart:
+
+    1. In one durable transaction, ``audit_record`` inserts the row first;
+    2. then, still inside it and as its last step, one atomic Redis script deletes the lock and
+       its failure count and says whether the lock existed (``lock_clear``: the existence check
+       and the clear are one step, so two moderators clearing at once record one row);
+    3. the transaction commits, or rolls back when there was no lock.
+
+    Clearing after the commit (``transaction.on_commit``) would be the other order, but then a
+    Redis failure, the outage this project plans for, would leave a committed row that says a
+    lock was cleared while it is still in force. In this order any failure before the clear
+    (the insert, Redis unreachable) rolls the row back and leaves the lock. What remains: the
+    commit itself failing after Redis cleared the lock (the database connection lost in that
+    instant; the owner can then sign in and the clear is not recorded), or a Redis timeout
+    after the server ran the script (same outcome). Both are far rarer than a Redis outage.
+
+    ``durable=True`` makes sure the block is the real commit and not a savepoint inside a
+    caller's transaction (``RuntimeError`` otherwise). Raises ``redis.RedisError`` when Redis
+    fails; nothing is recorded then, and the view answers "temporarily unavailable".
+    """
+    with transaction.atomic(durable=True):
+        audit_record(actor=moderator, action="lockout.clear", target_type="account", target_id=key, reason=reason)
+        cleared = lockout.lock_clear(key=key)
+        if not cleared:
+            transaction.set_rollback(True)
+    return cleared

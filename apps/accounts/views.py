@@ -46,14 +46,16 @@ def too_many(request: HttpRequest, *, retry_after: int, template: str = "429.htm
     return response
 
 
-def unavailable(request: HttpRequest) -> HttpResponse:
-    """503 page for sign-in-type actions while the security store is down (fail closed)."""
-    response = render(
-        request, "503.html",
-        {"detail": "Signing in is temporarily unavailable. Please try again in a minute; if you are already "
-                   "signed in, the rest of the portal keeps working."},
-        status=503,
-    )
+SIGN_IN_UNAVAILABLE = (
+    "Signing in is temporarily unavailable. Please try again in a minute; if you are already signed in, the rest of "
+    "the portal keeps working."
+)
+
+
+def unavailable(request: HttpRequest, *, detail: str = SIGN_IN_UNAVAILABLE) -> HttpResponse:
+    """503 page (``Retry-After: 30``) for actions that need the security store while it is
+    down (fail closed). ``detail`` is the sentence shown; sign-in's by default."""
+    response = render(request, "503.html", {"detail": detail}, status=503)
     response["Retry-After"] = "30"
     return response
 

@@ -17,6 +17,7 @@ Time comes from Redis's ``TIME``, so servers need not agree on clocks.
 
 import hashlib
 import math
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -26,6 +27,11 @@ from django.conf import settings
 from .scripts import NOW_MS, run_script
 
 PREFIX = "sec:lockout"
+
+# The two shapes of an account counter key (see ``account_key``): ``user:<id>`` for an account,
+# ``name:<32 hex digits>`` for a name that matches none. At most 18 digits keep an id in bigint.
+LOCK_KEY_PATTERN = r"\A(?:user:[1-9][0-9]{0,17}|name:[0-9a-f]{32})\Z"
+_LOCK_KEY_RE = re.compile(LOCK_KEY_PATTERN)
 
 _BEGIN = NOW_MS + """
 local account_ttl = redis.call('PTTL', KEYS[2])
@@ -126,6 +132,14 @@ def account_key(*, typed_name: str, user_id: int | None, username: str | None = 
     folded = unicodedata.normalize("NFKC", typed_name).strip().casefold()
     digest = hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]
     return AccountKey(key=f"name:{digest}", display=folded[:150], user_id=None)
+
+
+def lock_key_user_id(key: str) -> int | None:
+    """The account id named by a counter key: ``42`` for ``"user:42"``; ``None`` for a
+    ``name:<hash>`` key (a name that matches no account) and for text of any other shape."""
+    if _LOCK_KEY_RE.match(key) and key.startswith("user:"):
+        return int(key.removeprefix("user:"))
+    return None
 
 
 def _keys(account: AccountKey, ip: str) -> list[str]:

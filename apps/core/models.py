@@ -37,7 +37,13 @@ class ModerationAction(models.Model):
     objects = PortalManager()
 
     class Meta:
-        indexes = [models.Index(fields=["-created_at"], name="core_modaction_recent")]
+        indexes = [
+            models.Index(fields=["-created_at"], name="core_modaction_recent"),
+            # The moderation log's action filter: a rare action's newest entries are an index
+            # range in page order, not a walk through the whole log. (The actor filter uses the
+            # foreign key's index: one actor's rows are few, or common enough for the one above.)
+            models.Index(fields=["action", "-created_at", "-id"], name="core_modaction_action_recent"),
+        ]
         permissions = [("use_moderation_tools", "Can use the moderation tools (review queue, lockouts, log)")]
 
     def __str__(self):

@@ -95,5 +95,11 @@ class TopicToolForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    forum = forms.ModelChoiceField(queryset=Forum.objects.all(), to_field_name="slug", label="Move to")
+    """Move a topic: the other forums (``current_forum_id`` left out) and an optional reason."""
+
+    forum = forms.ModelChoiceField(queryset=Forum.objects.none(), to_field_name="slug", label="Move to")
     reason = reason_field()
+
+    def __init__(self, *args, current_forum_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["forum"].queryset = Forum.objects.exclude(pk=current_forum_id).order_by("position", "name")

@@ -24,6 +24,10 @@ from apps.core.permissions import is_moderator
 PUBLIC_TOPIC = Q(is_approved=True, is_hidden=False, is_deleted=False)
 # A public post (topic counters count these; the topic must be public too for forum counters).
 PUBLIC_POST = Q(is_approved=True, is_hidden=False, is_deleted=False)
+# Not deleted but not public either (held, rejected or hidden): what authors and moderators see
+# beyond the public rows. Written positively so a partial index on it can serve the counts.
+WAITING_TOPIC = Q(is_deleted=False) & (Q(is_approved=False) | Q(is_hidden=True))
+WAITING_POST = Q(is_deleted=False) & (Q(is_approved=False) | Q(is_hidden=True))
 
 
 def _signed_in(viewer) -> bool:
@@ -157,6 +161,8 @@ class Topic(models.Model):
                 name="forum_topic_latest_public",
             ),
             models.Index(fields=["poster", "-created_at"], name="forum_topic_poster_recent"),
+            # Topics only their author and moderators see (few): the forum page's count of them.
+            models.Index(fields=["forum", "poster"], condition=WAITING_TOPIC, name="forum_topic_waiting"),
         ]
 
     def __str__(self):

@@ -12,6 +12,7 @@ from apps.core.permissions import check_moderate_permission
 
 from . import permissions, selectors, services
 from .forms import ReasonForm, RejectForm
+from .moderation_log import ModerationLogFilterForm, moderation_log_actor_choices, moderation_log_page
 
 QUEUE_TEMPLATE = "forum/review_queue.html"
 DECISIONS = ("agree", "disagree", "ignore")
@@ -115,6 +116,15 @@ def reports_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse
 @login_required
 @require_GET
 def moderation_log(request: HttpRequest) -> HttpResponse:
-    """``/moderation/log/``: who did what, when and why."""
+    """``/moderation/log/``: who did what, when and why, as sentences with links, newest first,
+    50 a page. GET ``moderator`` and ``action`` filter it (``ModerationLogFilterForm``); a value
+    outside the choices shows the form's message and no entries (200); ``page`` keeps them."""
     check_moderate_permission(request.user)
-    return render(request, "forum/moderation_log.html", {"page": selectors.moderation_log_page(page_number=request.GET.get("page"))})
+    form = ModerationLogFilterForm(request.GET, actor_choices=moderation_log_actor_choices())
+    page = None
+    if form.is_valid():
+        page = moderation_log_page(
+            page_number=request.GET.get("page"), actor_id=form.cleaned_data["moderator"],
+            action=form.cleaned_data["action"] or None,
+        )
+    return render(request, "forum/moderation_log.html", {"form": form, "page": page})

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from apps.accounts.models import User
 from apps.core.db import SubqueryCount
 
-from .models import PUBLIC_POST, PUBLIC_TOPIC, Forum, Post, Report, Topic
+from .models import WAITING_POST, WAITING_TOPIC, Forum, Post, Report, Topic
 
 TOPIC_PAGE_FIELDS = (
     "id", "forum_id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "is_hidden", "last_post_at",
@@ -92,7 +92,7 @@ def forum_for_viewer(*, slug: str, viewer: User | None) -> Forum | None:
     held or hidden topics; every one for a moderator). One statement."""
     queryset = Forum.objects.only("id", "name", "slug", "description", "topic_count", "post_count").filter(slug=slug)
     if _signed_in(viewer):
-        extra = Topic.objects.visible_to(viewer).filter(forum=OuterRef("pk")).exclude(PUBLIC_TOPIC)
+        extra = Topic.objects.visible_to(viewer).filter(WAITING_TOPIC, forum=OuterRef("pk"))
         queryset = queryset.annotate(viewer_extra_topics=SubqueryCount(extra))
     return queryset.first()
 
@@ -123,7 +123,7 @@ def topic_for_viewer(*, pk: int, viewer: User | None) -> Topic | None:
     same statement, for the page count."""
     queryset = Topic.objects.visible_to(viewer).select_related("forum").only(*TOPIC_DETAIL_FIELDS)
     if _signed_in(viewer):
-        extra = Post.objects.visible_to(viewer).filter(topic=OuterRef("pk")).exclude(PUBLIC_POST)
+        extra = Post.objects.visible_to(viewer).filter(WAITING_POST, topic=OuterRef("pk"))
         queryset = queryset.annotate(viewer_extra_posts=SubqueryCount(extra))
     return queryset.filter(pk=pk).first()
 
@@ -275,15 +275,3 @@ def text_diff(old: str, new: str) -> SafeString:
         if added:
             parts.append(f"<ins>{added}</ins>")
     return mark_safe("".join(parts))
-
-
-def moderation_log_page(*, page_number) -> object:
-    """A page (50) of the audit log, newest first, with the actor's name; a Django ``Page``."""
-    from apps.core.models import ModerationAction
-
-    queryset = ModerationAction.objects.select_related("actor").only(
-        "id", "action", "target_type", "target_id", "reason", "created_at", "actor__id", "actor__username"
-    ).order_by("-created_at", "-id")
-    page = Paginator(queryset, 50).get_page(page_number)
-    page.object_list = list(page.object_list)
-    return page

@@ -245,7 +245,7 @@ def topic_move(request: HttpRequest, pk: int) -> HttpResponse:
     audited. A topic the user cannot see is a 404 before the permission check."""
     topic = permissions.get_topic_for_user(pk=pk, user=request.user)
     permissions.check_move_topic_permission(request.user)
-    form = MoveForm(request.POST if request.method == "POST" else None, initial={"forum": topic.forum.slug})
+    form = MoveForm(request.POST if request.method == "POST" else None, current_forum_id=topic.forum.pk)
     if request.method == "GET" or not form.is_valid():
         status = 400 if form.is_bound and request.htmx else 200
         return render(request, "forum/topic_move.html", {"topic": topic, "form": form}, status=status)
