@@ -292,7 +292,7 @@ def test_reports_on_a_deleted_post_are_left_alone(forum, basic, trusted, moderat
 
 # --- Review queue ------------------------------------------------------------------------------
 
-def test_approving_twice_counts_and_notifies_once(forum, basic, newbie, moderator):
+def test_a_second_approval_changes_nothing_and_notifications_carry_the_posts_time(forum, basic, newbie, moderator):
     """The second approval of a post is refused and changes nothing: one ``post.approve``, one
     reply notification for the topic's author and one mention, dated when the post was
     written; the author's approved posts and the counters move once."""
