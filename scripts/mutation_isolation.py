@@ -84,6 +84,27 @@ def pytest_configure(config):
     _session.update(descriptor=descriptor, override=override)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _mutation_reference_data(request):
+    """Put back what migrations load before the first test of a worker's session. A kept
+    database (``--reuse-db``) is not migrated again, and a transactional test that ended the
+    previous session in this slot flushed every table; the project's conftest restores the
+    reference data only between two tests of one session."""
+    if "descriptor" not in _session:
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    restore = next(
+        (getattr(plugin, "ensure_reference_data") for plugin in request.config.pluginmanager.get_plugins()
+         if hasattr(plugin, "ensure_reference_data")),
+        None,
+    )
+    if restore is not None:
+        with request.getfixturevalue("django_db_blocker").unblock():
+            restore()
+    yield
+
+
 def pytest_unconfigure(config):
     """Give the slot back, so the next session (mutmut's next run, or a forked child) may take it."""
     if "descriptor" not in _session:
