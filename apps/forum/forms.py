@@ -70,14 +70,25 @@ def reason_field(*, required: bool = False, label: str = "Reason (for the modera
     return forms.CharField(required=required, max_length=REASON_MAX_CHARS, label=label)
 
 
-class RejectForm(forms.Form):
-    reason = reason_field(required=True, label="Reason (shown to the author)")
-
-
 class ReasonForm(forms.Form):
-    """An optional reason, for decisions on reports and pending edits and for deletions."""
+    """An optional reason, for deletions."""
 
     reason = reason_field()
+
+
+class DecisionForm(ReasonForm):
+    """A review-queue decision: ``seen`` is the ``models.post_version`` of the text the
+    moderator reviewed (a hidden field of the queue's forms), so a decision never applies to
+    text the moderator did not see; ``confirm`` answers the confirmation an opening post's
+    deletion ("agree" with its reports) asks for."""
+
+    seen = forms.CharField(max_length=16, min_length=16, widget=forms.HiddenInput,
+                           error_messages={"required": "Reload the review queue and decide again."})
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class RejectForm(DecisionForm):
+    reason = reason_field(required=True, label="Reason (shown to the author)")
 
 
 class DeleteForm(ReasonForm):

@@ -11,6 +11,8 @@ Counters and last activity are denormalized; ``apps.forum.recount`` defines them
 services in ``apps.forum.services`` keep them equal to it in the same transaction as each write.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -67,6 +69,15 @@ def post_visibility(viewer, *, prefix: str = "") -> Q:
             visible |= _prefixed(prefix, poster=viewer.pk)
         own = not_deleted & visible
     return own & topic_visibility(viewer, prefix=f"{prefix}topic__")
+
+
+def post_version(*, source: str, pending_source: str) -> str:
+    """A short fingerprint (16 hex characters) of what a moderator reviews: a post's text and
+    its pending edit. The review queue sends it with each decision and the services refuse a
+    decision made on another version, so a gardener cannot swap the text between review and
+    approval."""
+    digest = hashlib.sha256(f"{source}\x00{pending_source}".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
 
 
 class TopicQuerySet(PortalQuerySet):

@@ -263,7 +263,7 @@ class _Targets:
         posts = {
             post.pk: post
             for post in Post.objects.filter(pk__in=post_ids).select_related("topic", "poster").only(
-                "id", "topic__id", "topic__subject", "poster__id", "poster__username"
+                "id", "is_deleted", "topic__id", "topic__subject", "topic__is_deleted", "poster__id", "poster__username"
             )
         }
         # A post that is gone may still name its topic in the metadata ({"topic_id": 7}).
@@ -272,7 +272,9 @@ class _Targets:
             if row.target_type == "post" and _int_id(row.target_id) not in posts
             and (topic_id := _int_id(_meta(row, "topic_id")))
         )
-        topics = {topic.pk: topic for topic in Topic.objects.filter(pk__in=topic_ids).only("id", "subject")}
+        topics = {
+            topic.pk: topic for topic in Topic.objects.filter(pk__in=topic_ids).only("id", "subject", "is_deleted")
+        }
         usernames = dict(User.objects.filter(pk__in=user_ids).values_list("id", "username"))
         forums = {forum.pk: forum for forum in Forum.objects.filter(pk__in=forum_ids).only("id", "name", "slug")}
         return cls(posts=posts, topics=topics, usernames=usernames, forums=forums)
@@ -285,6 +287,8 @@ def _reason(row: ModerationAction) -> list[Part]:
 def _topic_parts(topic: Topic | None) -> list[Part]:
     if topic is None:
         return [Part("a topic that no longer exists")]
+    if topic.is_deleted:  # kept for the log, shown to nobody: no link that would be a 404
+        return [Part(f"“{topic.subject}” (deleted)")]
     return [Part(f"“{topic.subject}”", reverse("forum:topic-detail", kwargs={"pk": topic.pk}))]
 
 
@@ -294,7 +298,12 @@ def _post_parts(row: ModerationAction, targets: _Targets, *, capital: bool = Fal
     article = "A" if capital else "a"
     post = targets.posts.get(_int_id(row.target_id))
     if post is not None:
-        parts = [Part(f"{article} post", reverse("forum:post-permalink", kwargs={"pk": post.pk}))]
+        if post.is_deleted or post.topic.is_deleted:
+            # Kept for the log, shown to nobody: named without a link (it would be a 404).
+            deleted_here = row.action in ("post.delete", "report.agree")
+            parts = [Part(f"{article} post" if deleted_here else f"{article} since deleted post")]
+        else:
+            parts = [Part(f"{article} post", reverse("forum:post-permalink", kwargs={"pk": post.pk}))]
         if not topic:
             return [*parts, Part(f" by {post.poster.username}")]
         return [*parts, Part(f" by {post.poster.username} in "), *_topic_parts(post.topic)]

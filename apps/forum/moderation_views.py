@@ -2,6 +2,7 @@
 decide) and the audit log. Every decision answers htmx with the decided item replaced by a
 note and the queue's counts swapped out of band, so the numbers stay true after each step."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +12,7 @@ from django_htmx.http import trigger_client_event
 from apps.core.permissions import check_moderate_permission
 
 from . import permissions, selectors, services
-from .forms import ReasonForm, RejectForm
+from .forms import DecisionForm, RejectForm
 from .moderation_log import ModerationLogFilterForm, moderation_log_actor_choices, moderation_log_page
 
 QUEUE_TEMPLATE = "forum/review_queue.html"
@@ -27,23 +28,30 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, QUEUE_TEMPLATE, selectors.review_queue())
 
 
-def _invalid(request: HttpRequest, form) -> HttpResponse:
-    """A decision with bad input (a NUL byte, an overlong or missing reason): 400 with the
-    form's messages, for htmx and plain POSTs alike (the queue has no other place to show
-    them); nothing changes."""
-    problems = " ".join(" ".join(errors) for errors in form.errors.values())
-    return render(request, "400.html", {"detail": f"Nothing was changed. {problems}"}, status=400)
+def _refused(request: HttpRequest, pk: int, *, status: int, message: str, form=None) -> HttpResponse:
+    """The queue item again, as it is now, with ``message`` (and the form's messages): htmx
+    swaps it over the item; without JavaScript the whole queue is shown with it. Used for
+    invalid input (400), a decision on text that changed since the moderator looked (409) and
+    the confirmation an opening post's deletion needs (200)."""
+    queue = selectors.review_queue(post_id=pk)
+    if not queue["items"]:  # decided meanwhile by another moderator
+        return _decided(request, "postDecided", "Another moderator already decided this post.", status=409)
+    context = {"post": queue["items"][0], "notice": message, "notice_post_id": pk, "form": form}
+    if request.htmx:
+        return render(request, f"{QUEUE_TEMPLATE}#item", context, status=status)
+    full = selectors.review_queue()
+    full.update(notice=message, notice_post_id=pk, form=form)
+    return render(request, QUEUE_TEMPLATE, full, status=200 if status == 400 else status)
 
 
-def _already_decided(request: HttpRequest) -> HttpResponse:
-    return render(request, "409.html", {"detail": "Another moderator already decided this post."}, status=409)
-
-
-def _decided(request: HttpRequest, event: str, message: str) -> HttpResponse:
+def _decided(request: HttpRequest, event: str, message: str, *, status: int = 200) -> HttpResponse:
     if not request.htmx:
-        return redirect("moderation:queue")
+        if status == 200:
+            messages.success(request, message)
+            return redirect("moderation:queue")
+        return render(request, QUEUE_TEMPLATE, {**selectors.review_queue(), "page_notice": message}, status=status)
     context = {"message": message, "counts": selectors.review_queue_counts(viewer=request.user)}
-    response = render(request, f"{QUEUE_TEMPLATE}#decided", context)
+    response = render(request, f"{QUEUE_TEMPLATE}#decided", context, status=status)
     return trigger_client_event(response, event)
 
 
@@ -52,14 +60,33 @@ def _queue_post(request: HttpRequest, pk: int):
     return permissions.get_post_for_user(pk=pk, user=request.user)
 
 
+def _decide(request: HttpRequest, pk: int, form, decide, *, event: str, message: str) -> HttpResponse:
+    """Run ``decide(form.cleaned_data)`` (a service returning False when already decided) and
+    answer: the decided note with fresh counts, or the item again when the form is invalid
+    or the text changed since the moderator looked."""
+    if not form.is_valid():
+        return _refused(request, pk, status=400, message="Nothing was changed: see below.", form=form)
+    try:
+        done = decide(form.cleaned_data)
+    except services.PostChanged:
+        return _refused(request, pk, status=409,
+                        message="This post changed after you opened the queue. Review the new text and decide again.")
+    if not done:
+        return _decided(request, "postDecided", "Another moderator already decided this post.", status=409)
+    return _decided(request, event, message)
+
+
 @login_required
 @require_POST
 def post_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    """Approve a held post or topic; it appears for everyone (``postApproved``)."""
+    """Approve a held post or topic, as the moderator saw it (``seen``); it appears for
+    everyone (``postApproved``)."""
     post = _queue_post(request, pk)
-    if not services.post_approve(post_id=post.pk, moderator=request.user):
-        return _already_decided(request)
-    return _decided(request, "postApproved", "Approved: it is visible now.")
+    return _decide(
+        request, pk, DecisionForm(request.POST),
+        lambda data: services.post_approve(post_id=post.pk, moderator=request.user, seen=data["seen"]),
+        event="postApproved", message="Approved: it is visible now.",
+    )
 
 
 @login_required
@@ -67,50 +94,57 @@ def post_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def post_reject(request: HttpRequest, pk: int) -> HttpResponse:
     """Reject a held post with a reason its author sees (``postRejected``)."""
     post = _queue_post(request, pk)
-    form = RejectForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, form)
-    if not services.post_reject(post_id=post.pk, moderator=request.user, reason=form.cleaned_data["reason"]):
-        return _already_decided(request)
-    return _decided(request, "postRejected", "Rejected: the author sees your reason.")
+    return _decide(
+        request, pk, RejectForm(request.POST),
+        lambda data: services.post_reject(post_id=post.pk, moderator=request.user, reason=data["reason"],
+                                          seen=data["seen"]),
+        event="postRejected", message="Rejected: the author sees your reason.",
+    )
 
 
 @login_required
 @require_POST
 def post_edit_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    """Approve or reject a new gardener's pending edit (``editApproved`` / ``editRejected``);
-    a rejection's reason is shown to the author."""
+    """Approve or decline a new gardener's pending edit (``editApproved`` / ``editRejected``);
+    a declined edit's reason is shown to the author."""
     post = _queue_post(request, pk)
     if decision not in ("approve", "reject"):
         return render(request, "400.html", {"detail": "Unknown decision."}, status=400)
-    form = (RejectForm if decision == "reject" else ReasonForm)(request.POST)
-    if not form.is_valid():
-        return _invalid(request, form)
     approve = decision == "approve"
-    if not services.post_edit_decide(post_id=post.pk, moderator=request.user, approve=approve,
-                                     reason=form.cleaned_data["reason"]):
-        return _already_decided(request)
-    message = "Edit approved: the new text is public." if approve else "Edit declined: the author sees your reason."
-    return _decided(request, "editApproved" if approve else "editRejected", message)
+    return _decide(
+        request, pk, (DecisionForm if approve else RejectForm)(request.POST),
+        lambda data: services.post_edit_decide(post_id=post.pk, moderator=request.user, approve=approve,
+                                               reason=data["reason"], seen=data["seen"]),
+        event="editApproved" if approve else "editRejected",
+        message="Edit approved: the new text is public." if approve else "Edit declined: the author sees your reason.",
+    )
+
+
+REPORT_MESSAGES = {
+    "agree": "Agreed: the post is deleted.",
+    "disagree": "Disagreed: the reports are closed and the post is visible.",
+    "ignore": "Ignored: the reports are closed and the post is visible.",
+}
 
 
 @login_required
 @require_POST
 def reports_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    """Agree (delete the post; an opening post takes its topic), disagree or ignore (show it
-    again) on a reported post's open reports (``reportsResolved``)."""
+    """Agree (delete the post), disagree or ignore (show it again) on a reported post's open
+    reports (``reportsResolved``). Agreeing on an opening post deletes its whole topic, so it
+    asks first (``confirm``), naming how many replies go with it."""
     post = _queue_post(request, pk)
     if decision not in DECISIONS:
         return render(request, "400.html", {"detail": "Unknown decision."}, status=400)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, form)
-    if not services.reports_resolve(post_id=post.pk, moderator=request.user, decision=decision,
-                                    reason=form.cleaned_data["reason"]):
-        return _already_decided(request)
-    messages = {"agree": "Agreed: the post is deleted.", "disagree": "Disagreed: the post is visible again.",
-                "ignore": "Ignored: the reports are closed and the post is visible."}
-    return _decided(request, "reportsResolved", messages[decision])
+    form = DecisionForm(request.POST)
+    if decision == "agree" and post.is_opening_post and form.is_valid() and not form.cleaned_data["confirm"]:
+        return _refused(request, pk, status=200, message="confirm-agree", form=form)
+    return _decide(
+        request, pk, form,
+        lambda data: services.reports_resolve(post_id=post.pk, moderator=request.user, decision=decision,
+                                              reason=data["reason"], seen=data["seen"]),
+        event="reportsResolved", message=REPORT_MESSAGES[decision],
+    )
 
 
 @login_required

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from apps.accounts.models import User
 from apps.core.db import SubqueryCount
 
-from .models import WAITING_POST, WAITING_TOPIC, Forum, Post, Report, Topic
+from .models import WAITING_POST, WAITING_TOPIC, Forum, Post, Report, Topic, post_version
 
 TOPIC_PAGE_FIELDS = (
     "id", "forum_id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "is_hidden", "last_post_at",
@@ -165,10 +165,11 @@ def post_location_for_viewer(*, pk: int, viewer: User | None) -> tuple[int, int]
     return post.topic_id, before // settings.FORUM_POSTS_PAGE_SIZE + 1
 
 
-def replies_count(*, topic_id: int) -> int:
-    """How many replies (not deleted) would go with topic ``topic_id`` if its opening post
-    were deleted: the number the delete confirmation names. One statement."""
-    return Post.objects.filter(topic_id=topic_id, is_deleted=False, is_opening_post=False).count()
+def replies_count(*, topic_id: int, viewer: User) -> int:
+    """How many replies of topic ``topic_id`` that ``viewer`` sees would go with it if its
+    opening post were deleted: the number the delete confirmation names (replies the viewer
+    cannot see go too, but are not revealed). One statement."""
+    return Post.objects.visible_to(viewer).filter(topic_id=topic_id, is_opening_post=False).count()
 
 
 # --- Review queue --------------------------------------------------------------------------
@@ -182,14 +183,17 @@ def _open_reports(post_ref):
     return Report.objects.filter(post=post_ref, status=Report.Status.OPEN)
 
 
-def review_queue(*, limit: int = 50) -> dict:
+def review_queue(*, limit: int = 50, post_id: int | None = None) -> dict:
     """The review queue: every live post that waits for a moderator, oldest first: held posts
     from `new` gardeners (an opening post stands for its topic), pending edits (with a diff),
     posts hidden by reports, and posts with open reports that have not hidden them yet. Each
     item carries topic, forum and poster, its open reports (reporter, reason, detail, when),
-    and the totals of each kind from the same statement (window counts). Two statements: the
-    posts, then their open reports. Returns ``{"items", "counts"}`` (``counts`` as
-    ``review_queue_counts`` gives it)."""
+    and the totals of each kind from the same statement (window counts), the ``version`` of the
+    text shown (``models.post_version``, sent back with each decision) and, for an opening
+    post, the number of replies that would go with its topic. ``post_id`` narrows it to that
+    one post (a single item re-rendered after a refused decision; the counts are then that
+    item's). Two statements: the posts, then their open reports. Returns ``{"items",
+    "counts"}`` (``counts`` as ``review_queue_counts`` gives it)."""
     reported = Q(pk__in=Report.objects.filter(status=Report.Status.OPEN).values("post_id"))
     waiting = QUEUE_HELD | QUEUE_EDIT | QUEUE_HIDDEN | reported
     queryset = (
@@ -203,6 +207,9 @@ def review_queue(*, limit: int = 50) -> dict:
         )
         .annotate(
             open_report_count=SubqueryCount(_open_reports(OuterRef("pk"))),
+            topic_replies=SubqueryCount(
+                Post.objects.filter(topic=OuterRef("topic_id"), is_deleted=False, is_opening_post=False)
+            ),
             held_total=Window(Count("id", filter=QUEUE_HELD)),
             edits_total=Window(Count("id", filter=QUEUE_EDIT)),
             hidden_total=Window(Count("id", filter=QUEUE_HIDDEN)),
@@ -210,6 +217,8 @@ def review_queue(*, limit: int = 50) -> dict:
         )
         .order_by("created_at", "id")
     )
+    if post_id is not None:
+        queryset = queryset.filter(pk=post_id)
     items = list(queryset[:limit])
     reports: dict[int, list[Report]] = {}
     if items:
@@ -224,6 +233,7 @@ def review_queue(*, limit: int = 50) -> dict:
     for item in items:
         item.open_reports = reports.get(item.pk, [])
         item.edit_diff = text_diff(item.source, item.pending_source) if item.pending_at else None
+        item.version = post_version(source=item.source, pending_source=item.pending_source)
     first = items[0] if items else None
     counts = {
         "held": first.held_total if first else 0,

@@ -23,9 +23,10 @@ from django.utils import timezone
 
 from apps.accounts.models import TRUST_LEVEL_ORDER, TrustLevel, User
 from apps.core.audit import audit_record
+from apps.core.permissions import is_moderator
 
 from .markdown import mentioned_usernames, render_markdown
-from .models import PUBLIC_POST, Forum, Notification, Post, PostRevision, Report, Topic
+from .models import Forum, Notification, Post, PostRevision, Report, Topic, post_version
 from .recount import topic_expectations
 
 # SPEC "Domain": 3 reports hide a post; 1 from a `trusted`+ gardener hides a `new` gardener's post.
@@ -33,6 +34,21 @@ REPORTS_TO_HIDE = 3
 MENTIONS_NOTIFIED_MAX = 20
 
 _POST_STATE_FIELDS = ("id", "poster_id", "is_opening_post", "is_approved", "is_hidden", "is_deleted")
+
+
+class TopicClosed(Exception):
+    """The topic was deleted, or locked, after the writer opened it: checked again under the
+    topic's row lock, so no reply lands in a deleted topic or, from a gardener, a locked one."""
+
+
+class PostChanged(Exception):
+    """A moderator's decision named a version of the post (``post_version``) that is no longer
+    its text: the author edited it after the moderator looked. Nothing was decided."""
+
+
+def _check_version(post: Post, seen: str | None) -> None:
+    if seen is not None and seen != post_version(source=post.source, pending_source=post.pending_source):
+        raise PostChanged("The post changed after you opened the review queue.")
 
 
 @dataclass(frozen=True)
@@ -263,8 +279,13 @@ def topic_create(*, forum: Forum, poster: User, subject: str, source: str, image
 
 @transaction.atomic
 def reply_create(*, topic: Topic, poster: User, source: str, image=None, publish: bool) -> Post:
-    """Reply to ``topic``; held in the review queue unless ``publish``. Returns the post."""
+    """Reply to ``topic``; held in the review queue unless ``publish``. Returns the post.
+
+    Raises ``TopicClosed`` when, under the topic's row lock, the topic turns out deleted, or
+    locked and ``poster`` is not a moderator (the view's checks ran before the lock)."""
     with _TopicTransition(topic.pk, post_ids=[]) as transition:
+        if transition.topic.is_deleted or (transition.topic.is_locked and not is_moderator(poster)):
+            raise TopicClosed("This topic was closed or deleted a moment ago; your reply was not posted.")
         post = Post.objects.create(
             topic_id=topic.pk, poster=poster, source=source, html=render_markdown(source), created_at=timezone.now(),
             is_approved=publish, image=image or "",
@@ -295,24 +316,29 @@ def post_edit(*, post_id: int, editor: User, source: str, review: bool) -> bool:
     ``PostRevision``. With ``review`` (a `new` gardener editing a post others can already see;
     ``permissions.edit_needs_review``) the new text waits in the review queue as a pending
     edit and the approved text stays public until a moderator decides. Returns True when the
-    edit was applied at once."""
+    edit was applied at once. A direct edit by the author replaces their own pending edit; a
+    moderator's direct edit leaves a pending edit waiting for its decision. Raises
+    ``TopicClosed`` when the post was deleted meanwhile."""
     with _TopicTransition(_post_topic_id(post_id), post_ids=[post_id]):
         post = _post_for_update(post_id)
+        if post.is_deleted:
+            raise TopicClosed("This post was deleted a moment ago.")
         if review:
             Post.objects.filter(pk=post.pk).update(
                 pending_source=source, pending_html=render_markdown(source), pending_at=timezone.now(),
                 edit_rejection_reason="",
             )
             return False
-        _apply_edit(post=post, editor_id=editor.pk, source=source)
+        _apply_edit(post=post, editor_id=editor.pk, source=source, clear_pending=editor.pk == post.poster_id)
     return True
 
 
-def _apply_edit(*, post: Post, editor_id: int, source: str) -> None:
+def _apply_edit(*, post: Post, editor_id: int, source: str, clear_pending: bool) -> None:
     PostRevision.objects.create(post=post, editor_id=editor_id, previous_source=post.source)
+    pending = {"pending_source": "", "pending_html": "", "pending_at": None} if clear_pending else {}
     Post.objects.filter(pk=post.pk).update(
         source=source, html=render_markdown(source), updated_at=timezone.now(), edit_count=F("edit_count") + 1,
-        pending_source="", pending_html="", pending_at=None,
+        **pending,
     )
 
 
@@ -321,17 +347,21 @@ def _post_topic_id(post_id: int) -> int:
 
 
 @transaction.atomic
-def post_edit_decide(*, post_id: int, moderator: User, approve: bool, reason: str = "") -> bool:
+def post_edit_decide(
+    *, post_id: int, moderator: User, approve: bool, reason: str = "", seen: str | None = None
+) -> bool:
     """A moderator approves (the pending text replaces the public one, recorded as a revision
     by its author) or rejects (the pending text is dropped; ``reason`` is shown to the author)
     a pending edit. Audited (``post.edit_approve`` / ``post.edit_reject``). Returns False when
-    there was no pending edit (already decided), changing nothing."""
+    there was no pending edit (already decided), changing nothing. ``seen`` is the
+    ``post_version`` the moderator reviewed; another version raises ``PostChanged``."""
     with _TopicTransition(_post_topic_id(post_id), post_ids=[post_id]):
         post = _post_for_update(post_id)
         if post.pending_at is None or post.is_deleted:
             return False
+        _check_version(post, seen)
         if approve:
-            _apply_edit(post=post, editor_id=post.poster_id, source=post.pending_source)
+            _apply_edit(post=post, editor_id=post.poster_id, source=post.pending_source, clear_pending=True)
         else:
             Post.objects.filter(pk=post.pk).update(
                 pending_source="", pending_html="", pending_at=None,
@@ -374,14 +404,16 @@ def _post_delete(*, post_id: int, actor: User, reason: str, audited: bool) -> in
 # --- Review queue --------------------------------------------------------------------------
 
 @transaction.atomic
-def post_approve(*, post_id: int, moderator: User) -> bool:
+def post_approve(*, post_id: int, moderator: User, seen: str | None = None) -> bool:
     """Approve a held post (an opening post approves its topic): it becomes visible, counts for
     its author's trust level, and notifies. Audited. Returns False (changing nothing) when it
-    was already approved, rejected or deleted, so approving twice counts once."""
+    was already approved, rejected or deleted, so approving twice counts once. ``seen`` is the
+    ``post_version`` the moderator reviewed; another version raises ``PostChanged``."""
     with _TopicTransition(_post_topic_id(post_id), post_ids=[post_id]) as transition:
         post = _post_for_update(post_id)
         if post.is_approved or post.is_deleted:
             return False
+        _check_version(post, seen)
         Post.objects.filter(pk=post.pk).update(is_approved=True, rejection_reason="")
         _audit_post(actor=moderator, action="post.approve", post=post)
     post.is_approved = True
@@ -393,13 +425,15 @@ def post_approve(*, post_id: int, moderator: User) -> bool:
 
 
 @transaction.atomic
-def post_reject(*, post_id: int, moderator: User, reason: str) -> bool:
+def post_reject(*, post_id: int, moderator: User, reason: str, seen: str | None = None) -> bool:
     """Reject a held post with ``reason`` (shown to its author); it stays invisible to everyone
-    else. Audited. Returns False when it was already decided or deleted."""
+    else. Audited. Returns False when it was already decided or deleted; ``seen`` as for
+    ``post_approve``."""
     with _TopicTransition(_post_topic_id(post_id), post_ids=[post_id]):
         post = _post_for_update(post_id)
         if post.is_approved or post.is_deleted or post.rejection_reason:
             return False
+        _check_version(post, seen)
         Post.objects.filter(pk=post.pk).update(rejection_reason=reason)
         _audit_post(actor=moderator, action="post.reject", post=post, reason=reason)
     return True
@@ -442,16 +476,20 @@ REPORT_DECISIONS = {
 
 
 @transaction.atomic
-def reports_resolve(*, post_id: int, moderator: User, decision: str, reason: str = "") -> bool:
+def reports_resolve(
+    *, post_id: int, moderator: User, decision: str, reason: str = "", seen: str | None = None
+) -> bool:
     """A moderator decides on post ``post_id``'s open reports: ``agree`` deletes the post (the
     whole topic for an opening post); ``disagree`` and ``ignore`` show it again if reports had
     hidden it. Only this post's open reports close, with the decision. Audited
-    (``report.<decision>``). Returns False (changing nothing) when it has no open reports."""
+    (``report.<decision>``). Returns False (changing nothing) when it has no open reports;
+    ``seen`` as for ``post_approve``."""
     status = REPORT_DECISIONS[decision]
     with _TopicTransition(_post_topic_id(post_id), post_ids=None):
         post = _post_for_update(post_id)
         if post.is_deleted:
             return False
+        _check_version(post, seen)
         closed = Report.objects.filter(post_id=post.pk, status=Report.Status.OPEN).update(status=status)
         if not closed:
             return False
@@ -507,10 +545,3 @@ def forum_counters_recount() -> None:
     from .recount import forum_state_recount
 
     forum_state_recount()
-
-
-__all__ = [
-    "PUBLIC_POST", "REPORTS_TO_HIDE", "forum_counters_recount", "post_approve", "post_delete", "post_edit",
-    "post_edit_decide", "post_reject", "reply_create", "report_create", "reports_resolve", "topic_create",
-    "topic_flag_set", "topic_move", "trust_level_promote", "trust_levels_update_all",
-]

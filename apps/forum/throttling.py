@@ -19,7 +19,10 @@ def write_throttled(request: HttpRequest, form, *, action: str) -> int | None:
     try:
         write_throttle_hit(user_id=user.pk, action=action, trust_level=user.trust_level, exempt=is_moderator(user))
     except RateLimited as limited:
-        form.add_error(None, write_throttle_message(action=action, retry_after=limited.retry_after))
+        message = write_throttle_message(action=action, retry_after=limited.retry_after)
+        if getattr(form, "cleaned_data", {}).get("image"):
+            message += " Files are not kept between tries: attach your photo again."
+        form.add_error(None, message)
         form.retry_after = limited.retry_after
         return 429
     return None

@@ -135,14 +135,23 @@ def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
         elif throttled := write_throttled(request, form, action="post"):
             status = throttled
         else:
-            post = services.reply_create(
-                topic=topic, poster=request.user, source=form.cleaned_data["source"],
-                image=form.cleaned_data["image"], publish=permissions.publishes_at_once(request.user),
-            )
+            try:
+                post = services.reply_create(
+                    topic=topic, poster=request.user, source=form.cleaned_data["source"],
+                    image=form.cleaned_data["image"], publish=permissions.publishes_at_once(request.user),
+                )
+            except services.TopicClosed as closed:
+                return _closed(request, str(closed), form.cleaned_data["source"])
             if not post.is_approved:
                 messages.info(request, "Thanks! As a new member, your reply waits for a moderator before others see it.")
             return redirect(post)
     return _with_retry_after(_render_topic(request, topic, status=status, reply_form=form), form)
+
+
+def _closed(request: HttpRequest, detail: str, typed: str) -> HttpResponse:
+    """409: the topic or post was deleted or locked between the page and the write (services
+    check again under the topic's lock); what was typed is shown so it is not lost."""
+    return render(request, "409.html", {"detail": detail, "typed": typed}, status=409)
 
 
 @login_required
@@ -158,14 +167,18 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if error := permissions.link_limit_error(request.user, render_markdown(form.cleaned_data["source"])):
             form.add_error("source", error)
         else:
-            applied = services.post_edit(
-                post_id=post.pk, editor=request.user, source=form.cleaned_data["source"],
-                review=permissions.edit_needs_review(request.user, post),
-            )
+            try:
+                applied = services.post_edit(
+                    post_id=post.pk, editor=request.user, source=form.cleaned_data["source"],
+                    review=permissions.edit_needs_review(request.user, post),
+                )
+            except services.TopicClosed as closed:
+                return _closed(request, str(closed), form.cleaned_data["source"])
             if not applied:
                 messages.info(request, "Thanks! Your edit waits for a moderator; until then others see the earlier text.")
             return redirect(post)
-    return render(request, "forum/post_edit.html", {"form": form, "post": post})
+    return render(request, "forum/post_edit.html", {"form": form, "post": post, "pending_review": (
+        post.pending_at is not None and post.poster_id != request.user.pk)})
 
 
 @login_required
@@ -179,7 +192,8 @@ def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
     form = DeleteForm(request.POST if request.method == "POST" else None)
     confirmed = form.is_valid() and (form.cleaned_data["confirm"] or not post.is_opening_post)
     if request.method == "GET" or not confirmed:
-        context = {"post": post, "form": form, "replies": selectors.replies_count(topic_id=post.topic_id),
+        replies = selectors.replies_count(topic_id=post.topic_id, viewer=request.user)
+        context = {"post": post, "form": form, "replies": replies,
                    "moderator": is_moderator(request.user)}
         return render(request, "forum/post_delete.html", context, status=200 if form.is_valid() or not form.is_bound else 400)
     replies = services.post_delete(post_id=post.pk, actor=request.user, reason=form.cleaned_data["reason"])

@@ -111,8 +111,10 @@ def test_error_answers_to_htmx_are_fragments_for_the_form_that_asked(rf, status)
     assert "<html" in page and "<h1>" in page and "Choose agree or disagree." in page
 
 
-def test_htmx_swaps_400_and_429_but_not_204_or_other_errors(client):
-    """The htmx-config on every page keeps its keys and sets responseHandling."""
+def test_htmx_swaps_400_409_and_429_but_not_204_or_other_errors(client):
+    """The htmx-config on every page keeps its keys and sets responseHandling: a form with its
+    messages (400), "already decided" or "changed since you looked" (409, the review queue) and
+    "try again in ..." (429) are swapped, still flagged as errors."""
     import json
     import re
 
@@ -126,9 +128,9 @@ def test_htmx_swaps_400_and_429_but_not_204_or_other_errors(client):
 
     assert rule_for(204)["swap"] is False
     assert rule_for(200)["swap"] is True and not rule_for(200).get("error")
-    for status in (400, 429):
+    for status in (400, 409, 429):
         assert rule_for(status) == {"code": rule_for(status)["code"], "swap": True, "error": True}
-    for status in (401, 403, 404, 409, 422, 500, 503):
+    for status in (401, 403, 404, 422, 500, 503):
         assert rule_for(status)["swap"] is False and rule_for(status)["error"] is True
 
 

@@ -25,6 +25,8 @@ from apps.forum.services import (
 )
 from tests import factories
 
+from .conftest import seen
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unthrottled")]
 HTMX = {"HX-Request": "true"}
 
@@ -230,7 +232,8 @@ def test_a_new_gardeners_edit_of_an_approved_post_waits_for_review(client, forum
     client.force_login(people["mod"])
     queue = client.get(reverse("moderation:queue")).content.decode()
     assert "<del>day</del><ins>week</ins>" in queue and "1 edit to review" in queue
-    decided = client.post(reverse("moderation:edit-decide", args=[post.pk, "approve"]), headers=HTMX)
+    decided = client.post(reverse("moderation:edit-decide", args=[post.pk, "approve"]), {"seen": seen(post.pk)},
+                          headers=HTMX)
     assert decided.status_code == 200 and "editApproved" in decided["HX-Trigger"]
     assert 'id="queue-counts" aria-live="polite" hx-swap-oob="true">0 held' in decided.content.decode()
     post.refresh_from_db()
@@ -239,7 +242,8 @@ def test_a_new_gardeners_edit_of_an_approved_post_waits_for_review(client, forum
     client.force_login(people["new"])
     client.post(reverse("forum:post-edit", args=[post.pk]), {"source": "Never water"})
     client.force_login(people["mod"])
-    client.post(reverse("moderation:edit-decide", args=[post.pk, "reject"]), {"reason": "That would kill it"})
+    client.post(reverse("moderation:edit-decide", args=[post.pk, "reject"]),
+                {"reason": "That would kill it", "seen": seen(post.pk)})
     post.refresh_from_db()
     assert (post.source, post.pending_at) == ("Water every week", None)
     client.force_login(people["new"])
@@ -302,11 +306,13 @@ def test_the_queue_lists_every_open_report_and_counts_update_out_of_band(client,
     assert "Buy my ficus food" in queue and "Reported, still visible" in queue
     assert "<strong>tess</strong>: Spam: “Advertising”" in queue
     assert f'href="/forum/p/{post.pk}/"' in queue and "1 post with open reports" in queue
-    decided = client.post(reverse("moderation:reports-decide", args=[post.pk, "disagree"]), headers=HTMX)
+    decided = client.post(reverse("moderation:reports-decide", args=[post.pk, "disagree"]), {"seen": seen(post.pk)},
+                          headers=HTMX)
     body = decided.content.decode()
     assert "reportsResolved" in decided["HX-Trigger"]
     assert 'hx-swap-oob="true">0 held from new members · 0 edits to review · 0 hidden after reports · 0 posts' in body
-    assert client.post(reverse("moderation:reports-decide", args=[post.pk, "agree"])).status_code == 409
+    late = client.post(reverse("moderation:reports-decide", args=[post.pk, "agree"]), {"seen": seen(post.pk)})
+    assert late.status_code == 409 and "already decided" in late.content.decode()
     assert not Post.objects.get(pk=post.pk).is_deleted
 
 
@@ -326,3 +332,188 @@ def test_deleting_an_opening_post_asks_first_naming_the_replies(client, forum, p
     assert done.status_code == 302 and Topic.objects.get(pk=topic.pk).is_deleted
     assert User.objects.get(pk=people["b"].pk).post_count == 0
     assert forum_state_drift() == []
+
+
+# --- Found by review: decisions on what the moderator saw, races, the queue's answers ----------
+
+def test_a_decision_applies_only_to_the_text_the_moderator_saw(client, forum, people):
+    """The queue sends the version of the text the moderator reviewed. If the author edits a
+    held post, or replaces a pending edit, after the moderator looked, approving answers 409,
+    changes nothing, and shows the item again with the new text."""
+    topic = topic_create(forum=forum, poster=people["a"], subject="Fern", source="x", publish=True)
+    held = reply_create(topic=topic, poster=people["new"], source="Harmless advice", publish=False)
+    reviewed = seen(held.pk)
+    post_edit(post_id=held.pk, editor=people["new"], source="SPAM swapped in while held", review=False)
+    client.force_login(people["mod"])
+    answer = client.post(reverse("moderation:post-approve", args=[held.pk]), {"seen": reviewed}, headers=HTMX)
+    body = answer.content.decode()
+    assert answer.status_code == 409 and "changed after you opened the queue" in body
+    assert "SPAM swapped in while held" in body and f'id="queue-{held.pk}"' in body
+    assert not Post.objects.get(pk=held.pk).is_approved
+
+    approved = reply_create(topic=topic, poster=people["new"], source="Water weekly", publish=False)
+    post_approve(post_id=approved.pk, moderator=people["mod"])
+    post_edit(post_id=approved.pk, editor=people["new"], source="Water weekly, harmless", review=True)
+    reviewed = seen(approved.pk)
+    post_edit(post_id=approved.pk, editor=people["new"], source="BUY CHEAP PILLS", review=True)
+    answer = client.post(reverse("moderation:edit-decide", args=[approved.pk, "approve"]), {"seen": reviewed})
+    assert answer.status_code == 409
+    assert Post.objects.get(pk=approved.pk).source == "Water weekly"
+    assert client.post(reverse("moderation:edit-decide", args=[approved.pk, "approve"]),
+                       {"seen": seen(approved.pk)}).status_code == 302
+    assert Post.objects.get(pk=approved.pk).source == "BUY CHEAP PILLS"  # approved knowingly this time
+
+
+def test_a_reply_to_a_topic_deleted_or_locked_meanwhile_is_refused(forum, people):
+    """The view's checks ran on a topic read before the lock: the service checks again under
+    the topic's row lock, so no reply lands in a deleted topic, or from a gardener in a
+    locked one (moderators may still reply there)."""
+    from apps.forum.services import TopicClosed, topic_flag_set
+
+    deleted = topic_create(forum=forum, poster=people["a"], subject="Going", source="x", publish=True)
+    stale = Topic.objects.get(pk=deleted.pk)
+    post_delete(post_id=_opening(deleted).pk, actor=people["a"])
+    with pytest.raises(TopicClosed):
+        reply_create(topic=stale, poster=people["b"], source="late", publish=True)
+    locked = topic_create(forum=forum, poster=people["a"], subject="Solved", source="x", publish=True)
+    stale = Topic.objects.get(pk=locked.pk)
+    topic_flag_set(topic_id=locked.pk, moderator=people["mod"], action="lock")
+    with pytest.raises(TopicClosed):
+        reply_create(topic=stale, poster=people["b"], source="late", publish=True)
+    assert reply_create(topic=stale, poster=people["mod"], source="Closing note", publish=True).is_approved
+    assert not Post.objects.filter(poster=people["b"]).exists()
+    assert forum_state_drift() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replies_racing_a_topic_deletion_never_outlive_it():
+    """12 gardeners reply at the moment the author deletes the topic (threads on a barrier,
+    each with its own connection): every reply either landed before the deletion (and was
+    deleted with the topic) or was refused; no live reply is left in a deleted topic, and the
+    counters equal the recount."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    forum = factories.ForumFactory(slug="houseplants")
+    author = factories.UserFactory(username="anna", trust_level=TrustLevel.BASIC)
+    topic = topic_create(forum=forum, poster=author, subject="Doomed", source="x", publish=True)
+    opening = _opening(topic)
+    repliers = [factories.UserFactory(trust_level=TrustLevel.BASIC) for _ in range(12)]
+    barrier = threading.Barrier(13)
+    statuses: list[int] = []
+
+    def reply_as(user):
+        try:
+            client = Client()
+            client.force_login(user)
+            barrier.wait()
+            statuses.append(client.post(reverse("forum:reply-create", args=[topic.pk]), {"source": "Me too"}).status_code)
+        finally:
+            connection.close()
+
+    def delete():
+        try:
+            client = Client()
+            client.force_login(author)
+            barrier.wait()
+            statuses.append(client.post(reverse("forum:post-delete", args=[opening.pk]), {"confirm": "on"}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=reply_as, args=(user,)) for user in repliers] + [threading.Thread(target=delete)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 13 and set(statuses) <= {302, 404, 409}
+    assert Topic.objects.get(pk=topic.pk).is_deleted
+    assert not Post.objects.filter(topic=topic, is_deleted=False).exists()
+    assert forum_state_drift() == []
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_refused_queue_decisions_keep_the_item_and_say_why(client, forum, people, htmx):
+    """A decision someone else already made answers 409 with a note (and fresh counts over
+    htmx); a reason that is blank or too long answers with the item again (its post, its
+    buttons, the typed reason and the message), never an empty row."""
+    topic = topic_create(forum=forum, poster=people["a"], subject="Fern", source="x", publish=True)
+    held = reply_create(topic=topic, poster=people["new"], source="Held words", publish=False)
+    client.force_login(people["mod"])
+    headers = HTMX if htmx else {}
+    blank = client.post(reverse("moderation:post-reject", args=[held.pk]), {"reason": "   ", "seen": seen(held.pk)},
+                        headers=headers)
+    body = blank.content.decode()
+    assert blank.status_code == (400 if htmx else 200)
+    assert "This field is required" in body and "Held words" in body and "Approve" in body
+    too_long = "no " * 200
+    long = client.post(reverse("moderation:post-reject", args=[held.pk]), {"reason": too_long, "seen": seen(held.pk)},
+                       headers=headers)
+    assert "at most 500 characters" in long.content.decode() and too_long.strip() in long.content.decode()
+    assert not Post.objects.get(pk=held.pk).rejection_reason
+    version = seen(held.pk)
+    client.post(reverse("moderation:post-approve", args=[held.pk]), {"seen": version})
+    again = client.post(reverse("moderation:post-approve", args=[held.pk]), {"seen": version}, headers=headers)
+    assert again.status_code == 409 and "already decided" in again.content.decode()
+    if htmx:
+        assert 'hx-swap-oob="true">0 held' in again.content.decode()
+
+
+def test_agreeing_with_reports_on_an_opening_post_asks_first(client, forum, people):
+    """In the queue, "Agree and delete topic" first shows a confirmation naming the replies
+    that go with the topic; only the confirmed POST deletes."""
+    topic = topic_create(forum=forum, poster=people["b"], subject="Questionable", source="x", publish=True)
+    reply_create(topic=topic, poster=people["a"], source="r1", publish=True)
+    reply_create(topic=topic, poster=people["a"], source="r2", publish=True)
+    opening = _opening(topic)
+    report_create(post_id=opening.pk, reporter=people["trusted"], reason="spam", detail="")
+    client.force_login(people["mod"])
+    url = reverse("moderation:reports-decide", args=[opening.pk, "agree"])
+    asked = client.post(url, {"seen": seen(opening.pk)}, headers=HTMX)
+    assert asked.status_code == 200 and "with its 2 replies" in asked.content.decode()
+    assert not Topic.objects.get(pk=topic.pk).is_deleted
+    done = client.post(url, {"seen": seen(opening.pk), "confirm": "on"}, headers=HTMX)
+    assert "reportsResolved" in done["HX-Trigger"] and Topic.objects.get(pk=topic.pk).is_deleted
+    assert forum_state_drift() == []
+
+
+def test_a_moderators_direct_edit_leaves_the_authors_pending_edit_waiting(client, forum, people):
+    topic = topic_create(forum=forum, poster=people["a"], subject="Fern", source="x", publish=True)
+    post = reply_create(topic=topic, poster=people["new"], source="first", publish=False)
+    post_approve(post_id=post.pk, moderator=people["mod"])
+    post_edit(post_id=post.pk, editor=people["new"], source="second", review=True)
+    client.force_login(people["mod"])
+    assert "has an edit waiting" in client.get(reverse("forum:post-edit", args=[post.pk])).content.decode()
+    client.post(reverse("forum:post-edit", args=[post.pk]), {"source": "first, typo fixed"})
+    post.refresh_from_db()
+    assert (post.source, post.pending_source) == ("first, typo fixed", "second")
+
+
+def test_the_admin_cannot_change_forum_state_behind_the_services(client, forum, people):
+    """Forum content is read-only in the admin: changing a post's flags there would bypass
+    the counters and the audit log."""
+    topic = topic_create(forum=forum, poster=people["a"], subject="Fern", source="x", publish=True)
+    post = reply_create(topic=topic, poster=people["b"], source="y", publish=True)
+    admin = factories.UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    assert client.get(f"/admin/forum/post/{post.pk}/change/").status_code == 200
+    changed = client.post(f"/admin/forum/post/{post.pk}/change/", {"is_hidden": "on", "source": "z"})
+    assert changed.status_code == 403
+    assert client.post(f"/admin/forum/post/{post.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert not Post.objects.get(pk=post.pk).is_hidden and forum_state_drift() == []
+
+
+def test_the_log_does_not_link_to_deleted_posts_or_topics(client, forum, people):
+    """Deleted rows are shown to nobody, so the log names them without a link (a link would
+    be a 404, moderators included)."""
+    topic = topic_create(forum=forum, poster=people["a"], subject="Gone topic", source="x", publish=True)
+    post = reply_create(topic=topic, poster=people["b"], source="rude", publish=True)
+    post_delete(post_id=post.pk, actor=people["mod"], reason="Rude")
+    client.force_login(people["mod"])
+    log = client.get(reverse("moderation:log")).content.decode()
+    assert "mod deleted a post by bert" in log
+    assert f'href="/forum/p/{post.pk}/"' not in log and f'href="/forum/t/{topic.pk}/"' in log
+    post_delete(post_id=_opening(topic).pk, actor=people["mod"], reason="Duplicate")
+    log = client.get(reverse("moderation:log")).content.decode()
+    assert "“Gone topic” (deleted)" in log and f'href="/forum/t/{topic.pk}/"' not in log

@@ -13,9 +13,11 @@ from PIL import Image
 
 from apps.accounts.models import TrustLevel, User
 from apps.core.models import ModerationAction
-from apps.forum.models import Forum, Post, PostRevision, Report, Topic
+from apps.forum.models import Post, PostRevision, Report, Topic
 from apps.forum.services import forum_counters_recount, trust_levels_update_all
 from tests import factories
+
+from .conftest import seen
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unthrottled")]
 
@@ -57,7 +59,8 @@ def test_new_gardeners_topic_waits_in_the_review_queue_and_moderator_approves(cl
     queue = client.get(reverse("moderation:queue")).content.decode()
     assert "Yellow leaves on my pothos" in queue and "1 held from new members" in queue
     opening = Post.objects.get()
-    approved = client.post(reverse("moderation:post-approve", args=[opening.pk]), headers={"HX-Request": "true"})
+    approved = client.post(reverse("moderation:post-approve", args=[opening.pk]), {"seen": seen(opening.pk)},
+                           headers={"HX-Request": "true"})
     assert "postApproved" in approved["HX-Trigger"]
     forum.refresh_from_db()
     topic.refresh_from_db()
@@ -74,7 +77,8 @@ def test_rejected_post_shows_its_reason_to_the_author_only(client, forum, garden
     client.post(reverse("forum:reply-create", args=[topic.pk]), {"source": "Buy my miracle fertiliser"})
     post = Post.objects.get(poster=gardener)
     client.force_login(moderator)
-    client.post(reverse("moderation:post-reject", args=[post.pk]), {"reason": "Advertising is not allowed"})
+    client.post(reverse("moderation:post-reject", args=[post.pk]),
+                {"reason": "Advertising is not allowed", "seen": seen(post.pk)})
     client.force_login(gardener)
     assert "Advertising is not allowed" in client.get(topic.get_absolute_url()).content.decode()
     client.force_login(basic_gardener)
@@ -176,7 +180,7 @@ def test_trust_level_rises_on_approval_and_daily_by_age_but_not_over_a_moderator
             client.post(reverse("forum:reply-create", args=[topic.pk]), {"source": f"Tip number {index}"})
     client.force_login(moderator)
     for post in Post.objects.filter(is_approved=False):
-        client.post(reverse("moderation:post-approve", args=[post.pk]))
+        client.post(reverse("moderation:post-approve", args=[post.pk]), {"seen": seen(post.pk)})
     levels = dict(User.objects.filter(pk__in=[young.pk, old.pk, pinned.pk]).values_list("pk", "trust_level"))
     assert levels == {young.pk: "new", old.pk: "basic", pinned.pk: "new"}
     User.objects.filter(pk=young.pk).update(date_joined=timezone.now() - timedelta(days=8))
@@ -199,7 +203,7 @@ def test_one_report_from_a_trusted_gardener_hides_a_new_gardeners_post(client, f
     client.force_login(moderator)
     queue = client.get(reverse("moderation:queue")).content.decode()
     assert "Hidden after reports" in queue and f"<strong>{trusted.username}</strong>: Spam" in queue
-    client.post(reverse("moderation:reports-decide", args=[post.pk, "disagree"]))
+    client.post(reverse("moderation:reports-decide", args=[post.pk, "disagree"]), {"seen": seen(post.pk)})
     post.refresh_from_db()
     assert not post.is_hidden and Report.objects.get().status == "disagreed"
 
@@ -287,10 +291,13 @@ def test_moderation_actions_refuse_missing_decided_or_unreported_posts(client, f
     for url in ("moderation:post-approve", "moderation:post-reject"):
         assert client.post(reverse(url, args=[999999]), {"reason": "x"}).status_code == 404
     assert client.post(reverse("moderation:reports-decide", args=[999999, "ignore"])).status_code == 404
-    assert client.post(reverse("moderation:post-approve", args=[post.pk])).status_code == 302
-    assert client.post(reverse("moderation:post-approve", args=[post.pk])).status_code == 409
-    assert client.post(reverse("moderation:post-reject", args=[post.pk]), {"reason": "late"}).status_code == 409
-    assert client.post(reverse("moderation:reports-decide", args=[post.pk, "agree"])).status_code == 409
+    version = seen(post.pk)
+    assert client.post(reverse("moderation:post-approve", args=[post.pk]), {"seen": version}).status_code == 302
+    assert client.post(reverse("moderation:post-approve", args=[post.pk]), {"seen": version}).status_code == 409
+    assert client.post(reverse("moderation:post-reject", args=[post.pk]),
+                       {"reason": "late", "seen": version}).status_code == 409
+    assert client.post(reverse("moderation:reports-decide", args=[post.pk, "agree"]),
+                       {"seen": version}).status_code == 409
     post.refresh_from_db()
     assert post.is_approved and not post.is_deleted and post.rejection_reason == ""
 
