@@ -211,7 +211,7 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
     """The naive ``/dashboard/panels/<name>/``: same partial, same context keys."""
     if name not in PANELS or name not in BUILDERS:
         raise Http404("No naive version of this panel.")
-    partial, title, _builder = PANELS[name]
+    partial, title = PANELS[name].partial, PANELS[name].title
     try:
         context = BUILDERS[name](request)
     except DatabaseError:
@@ -386,8 +386,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     moderator = is_moderator(request.user)
     hidden = getattr(dashboard_views, "MODERATOR_PANELS", set())
     panels = [
-        {"name": name, "title": title}
-        for name, (_, title, _builder) in PANELS.items()
+        {"name": name, "title": panel.title, "trigger": panel.trigger}
+        for name, panel in PANELS.items()
         if moderator or name not in hidden
     ]
     if request.GET.get("all") == "1":

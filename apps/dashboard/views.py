@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -58,17 +59,41 @@ def _moderation_queue(request):
     return {"counts": review_queue_counts(viewer=request.user)}
 
 
-# Panel name (SPEC URL segment) -> (partial name, title, context builder).
-PANELS: dict[str, tuple[str, str, Callable[[HttpRequest], dict]]] = {
-    "plant-stats": ("plant_stats", "Your plants", _plant_stats),
-    "forum-stats": ("forum_stats", "Forum activity", _forum_stats),
-    "recent-activity": ("recent_activity", "Recent activity", _recent_activity),
-    "previous-searches": ("previous_searches", "Previous searches", _previous_searches),
-    "care-cards": ("care_cards", "Care cards", _care_cards),
-    "trust-progress": ("trust_progress", "Trust level", _trust_progress),
-    "moderation-queue": ("moderation_queue", "Review queue", _moderation_queue),
+@dataclass(frozen=True)
+class Panel:
+    """One dashboard panel: its partial in ``dashboard/index.html``, its heading, the function
+    that builds its context from the request, the ``HX-Trigger`` events (STYLE "Templates and
+    HTMX": ``<entity><PastVerb>``) after which it reloads itself, and whether only moderators
+    see it."""
+
+    partial: str
+    title: str
+    builder: Callable[[HttpRequest], dict]
+    events: tuple[str, ...] = ()
+    moderators_only: bool = False
+
+    @property
+    def trigger(self) -> str:
+        """The panel's ``hx-trigger``: on load, and on each of its events anywhere on the page."""
+        return ", ".join(["load", *(f"{event} from:body" for event in self.events)])
+
+
+# Panel name (SPEC URL segment) -> panel. Which write refreshes which panel is this table's
+# "events" column, not logic in the template.
+PANELS: dict[str, Panel] = {
+    "plant-stats": Panel("plant_stats", "Your plants", _plant_stats, ("plantIdentified", "careCardSaved")),
+    "forum-stats": Panel("forum_stats", "Forum activity", _forum_stats),
+    "recent-activity": Panel("recent_activity", "Recent activity", _recent_activity, ("plantIdentified",)),
+    "previous-searches": Panel("previous_searches", "Previous searches", _previous_searches, ("plantIdentified",)),
+    "care-cards": Panel("care_cards", "Care cards", _care_cards, ("careCardSaved",)),
+    "trust-progress": Panel("trust_progress", "Trust level", _trust_progress),
+    "moderation-queue": Panel(
+        "moderation_queue", "Review queue", _moderation_queue,
+        ("postApproved", "postRejected", "editApproved", "editRejected", "reportsResolved", "postDecided"),
+        moderators_only=True,
+    ),
 }
-MODERATOR_PANELS = {"moderation-queue"}
+MODERATOR_PANELS = {name for name, panel in PANELS.items() if panel.moderators_only}
 
 
 @login_required
@@ -81,9 +106,9 @@ def index(request: HttpRequest) -> HttpResponse:
     """
     moderator = is_moderator(request.user)
     panels = [
-        {"name": name, "title": title}
-        for name, (_, title, _builder) in PANELS.items()
-        if moderator or name not in MODERATOR_PANELS
+        {"name": name, "title": panel.title, "trigger": panel.trigger}
+        for name, panel in PANELS.items()
+        if moderator or not panel.moderators_only
     ]
     if request.GET.get("all") == "1":
         for panel_info in panels:
@@ -92,9 +117,10 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _render_panel(request: HttpRequest, name: str) -> HttpResponse:
-    partial, title, builder = PANELS[name]
+    panel = PANELS[name]
+    partial, title = panel.partial, panel.title
     try:
-        context = builder(request)
+        context = panel.builder(request)
     except DatabaseError:
         logger.exception("dashboard panel %s failed", name)
         return render(request, f"{TEMPLATE}#panel_error", {"panel": {"name": name, "title": title}})
@@ -114,7 +140,7 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
     """
     if name not in PANELS:
         raise Http404("No such panel.")
-    if name in MODERATOR_PANELS:
+    if PANELS[name].moderators_only:
         check_moderate_permission(request.user)
     if not request.htmx:
         return redirect(f"{reverse('dashboard:index')}?all=1#panel-{name}")

@@ -177,3 +177,21 @@ def test_csrf_failure_page_is_in_the_site_look(gardener):
     assert response.status_code == 403
     body = response.content.decode()
     assert "Plant Community Portal" in body and "reload the page" in body
+
+
+@pytest.mark.django_db
+def test_the_moderation_link_follows_the_permission_that_guards_the_pages(client):
+    """The header's "Moderation" link shows exactly when /moderation/ opens: for a member of
+    the moderators group (staff or not), not for staff without the permission; no extra query."""
+    from django.contrib.auth.models import Group
+
+    from tests import factories
+
+    moderator = factories.UserFactory(username="mod")
+    moderator.groups.add(Group.objects.get(name="moderators"))
+    staff = factories.UserFactory(username="clerk", is_staff=True)
+    for user, shown in ((moderator, True), (staff, False)):
+        client.force_login(user)
+        page = client.get("/plants/species/").content.decode()
+        assert ('href="/moderation/">Moderation</a>' in page) is shown
+        assert (client.get("/moderation/").status_code == 200) is shown
