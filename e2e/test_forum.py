@@ -1,4 +1,4 @@
-"""The forum in a real browser (issue: community forum): a new gardener's post waits in the
+"""The forum in a real browser: a new gardener's post waits in the
 review queue and others cannot see it; a moderator approves it over htmx and it appears; a
 post full of script payloads fires nothing; a trusted gardener's report hides a new gardener's
 post. axe on the topic page and the queue (e2e/test_crawl.py covers every page as every role)."""

@@ -1,4 +1,4 @@
-"""Plant identification and care cards in a real browser (issue: identification requests and
+"""Plant identification and care cards in a real browser (identification requests and
 care cards): a real photo uploaded, a second gardener's suggestion with the catalog
 autocomplete, the owner accepting it, the dashboard showing the change, a care card saved from
 the species page, and bad files refused with nothing left behind. axe on each page."""

@@ -31,7 +31,7 @@ from .ratelimit import limit_key, rate_limit_hit
 
 logger = logging.getLogger(__name__)
 
-# Topics and replies share "post" (the "one post per 30 s").
+# Topics and replies share "post" (SPEC "Bad input"; Discourse's "one post per 30 s" for new users).
 WRITE_ACTIONS = ("post", "report", "suggestion", "vote")
 
 _TOO_QUICK = {

@@ -148,7 +148,7 @@ def suggestion_vote(*, suggestion: IdentificationSuggestion, voter: User, agrees
 
 def is_community_consensus(*, agree: int, disagree: int) -> bool:
     """More than two thirds of at least ``CONSENSUS_MIN_VOTERS`` (2) voters agree (the rule
-    iNaturalist uses for "research grade"; the issue's "more than two thirds")."""
+    iNaturalist uses for "research grade"; SPEC "Domain": "supporters / voters > 2/3")."""
     voters = agree + disagree
     return voters >= CONSENSUS_MIN_VOTERS and 3 * agree > 2 * voters
 

@@ -366,7 +366,7 @@ def test_get_and_head_change_nothing_on_any_url(role, world, client, subtests):
     # The walk really reached pages, not only redirects and refusals.
     assert sum(1 for get, *_others in statuses.values() if get == 200) >= 5, statuses
     assert statuses[f"/forum/notifications/{world.topic.pk}/open/"][0] == 405
-    # Nothing the walk requested changed the rows the issue is about.
+    # Nothing the walk requested changed the rows a stray GET could touch (notifications, email).
     assert Notification.objects.filter(recipient=world.rosa, read_at__isnull=True).count() == unread_before > 0
     assert User.objects.get(username="unconfirmed").email_confirmed_at is None
 

@@ -107,7 +107,7 @@ def test_empty_or_degenerate_source_gives_no_mention(source):
 
 
 def test_old_raw_regex_found_the_fenced_mention_the_new_reader_does_not():
-    """The failing case of the issue: the regex over the raw source sees the mention in the
+    """The failing case issue 9 reported: the regex over the raw source sees the mention in the
     fenced block; reading the token stream does not."""
     source = "Log output:\n\n```\nERROR @ana: pot too small\n```\n"
     assert MENTION.search(source) is not None

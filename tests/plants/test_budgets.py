@@ -1,4 +1,4 @@
-"""Query budgets of the plant pages (issue: previous searches 3, a request page 4, the catalog 2,
+"""Query budgets of the plant pages (SPEC "Query budgets": previous searches 3, a request page 4, the catalog 2,
 the care-cards page 3), exact at 1 and 500 rows, warm session, PostgreSQL."""
 
 import pytest
