@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from apps.accounts.services import user_counters_recount
+from apps.demo.recount import user_counters_recount
 from apps.forum.markdown import render_markdown
 from apps.forum.services import forum_counters_recount
 from apps.plants.images import encode_jpeg, open_checked

@@ -3,6 +3,9 @@
 from django.core.exceptions import PermissionDenied
 
 MODERATION_PERMISSION = "core.use_moderation_tools"
+# The group that grants it, created with the permission by migration ``core.0003`` (which keeps
+# its own copy of the name: migrations never import app code).
+MODERATORS_GROUP = "moderators"
 
 
 def is_moderator(user) -> bool:
