@@ -263,7 +263,7 @@ class Gardener:
     def __init__(self, label: str, user) -> None:
         from django.test import Client
 
-        from apps.core import tokens
+        from apps.accounts import tokens
 
         self.label, self.user = label, user
         self.client = Client()

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -10,10 +9,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core import lockout
 from apps.core.audit import audit_record
 from apps.core.mail import send_mail_after_commit
 
+from . import lockout
 from .models import User
 from .selectors import EMAIL_CONFIRMATION_SALT, user_for_email_confirmation
 

@@ -22,8 +22,8 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from apps.accounts.lockout import lock_key_user_id
 from apps.accounts.models import TrustLevel, User
-from apps.core.lockout import lock_key_user_id
 from apps.core.models import ModerationAction
 from apps.core.permissions import MODERATION_PERMISSION
 
