@@ -15,6 +15,8 @@ from PIL import Image
 from apps.accounts.models import User
 from apps.core.uploads import PHOTO_MAX_PX, THUMBNAIL_PX, encode_jpeg
 
+from .identification.providers import configured_providers
+from .identification.tasks import identification_enqueue
 from .models import (
     IdentificationStatus,
     IdentificationSuggestion,
@@ -55,9 +57,6 @@ def identification_request_create(
     after commit; without, it goes straight to the community (``needs_help``). If anything
     fails, the files already stored are deleted again. Returns the request.
     """
-    from .identification.providers import configured_providers
-    from .identification.tasks import identification_enqueue
-
     if latitude is not None and longitude is not None and not exact_location:
         latitude, longitude = coarse_coordinate(latitude), coarse_coordinate(longitude)
     machine = bool(configured_providers())
