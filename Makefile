@@ -15,13 +15,14 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 python; do \
 	    [ -x $$p ] && $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
 	  done; fi)
 
-.PHONY: help venv run test test-unit test-e2e check-services chromium clean bench bench-large wrk
+.PHONY: help venv run test test-unit test-e2e check-services chromium clean bench bench-large wrk mutation
 
 help:
 	@echo "make run    create .venv, install, migrate, seed the demo, serve on http://127.0.0.1:8000"
 	@echo "make test   the whole suite (PostgreSQL + Redis, e2e in Debian's Chromium)"
 	@echo "make bench  ours vs a naive baseline and the framework's floor, small scale (PostgreSQL + Redis, a few minutes);"
 	@echo "            make bench-large (or BENCH_ARGS=--scale=large) for 100,000 gardeners and 1,000,000 posts; see benchmarks/RESULTS.md"
+	@echo "make mutation MODULE=apps/forum/services.py   mutation testing of one module (mutmut; not part of CI)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@if [ -z "$(PYTHON)" ]; then echo "No Python >= 3.12 found on PATH or under pyenv. Install one (e.g. 'pyenv install 3.13') and retry, or run 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; fi
@@ -80,5 +81,24 @@ bench: venv wrk
 bench-large: venv wrk
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(VPY) benchmarks/run.py --scale=large $(BENCH_ARGS)
 
+# Mutation testing (scripts/mutation.py; not part of CI): mutmut, pinned, is installed into the venv
+# on first use. MUTATION_TESTS defaults to tests/<app>; MUTATION_CHILDREN workers (at most one per
+# Redis db in MUTATION_REDIS_DBS), each with its own test database; MUTANTS="name ..." re-runs
+# those mutants of the last full run; MUTATION_ARGS passes more options (e.g. --fail-under 90).
+MUTMUT_VERSION := 3.8.1
+MODULE ?=
+MUTATION_TESTS ?=
+MUTATION_CHILDREN ?= 2
+MUTATION_REDIS_DBS ?= 13,14,15
+MUTANTS ?=
+MUTATION_ARGS ?=
+
+mutation: venv check-services
+	@if [ -z "$(MODULE)" ]; then echo "Usage: make mutation MODULE=apps/forum/services.py [MUTATION_TESTS=tests/forum] [MUTATION_CHILDREN=2]" >&2; exit 2; fi
+	@$(VPY) -c 'import importlib.metadata as m, sys; sys.exit(m.version("mutmut") != "$(MUTMUT_VERSION)")' 2>/dev/null \
+	  || $(VPY) -m pip install --quiet --disable-pip-version-check "mutmut==$(MUTMUT_VERSION)"
+	$(VPY) scripts/mutation.py $(MODULE) --max-children $(MUTATION_CHILDREN) --redis-dbs $(MUTATION_REDIS_DBS) \
+	  $(if $(MUTATION_TESTS),--tests $(MUTATION_TESTS)) $(if $(MUTANTS),--mutants $(MUTANTS)) $(MUTATION_ARGS)
+
 clean:
-	rm -rf $(VENV) media staticfiles db.sqlite3 test-output .pytest_cache
+	rm -rf $(VENV) media staticfiles db.sqlite3 test-output .pytest_cache .mutation

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from apps.accounts.api_auth import api_auth_required
@@ -103,13 +104,19 @@ def _render_panel(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_GET
 def panel(request: HttpRequest, name: str) -> HttpResponse:
-    """One dashboard panel as an HTML fragment (htmx or not).
+    """One dashboard panel as an HTML fragment for an htmx request; a plain browser navigation
+    is redirected to the whole dashboard with every panel rendered, at this panel
+    (``/dashboard/?all=1#panel-<name>``, SPEC "HTTP contract").
 
     A panel whose data cannot be loaded answers 200 with an error state inside it, so htmx
     swaps it and the rest of the page keeps working (SPEC "HTTP contract").
     """
     if name not in PANELS:
         raise Http404("No such panel.")
+    if name in MODERATOR_PANELS:
+        check_moderate_permission(request.user)
+    if not request.htmx:
+        return redirect(f"{reverse('dashboard:index')}?all=1#panel-{name}")
     response = _render_panel(request, name)
     response["Vary"] = "HX-Request"
     return response

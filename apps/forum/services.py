@@ -236,10 +236,12 @@ def _notify(post: Post, topic: Topic) -> None:
         query = Q()
         for name in names:
             query |= Q(username__iexact=name)
-        mentioned = User.objects.filter(query, is_active=True).values_list("id", flat=True)[:MENTIONS_NOTIFIED_MAX]
+        mentioned = (
+            User.objects.filter(query, is_active=True).exclude(pk=post.poster_id).order_by("id")
+            .values_list("id", flat=True)[:MENTIONS_NOTIFIED_MAX]
+        )
         for user_id in mentioned:
-            if user_id != post.poster_id:
-                recipients.setdefault(user_id, Notification.Kind.MENTION)
+            recipients.setdefault(user_id, Notification.Kind.MENTION)
     Notification.objects.bulk_create(
         Notification(recipient_id=user_id, actor_id=post.poster_id, kind=kind, topic=topic, post=post,
                      created_at=post.created_at)
@@ -407,7 +409,8 @@ def _post_delete(*, post_id: int, actor: User, reason: str, audited: bool) -> in
 def post_approve(*, post_id: int, moderator: User, seen: str | None = None) -> bool:
     """Approve a held post (an opening post approves its topic): it becomes visible, counts for
     its author's trust level, and notifies. Audited. Returns False (changing nothing) when it
-    was already approved, rejected or deleted, so approving twice counts once. ``seen`` is the
+    was already approved or deleted, so approving twice counts once; approving a rejected post
+    (a moderator changing their mind) approves it and clears the reason. ``seen`` is the
     ``post_version`` the moderator reviewed; another version raises ``PostChanged``."""
     with _TopicTransition(_post_topic_id(post_id), post_ids=[post_id]) as transition:
         post = _post_for_update(post_id)

@@ -35,7 +35,7 @@ def test_sign_in_and_refresh_answer_503_when_redis_dies_while_pages_still_render
     assert wrong.status_code == 503
 
     assert browser.get("/dashboard/").status_code == 200
-    assert browser.get("/dashboard/panels/plant-stats/").status_code == 200
+    assert browser.get("/dashboard/panels/plant-stats/", headers={"HX-Request": "true"}).status_code == 200
     assert browser.get("/plants/requests/").status_code == 200
     signed_out = browser.post("/accounts/logout/")
     assert signed_out.status_code == 302

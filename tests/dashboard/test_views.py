@@ -26,9 +26,18 @@ def test_new_gardener_sees_empty_states_that_say_what_to_do(gardener_client):
         "trust-progress": "5 more approved posts",
     }
     for name, text in expected.items():
-        response = gardener_client.get(reverse("dashboard:panel", args=[name]))
+        response = gardener_client.get(reverse("dashboard:panel", args=[name]), headers={"HX-Request": "true"})
         assert response.status_code == 200
         assert text in response.content.decode(), name
+
+
+def test_a_plain_navigation_to_a_panel_goes_to_the_whole_dashboard(gardener_client):
+    """SPEC "HTTP contract": a panel is a fragment for htmx; a plain browser navigation is
+    redirected to the dashboard with every panel rendered, at that panel."""
+    response = gardener_client.get(reverse("dashboard:panel", args=["care-cards"]))
+    assert response.status_code == 302 and response["Location"] == "/dashboard/?all=1#panel-care-cards"
+    page = gardener_client.get(response["Location"]).content.decode()
+    assert 'id="panel-care-cards"' in page and "No care cards yet" in page
 
 
 def test_panel_whose_data_cannot_be_loaded_shows_an_error_inside_itself(gardener_client):

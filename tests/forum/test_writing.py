@@ -19,6 +19,7 @@ from tests import factories
 
 from .conftest import seen
 
+HTMX = {"HX-Request": "true"}
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unthrottled")]
 
 
@@ -259,7 +260,7 @@ def test_moderation_pages_are_for_moderators(client, basic_gardener):
     client.force_login(basic_gardener)
     for name in ("moderation:queue", "moderation:log", "moderation:lockouts"):
         assert client.get(reverse(name)).status_code == 403
-    assert client.get(reverse("dashboard:panel", args=["moderation-queue"])).status_code == 403
+    assert client.get(reverse("dashboard:panel", args=["moderation-queue"]), headers=HTMX).status_code == 403
 
 
 def test_review_queue_and_panel_budgets(client, forum, moderator, rows_per_table, django_assert_num_queries):
@@ -277,7 +278,7 @@ def test_review_queue_and_panel_budgets(client, forum, moderator, rows_per_table
         queue = client.get(reverse("moderation:queue"))
     assert f"{rows_per_table} held from new members" in queue.content.decode()
     with django_assert_num_queries(2):
-        panel = client.get(reverse("dashboard:panel", args=["moderation-queue"]))
+        panel = client.get(reverse("dashboard:panel", args=["moderation-queue"]), headers=HTMX)
     assert f"<dd>{rows_per_table}</dd>" in panel.content.decode()
 
 

@@ -1,0 +1,225 @@
+"""The crawl: every registered route (``e2e/routes.py``) as every role, in a real browser.
+
+``test_every_get_route_is_registered`` keeps the registry equal to the project's URL patterns.
+``test_crawl_every_route_as_every_role`` signs each role in through the sign-in form, in one
+browser context per role, visits each entry, checks the status (and where a redirect goes),
+runs axe on every page shown (no violation at all, the policy of ``helpers.
+assert_no_axe_violations``) and on the first 403, 404 and 405 page, and fails on console
+errors or CSP violations. It collects every failure and reports them together.
+"""
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+
+from tests import factories
+
+from .helpers import submit_sign_in
+from .routes import (
+    DATA,
+    FRAGMENT,
+    PAGE,
+    POST_ONLY,
+    REGISTRY,
+    ROLES,
+    SIGN_IN_PATH,
+    SIGNED_OUT,
+    Expect,
+    Route,
+    World,
+    is_skipped,
+    make_world,
+)
+
+pytestmark = pytest.mark.e2e
+
+# Wait for htmx before axe: dashboard panels (``aria-busy``) and the header badge load after
+# the page does.
+HTMX_SETTLED = """() => !document.querySelector('[aria-busy="true"], .htmx-request, .htmx-settling, .htmx-swapping')"""
+ERROR_PAGES = (403, 404, 405)
+AXE = Axe()
+
+
+def project_routes() -> list[str]:
+    """Every URL pattern of the project as ``ResolverMatch.route`` spells it
+    (``forum/t/<int:pk>/``), depth first."""
+
+    def walk(resolver, prefix: str):
+        for pattern in resolver.url_patterns:
+            # Django's URLResolver joins nested routes this way (``_join_route``).
+            route = prefix + str(pattern.pattern).removeprefix("^") if prefix else str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern, route)
+            elif isinstance(pattern, URLPattern):
+                yield route
+
+    return list(walk(get_resolver(), ""))
+
+
+def test_every_get_route_is_registered():
+    """Every URL pattern (admin, ``api/`` and media aside) has a registry entry, as a page, a
+    fragment, data or POST-only; every entry's pattern still exists."""
+    routes = {route for route in project_routes() if not is_skipped(route)}
+    registered = {entry.route for entry in REGISTRY}
+    missing = sorted(routes - registered)
+    stale = sorted(registered - routes)
+    assert not missing and not stale, (
+        "e2e/routes.py is out of date with the URL patterns.\n"
+        + "".join(f"  not registered: {route}\n" for route in missing)
+        + "".join(f"  registered but gone: {route}\n" for route in stale)
+    )
+
+
+# --- The crawl ------------------------------------------------------------------------------
+
+
+class Crawler:
+    """One role's browser context and page, reused for every entry; failures are collected."""
+
+    def __init__(self, browser, base_url: str, world: World, role: str, failures: list[str], axed_errors: set[int]):
+        self.base_url, self.world, self.role = base_url, world, role
+        self.failures, self.axed_errors = failures, axed_errors
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.console: list[str] = []
+        self.page.on("console", lambda message: message.type == "error" and self.console.append(message.text))
+        self.page.on("pageerror", lambda error: self.console.append(f"uncaught: {error}"))
+        self.page.expose_function("__reportCspViolation", lambda text: self.console.append(f"csp: {text}"))
+        self.page.add_init_script(
+            """document.addEventListener("securitypolicyviolation", (event) => {
+                 window.__reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI}`);
+               });"""
+        )
+        self.counts = {"pages": 0, "axe": 0, "requests": 0}
+        self.entry: Route | None = None
+
+    def sign_in(self, username: str) -> None:
+        self.page.goto(f"{self.base_url}{SIGN_IN_PATH}")
+        submit_sign_in(self.page, username=username, password=factories.DEFAULT_PASSWORD)
+        assert urlsplit(self.page.url).path == "/dashboard/", f"{self.role} did not sign in: {self.page.url}"
+
+    def fail(self, url: str, message: str) -> None:
+        route = self.entry.route if self.entry else "?"
+        self.failures.append(f"{self.role:<10} {url} ({route or 'root'}): {message}")
+
+    def visit(self, entry: Route) -> None:
+        self.entry = entry
+        url = entry.url(self.world)
+        expect = entry.expect[self.role]
+        if (route := resolve(urlsplit(url).path).route) != entry.route:
+            self.fail(url, f"resolves to {route!r}, not the entry's {entry.route!r}")
+            return
+        if entry.kind is PAGE:
+            self._open(url, expect)
+        else:
+            self._request(url, expect, htmx=entry.kind is FRAGMENT)
+
+    def _open(self, url: str, expect: Expect) -> None:
+        """A browser navigation; the first answer decides the status, redirects are followed."""
+        self.console.clear()
+        self.counts["pages"] += 1
+        response = self.page.goto(f"{self.base_url}{url}")
+        first = response.request
+        while first.redirected_from is not None:
+            first = first.redirected_from
+        first_response = first.response()
+        if problem := self._mismatch(url, expect, first_response.status, first_response.headers.get("location")):
+            self.fail(url, problem)
+            return
+        self._check_shown_page(url, expect.status)
+
+    def _request(self, url: str, expect: Expect, *, htmx: bool) -> None:
+        """An API request in the role's context (its cookies): fragments with ``HX-Request``,
+        data and POST-only routes as plain GETs."""
+        self.counts["requests"] += 1
+        headers = {"HX-Request": "true"} if htmx else {}
+        response = self.page.request.get(f"{self.base_url}{url}", headers=headers, max_redirects=0)
+        status, location = response.status, response.headers.get("location")
+        if htmx and "hx-redirect" in response.headers:  # an htmx redirect is a redirect
+            status, location = 302, response.headers["hx-redirect"]
+        if problem := self._mismatch(url, expect, status, location):
+            self.fail(url, problem)
+        elif status in ERROR_PAGES and status not in self.axed_errors:
+            self.console.clear()
+            self.page.goto(f"{self.base_url}{url}")
+            self._check_shown_page(url, status)
+
+    def _check_shown_page(self, url: str, status: int) -> None:
+        """axe on pages shown (200) and on the first error page of each kind; no console
+        errors but the browser's note of the expected error status."""
+        if status != 200 and (status not in ERROR_PAGES or status in self.axed_errors):
+            return
+        self.page.wait_for_function(HTMX_SETTLED)
+        if status != 200:
+            self.axed_errors.add(status)
+        self.counts["axe"] += 1
+        results = AXE.run(self.page)
+        if results.violations_count:
+            found = "; ".join(
+                f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(str(n['target']) for n in v['nodes'][:3])}"
+                for v in results.response["violations"]
+            )
+            self.fail(url, f"axe: {found}")
+        expected_note = f"status of {status}"
+        unexpected = [text for text in self.console if not (status != 200 and expected_note in text)]
+        if unexpected:
+            self.fail(url, "console: " + " | ".join(unexpected))
+
+    def _mismatch(self, url: str, expect: Expect, status: int, location: str | None) -> str | None:
+        if status != expect.status:
+            return f"expected {expect.status}, got {status}" + (f" to {location}" if location else "")
+        wanted = expect.location_for(self.world)
+        if wanted is None:
+            return None
+        target = urlsplit(location or "")
+        if target.path != wanted:
+            return f"expected a redirect to {wanted}, got {location}"
+        if wanted == SIGN_IN_PATH and parse_qs(target.query).get("next") != [url]:
+            return f"the sign-in redirect does not come back to {url}: {location}"
+        return None
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_crawl_every_route_as_every_role(browser, live_server, capsys):
+    """Each registered route, as a signed-out visitor, a gardener, a newbie and a moderator
+    (each signed in through the form, one context each): the status the registry expects, the
+    redirect's target (sign-in redirects carry ``next``), axe clean on every page shown and
+    the first error page of each kind, no console error or CSP violation."""
+    world = make_world()
+    failures: list[str] = []
+    axed_errors: set[int] = set()
+    timings = {}
+    started = time.monotonic()
+    totals = {"pages": 0, "axe": 0, "requests": 0}
+    for role in ROLES:
+        role_started = time.monotonic()
+        crawler = Crawler(browser, live_server.url, world, role, failures, axed_errors)
+        try:
+            if role != SIGNED_OUT:
+                crawler.sign_in(world.accounts[role])
+            for entry in REGISTRY:
+                try:
+                    crawler.visit(entry)
+                except Exception as error:  # a timeout or a crash on one URL: note it, go on
+                    crawler.fail(entry.url(world), f"{type(error).__name__}: {error}".splitlines()[0])
+        finally:
+            crawler.close()
+        timings[role] = time.monotonic() - role_started
+        totals = {key: totals[key] + crawler.counts[key] for key in totals}
+    elapsed = time.monotonic() - started
+    with capsys.disabled():
+        kinds = {kind: sum(1 for entry in REGISTRY if entry.kind is kind) for kind in (PAGE, FRAGMENT, DATA, POST_ONLY)}
+        print(
+            f"\ncrawl: {len(REGISTRY)} entries ({kinds[PAGE]} pages, {kinds[FRAGMENT]} fragments, {kinds[DATA]} data, "
+            f"{kinds[POST_ONLY]} POST-only) x {len(ROLES)} roles: {totals['pages']} navigations, "
+            f"{totals['requests']} requests, {totals['axe']} axe runs in {elapsed:.1f} s ("
+            + ", ".join(f"{role} {seconds:.1f} s" for role, seconds in timings.items()) + ")"
+        )
+    assert not failures, f"{len(failures)} crawl failure(s):\n" + "\n".join(failures)
