@@ -148,8 +148,9 @@ class RevokedTokenFamily(models.Model):
     fast-path copy). Written only by ``signin_services._family_revocation_record``. Rows older
     than ``JWT_REFRESH_FAMILY_MAX_AGE_SECONDS`` are useless and may be pruned.
 
-    Moved here from ``core`` (issue 10): the table keeps its name, and migration
-    ``accounts.0003`` moved the model state and its content type without touching the rows."""
+    It was ``core``'s until sign-in security moved to ``accounts``: the table keeps its old
+    name, and migration ``accounts.0003`` moved the model state and its content type without
+    touching the rows."""
 
     family_id = models.CharField(max_length=64, unique=True)
     revoked_at = models.DateTimeField(auto_now_add=True)

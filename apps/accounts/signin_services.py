@@ -8,7 +8,7 @@ record the outcome. Redis failures surface as ``SecurityUnavailable`` so callers
 Token families: ``tokens_start`` at sign-in, ``refresh_token_rotate`` for every rotation and
 ``token_family_revoke`` for sign-out and the revoke endpoint. A revoked family is recorded in
 the database (``RevokedTokenFamily``) by ``_family_revocation_record`` only, whichever path
-revoked it (issue 10: one writer), and in Redis for the fast path (``tokens``).
+revoked it (one writer, whatever the door), and in Redis for the fast path (``tokens``).
 """
 
 import logging
