@@ -66,7 +66,7 @@ def ensure_reference_data() -> None:
     permission) if a transactional test flushed it."""
     from django.contrib.auth.models import Group, Permission
 
-    from apps.core.seeding import MODERATORS_GROUP
+    from apps.core.permissions import MODERATORS_GROUP
     from apps.plants.catalog import catalog_entries, load_catalog
     from apps.plants.models import PlantSpecies
 

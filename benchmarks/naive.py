@@ -30,8 +30,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.models import TRUST_LEVEL_ORDER, User
-from apps.core.api import api_auth_required
+from apps.accounts.api_auth import api_auth_required
+from apps.accounts.models import TRUST_LEVEL_ORDER, RevokedTokenFamily, User
 from apps.core.permissions import check_moderate_permission, is_moderator
 from apps.dashboard import views as dashboard_views
 from apps.dashboard.sparkline import sparkline
@@ -246,7 +246,7 @@ def stats_api(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_POST
 def token_refresh(request: HttpRequest) -> HttpResponse:
-    """Ours, with the checks of ``tokens.token_user_queryset`` (active user, tokens issued
+    """Ours, with the checks of ``selectors.token_user_queryset`` (active user, tokens issued
     after ``tokens_valid_after``, family not revoked in the database) done the naive way: the
     whole user row loaded and checked in Python, then a separate query for the revocation.
     (Ours keeps the rotation state in Redis, so there is no token table to scan; the seed's
@@ -255,8 +255,8 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
 
     import redis
 
+    from apps.accounts import tokens
     from apps.accounts.api import _bad_request
-    from apps.core import tokens
     from apps.core.api import BadBody, json_body, service_unavailable, unauthenticated
 
     try:
@@ -277,11 +277,7 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
     valid_after = getattr(user, "tokens_valid_after", None)
     if valid_after is not None and "fiat" in claims and valid_after >= datetime.fromtimestamp(float(claims["fiat"]), tz=UTC):
         return invalid
-    try:
-        from apps.core.models import RevokedTokenFamily
-    except ImportError:
-        RevokedTokenFamily = None
-    if RevokedTokenFamily is not None and RevokedTokenFamily.objects.filter(family_id=claims["fam"]).exists():
+    if RevokedTokenFamily.objects.filter(family_id=claims["fam"]).exists():
         return invalid
     try:
         pair = tokens.refresh_rotate(claims=claims)

@@ -146,10 +146,10 @@ def prepare_data(scale: str, *, reseed: bool) -> float:
     from django.core.management import call_command
 
     from apps.accounts.models import User
-    from apps.core.seeding import large
+    from apps.demo.seeding import scaled
 
     call_command("migrate", verbosity=0, interactive=False)
-    present = large.scaled_seed_present()
+    present = scaled.scaled_seed_present()
     if present == scale and not reseed:
         print(f"Database holds --scale {scale} (seeded earlier); reusing it.")
         return 0.0
@@ -263,7 +263,7 @@ class Gardener:
     def __init__(self, label: str, user) -> None:
         from django.test import Client
 
-        from apps.core import tokens
+        from apps.accounts import tokens
 
         self.label, self.user = label, user
         self.client = Client()
@@ -841,7 +841,7 @@ def main(argv: list[str] | None = None) -> int:
     import redis
 
     from apps.accounts.models import User
-    from apps.core.seeding import large
+    from apps.demo.seeding import scaled
 
     if settings.PORTAL_DEFAULT_FETCH_MODE is not models.FETCH_ONE or settings.DEBUG:
         sys.exit("The benchmark settings must keep FETCH_ONE and DEBUG off.")
@@ -853,7 +853,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     seed_seconds = prepare_data(args.scale, reseed=args.reseed)
     sizes = table_rows(exact=DATA_TABLES)
-    quiet = large.quiet_gardener_username()
+    quiet = scaled.quiet_gardener_username()
     gardeners = [Gardener("quiet", User.objects.get(username=quiet)), Gardener("active", User.objects.get(username="gardener"))]
     moderator = Gardener("moderator", User.objects.get(username="moderator"))
     print(f"Gardeners: quiet {quiet}, most active gardener; moderator for moderators-only panels")

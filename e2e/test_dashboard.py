@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from apps.accounts.services import user_counters_recount
+from apps.core.uploads import encode_jpeg, open_checked
+from apps.demo.recount import user_counters_recount
 from apps.forum.markdown import render_markdown
 from apps.forum.services import forum_counters_recount
-from apps.plants.images import encode_jpeg, open_checked
 from apps.plants.models import (
     CareCardStatus,
     IdentificationStatus,

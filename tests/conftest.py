@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.services import user_counters_recount
+from apps.demo.recount import user_counters_recount
 from apps.forum.services import forum_counters_recount
 from apps.plants.models import IdentificationStatus, PlantSpecies
 

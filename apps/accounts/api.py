@@ -8,13 +8,23 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.core import tokens
-from apps.core.api import BadBody, api_auth_required, csrf_failure, json_body, service_unavailable, unauthenticated
+from apps.core.api import BadBody, csrf_failure, json_body, service_unavailable, unauthenticated
 from apps.core.client_ip import client_ip
-from apps.core.lockout import SignInLocked
 from apps.core.problems import problem_response
 
-from .signin_services import InvalidCredentials, SecurityUnavailable, sign_in_attempt, tokens_start
+from . import tokens
+from .api_auth import api_auth_required
+from .lockout import SignInLocked
+from .selectors import token_user_queryset
+from .signin_services import (
+    InvalidCredentials,
+    SecurityUnavailable,
+    refresh_token_rotate,
+    set_token_cookies,
+    sign_in_attempt,
+    token_family_revoke,
+    tokens_start,
+)
 
 
 def _bad_request(detail: str):
@@ -78,14 +88,11 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
         claims = tokens.decode(token, expected_type=tokens.REFRESH)
     except tokens.TokenInvalid:
         return unauthenticated("The refresh token is invalid or expired.", "TOKEN_INVALID")
-    if not tokens.token_user_queryset(claims).exists():
+    if not token_user_queryset(claims).exists():
         return unauthenticated("The refresh token is invalid or expired.", "TOKEN_INVALID")
     try:
-        pair = tokens.refresh_rotate(claims=claims)
+        pair = refresh_token_rotate(claims=claims)
     except tokens.TokenReused:
-        from apps.core.models import RevokedTokenFamily
-
-        RevokedTokenFamily.objects.get_or_create(family_id=claims["fam"])
         return unauthenticated("This refresh token was already used; its sign-in has been revoked.", "TOKEN_REUSED")
     except tokens.TokenInvalid:
         return unauthenticated("The refresh token is invalid or revoked.", "TOKEN_INVALID")
@@ -93,8 +100,6 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
         return service_unavailable()
     response = JsonResponse(pair.as_json())
     if from_cookie:
-        from .signin_services import set_token_cookies
-
         set_token_cookies(response, pair)
     return response
 
@@ -114,7 +119,7 @@ def token_revoke(request: HttpRequest) -> HttpResponse:
     except tokens.TokenInvalid:
         return HttpResponse(status=204)
     try:
-        tokens.family_revoke(family_id=claims["fam"])
+        token_family_revoke(family_id=claims["fam"])
     except redis.RedisError:
         return service_unavailable()
     return HttpResponse(status=204)

@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self):
+        # Connects the signal receivers: imported in ready(), Django's documented place, so
+        # they connect once, after the app registry is ready.
         from . import signals  # noqa: F401

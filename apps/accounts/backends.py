@@ -1,20 +1,15 @@
 """Authentication backend: sign in with a username or an email, any letter case, always under
 the lockout monitor."""
 
-import unicodedata
-
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
+from apps.core.client_ip import client_ip
+from apps.core.permissions import first_user_with_moderator_flag
 
-def canonical_login_name(raw: str) -> str:
-    """Return the spelling-independent form of a sign-in name.
-
-    ``raw`` is what the gardener typed. Surrounding spaces are dropped and the text is put in
-    Unicode NFKC form (as Django's ``AbstractBaseUser.normalize_username`` does); letter case is
-    left to the ``iexact`` lookup. Raises nothing.
-    """
-    return unicodedata.normalize("NFKC", raw or "").strip()
+from .lockout import SignInLocked
+from .models import User
+from .signin_services import InvalidCredentials, SecurityUnavailable, sign_in_attempt
 
 
 class UsernameOrEmailBackend(ModelBackend):
@@ -24,11 +19,6 @@ class UsernameOrEmailBackend(ModelBackend):
     ``authenticate()`` refuse without trying other backends (fail closed)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        from apps.core.client_ip import client_ip
-        from apps.core.lockout import SignInLocked
-
-        from .signin_services import InvalidCredentials, SecurityUnavailable, sign_in_attempt
-
         if username is None or password is None:
             return None
         ip = client_ip(request) if request is not None else "0.0.0.0"
@@ -45,9 +35,5 @@ class UsernameOrEmailBackend(ModelBackend):
         statement (an ``EXISTS`` over direct and group permissions), so the visibility rule
         and moderator checks of a page cost no query of their own (SPEC "Query budgets": the
         user lookup is one statement). ``None`` for an unknown or inactive user."""
-        from apps.core.permissions import first_user_with_moderator_flag
-
-        from .models import User
-
         user = first_user_with_moderator_flag(User._default_manager.filter(pk=user_id))
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -8,11 +8,10 @@ from django.core.validators import RegexValidator
 
 from apps.core.audit import REASON_MAX_CHARS
 from apps.core.client_ip import client_ip
-from apps.core.lockout import LOCK_KEY_PATTERN, SignInLocked
 
-from .backends import canonical_login_name
+from .lockout import LOCK_KEY_PATTERN, SignInLocked
 from .models import User, username_validator
-from .signin_services import InvalidCredentials, SecurityUnavailable, sign_in_attempt
+from .signin_services import InvalidCredentials, SecurityUnavailable, canonical_login_name, sign_in_attempt
 
 INVALID_LOGIN = "That username or email and password do not match an account."
 

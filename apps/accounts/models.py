@@ -1,4 +1,5 @@
-"""The custom user: case-insensitive username and email, trust level and activity counters."""
+"""The custom user (case-insensitive username and email, trust level, activity counters) and
+the durable record of revoked refresh token families."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -7,7 +8,9 @@ from django.db import models, transaction
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from apps.core.models import PortalQuerySet
+from apps.core.models import PortalManager, PortalQuerySet
+
+from .tokens import user_families_revoke
 
 
 class TrustLevel(models.TextChoices):
@@ -104,8 +107,14 @@ class User(AbstractUser):
         The rule is durable: ``tokens_valid_after`` is written in this same row and checked by
         the one query that token authentication and refresh already run, so it holds even if
         Redis is down or loses its data. After commit, the families are also revoked in Redis
-        (the fast path that refuses access tokens before any SQL). Living here, the rule holds
-        for every path: password change and reset forms, the admin, ``changepassword``.
+        (``tokens.user_families_revoke``, the fast path that refuses access tokens before any
+        SQL).
+
+        Why here and not in the services that change passwords: most of those paths are
+        Django's own and call ``save()`` directly (``PasswordChangeForm`` and
+        ``SetPasswordForm`` behind the password change and reset views, the admin's password
+        and ``is_active`` fields, ``manage.py changepassword``). A service-level trigger would
+        miss them; ``save()`` is the one place every path goes through.
         """
         adding = self._state.adding
         password_changed = self._password is not None
@@ -118,11 +127,9 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
         self._loaded_is_active = self.is_active
         if revoke:
-            from apps.accounts.signin_services import user_tokens_revoke_all
-
             changed_at = self.tokens_valid_after.timestamp()
             transaction.on_commit(
-                lambda: user_tokens_revoke_all(user_id=self.pk, started_before=changed_at), robust=True
+                lambda: user_families_revoke(user_id=self.pk, started_before=changed_at), robust=True
             )
 
     @property
@@ -133,3 +140,22 @@ class User(AbstractUser):
     @property
     def is_email_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
+
+
+class RevokedTokenFamily(models.Model):
+    """A refresh token family revoked by sign-out, the revoke endpoint or a detected reuse,
+    kept in the database so the revocation survives a Redis outage or restart (Redis holds the
+    fast-path copy). Written only by ``signin_services._family_revocation_record``. Rows older
+    than ``JWT_REFRESH_FAMILY_MAX_AGE_SECONDS`` are useless and may be pruned.
+
+    It was ``core``'s until sign-in security moved to ``accounts``: the table keeps its old
+    name, and migration ``accounts.0003`` moved the model state and its content type without
+    touching the rows."""
+
+    family_id = models.CharField(max_length=64, unique=True)
+    revoked_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PortalManager()
+
+    class Meta:
+        db_table = "core_revokedtokenfamily"

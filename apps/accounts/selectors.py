@@ -1,11 +1,13 @@
 """Reads about accounts."""
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.core import signing
+from django.db.models import Exists, Q, QuerySet
 
-from apps.core import lockout
-
-from .models import TRUST_LEVEL_ORDER, User
+from . import lockout
+from .models import TRUST_LEVEL_ORDER, RevokedTokenFamily, User
 
 EMAIL_CONFIRMATION_SALT = "accounts.email-confirmation"
 EMAIL_CONFIRMATION_MAX_AGE_SECONDS = 3 * 24 * 3600
@@ -71,7 +73,7 @@ def lockout_rows() -> list[dict]:
     account, whose typed (case-folded) name is ``display``; ``label`` names the row for screen
     readers (the username, or ``the unknown name “…”``); ``time_left`` is ``time_left_text``.
 
-    One Redis ``SCAN`` pass (``apps.core.lockout.current_locks``) and one SQL statement for the
+    One Redis ``SCAN`` pass (``apps.accounts.lockout.current_locks``) and one SQL statement for the
     accounts. Raises ``redis.RedisError`` when Redis fails.
     """
     locks = lockout.current_locks()
@@ -99,3 +101,19 @@ def lock_account_label(*, key: str) -> str:
         return "an unknown name"
     username = User.objects.filter(pk=user_id).values_list("username", flat=True).first()
     return username or "a former member"
+
+
+def token_user_queryset(claims: dict) -> QuerySet[User]:
+    """The active user of verified token ``claims`` (``tokens.decode``: ``sub``, ``fam``,
+    ``fiat``) whose family is neither revoked durably (a ``RevokedTokenFamily`` row) nor
+    started before the user's ``tokens_valid_after`` (password change, deactivation).
+
+    Returns an unevaluated queryset of at most one user, so callers add what they need
+    (``exists()`` for refresh; the moderator flag for API authentication): one query, the same
+    one token authentication needs anyway (SPEC "Query budgets": refresh at most 1 statement).
+    """
+    started = datetime.fromtimestamp(float(claims["fiat"]), tz=UTC)
+    return User.objects.filter(pk=int(claims["sub"]), is_active=True).filter(
+        Q(tokens_valid_after__isnull=True) | Q(tokens_valid_after__lt=started),
+        ~Exists(RevokedTokenFamily.objects.filter(family_id=claims["fam"])),
+    )

@@ -1,8 +1,7 @@
-"""Account writes: sign-up, email confirmation, counters and moderators clearing sign-in locks."""
+"""Account writes: sign-up, email confirmation and moderators clearing sign-in locks."""
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -10,10 +9,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core import lockout
 from apps.core.audit import audit_record
 from apps.core.mail import send_mail_after_commit
 
+from . import lockout
 from .models import User
 from .selectors import EMAIL_CONFIRMATION_SALT, user_for_email_confirmation
 
@@ -90,34 +89,6 @@ def user_confirm_email(*, token: str) -> User | None:
         user.email_confirmed_at = timezone.now()
         user.save(update_fields=["email_confirmed_at"])
     return user
-
-
-def user_counters_recount(*, user_ids: list[int] | None = None) -> int:
-    """Recompute the maintained counters on ``User`` rows from the rows they count.
-
-    Services keep the counters current with ``F()`` increments; this is for bulk loads
-    (``seed_demo`` uses ``bulk_create``, which bypasses services) and for repair. ``user_ids``
-    limits the update (``None``: every user). One ``UPDATE`` statement with correlated
-    subqueries. Returns the number of rows updated.
-    """
-    from django.db.models import OuterRef, Q
-
-    from apps.core.db import SubqueryCount
-    from apps.forum.models import Post, Topic
-    from apps.plants.models import IdentificationStatus, PlantIdentificationRequest, SavedCareInstructions
-
-    users = User.objects.all() if user_ids is None else User.objects.filter(pk__in=user_ids)
-    visible_posts = Post.objects.filter(poster=OuterRef("pk"), is_deleted=False)
-    return users.update(
-        post_count=SubqueryCount(visible_posts),
-        approved_post_count=SubqueryCount(visible_posts.filter(is_approved=True)),
-        topic_count=SubqueryCount(Topic.objects.filter(poster=OuterRef("pk"), is_deleted=False)),
-        identification_request_count=SubqueryCount(PlantIdentificationRequest.objects.filter(owner=OuterRef("pk"))),
-        identified_plant_count=SubqueryCount(
-            PlantIdentificationRequest.objects.filter(Q(owner=OuterRef("pk")), status=IdentificationStatus.IDENTIFIED)
-        ),
-        care_card_count=SubqueryCount(SavedCareInstructions.objects.filter(owner=OuterRef("pk"))),
-    )
 
 
 def lockout_clear_by_moderator(*, key: str, moderator: User, reason: str) -> bool:

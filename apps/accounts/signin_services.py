@@ -4,10 +4,16 @@ SPEC "Sign-in, tokens and lockout". Every sign-in attempt, whatever door it come
 runs ``sign_in_attempt``: find the account (one indexed query), reserve an attempt with the
 lockout monitor, check the password (exactly one hash, also for unknown and inactive names),
 record the outcome. Redis failures surface as ``SecurityUnavailable`` so callers fail closed.
+
+Token families: ``tokens_start`` at sign-in, ``refresh_token_rotate`` for every rotation and
+``token_family_revoke`` for sign-out and the revoke endpoint. A revoked family is recorded in
+the database (``RevokedTokenFamily``) by ``_family_revocation_record`` only, whichever path
+revoked it (one writer, whatever the door), and in Redis for the fast path (``tokens``).
 """
 
 import logging
 import time
+import unicodedata
 
 import redis
 from django.conf import settings
@@ -15,17 +21,26 @@ from django.contrib.auth.hashers import make_password
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from apps.core import lockout, tokens
 from apps.core.mail import send_mail_after_commit
 from apps.core.middleware import SESSION_AUTH_AT_KEY
-from apps.core.lockout import SignInLocked
 
-from .backends import canonical_login_name
-from .models import User
+from . import lockout, tokens
+from .lockout import SignInLocked
+from .models import RevokedTokenFamily, User
 
 logger = logging.getLogger(__name__)
 
 SESSION_FAMILY_KEY = "_jwt_family"
+
+
+def canonical_login_name(raw: str) -> str:
+    """Return the spelling-independent form of a sign-in name.
+
+    ``raw`` is what the gardener typed. Surrounding spaces are dropped and the text is put in
+    Unicode NFKC form (as Django's ``AbstractBaseUser.normalize_username`` does); letter case is
+    left to the ``iexact`` lookup. Raises nothing.
+    """
+    return unicodedata.normalize("NFKC", raw or "").strip()
 
 
 
@@ -140,6 +155,42 @@ def delete_token_cookies(response) -> None:
     response.delete_cookie(settings.JWT_REFRESH_COOKIE, path=settings.JWT_REFRESH_COOKIE_PATH, samesite="Lax")
 
 
+def _family_revocation_record(*, family_id: str) -> None:
+    """Record that the refresh token family ``family_id`` is revoked, durably: the one writer
+    of ``RevokedTokenFamily``. The token checks' one user query
+    (``selectors.token_user_queryset``) refuses such a family, so the revocation holds through
+    a Redis outage or restart. Idempotent (one row per family). Raises database errors only."""
+    RevokedTokenFamily.objects.get_or_create(family_id=family_id)
+
+
+def token_family_revoke(*, family_id: str) -> None:
+    """Revoke one refresh token family (sign-out, ``/api/auth/token/revoke/``): its access and
+    refresh tokens stop working at once. ``family_id`` is the token's ``fam`` claim.
+
+    Recorded in the database first (durable), then in Redis (the fast path that refuses access
+    tokens without SQL). Raises ``redis.RedisError`` when only the Redis copy failed; the
+    database record already refuses the family then.
+    """
+    _family_revocation_record(family_id=family_id)
+    tokens.family_revoke_in_redis(family_id=family_id)
+
+
+def refresh_token_rotate(*, claims: dict) -> tokens.TokenPair:
+    """Rotate the refresh token whose verified ``claims`` (``tokens.decode``) are given and
+    return the successor pair (SPEC: every refresh rotates the pair; RFC 9700 4.14.2).
+
+    Raises ``tokens.TokenReused`` for a replay outside the reuse interval: the rotation script
+    has revoked the family in Redis, and it is recorded here in the database too. Raises
+    ``tokens.TokenInvalid`` for a revoked family and ``redis.RedisError`` when the used-mark
+    cannot be written (nothing issued: SPEC 503).
+    """
+    try:
+        return tokens.refresh_rotate(claims=claims)
+    except tokens.TokenReused:
+        _family_revocation_record(family_id=claims["fam"])
+        raise
+
+
 def session_tokens_revoke(*, session) -> None:
     """Revoke the refresh token family of this browser (sign-out); other devices stay signed in.
     The database record is durable; a Redis failure is logged, not raised (signing out must
@@ -148,16 +199,9 @@ def session_tokens_revoke(*, session) -> None:
     if not family_id:
         return
     try:
-        tokens.family_revoke(family_id=family_id)
+        token_family_revoke(family_id=family_id)
     except redis.RedisError:
         logger.exception("could not revoke token family %s at sign-out", family_id)
-
-
-def user_tokens_revoke_all(*, user_id: int, started_before: float | None = None) -> int:
-    """Revoke every refresh token family of ``user_id`` started before ``started_before`` (Unix
-    seconds, default now): password change, deactivation. Returns the number revoked. Raises
-    ``redis.RedisError``."""
-    return tokens.user_families_revoke(user_id=user_id, started_before=started_before)
 
 
 def account_unlock_with_token(*, token: str) -> bool:

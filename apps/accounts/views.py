@@ -16,11 +16,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.core import lockout
 from apps.core.client_ip import client_ip
 from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit
 
-from . import selectors, services, signin_services
+from . import lockout, selectors, services, signin_services
 from .forms import SignInForm, SignUpForm
 from .signin_services import SecurityUnavailable
 

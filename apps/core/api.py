@@ -1,16 +1,13 @@
-"""API plumbing: Bearer/cookie/session authentication, CSRF for cookie-authenticated calls,
-and JSON body parsing, all answering RFC 9457 problem responses (SPEC "HTTP contract")."""
+"""API plumbing that knows no user model: JSON body parsing, the CSRF check of
+cookie-authenticated calls and the 401/503 answers, all RFC 9457 problem responses (SPEC "HTTP
+contract"). Authenticating an API call by token lives with the tokens, in
+``apps.accounts.api_auth``."""
 
 import json
-from functools import wraps
 
-import redis
-from django.conf import settings
 from django.middleware.csrf import CsrfViewMiddleware
-from django.views.decorators.csrf import csrf_exempt
 
 from .problems import problem_response
-from .tokens import TokenInvalid, access_token_verify
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -62,6 +59,8 @@ def csrf_failure(request):
 
 
 def unauthenticated(detail: str = "Sign in or send an Authorization: Bearer token.", code: str = "NOT_AUTHENTICATED"):
+    """401 problem response with ``WWW-Authenticate: Bearer`` (RFC 6750 section 3); ``detail``
+    and ``code`` (e.g. ``TOKEN_INVALID``) say what was wrong."""
     return problem_response(
         status=401, title="Authentication required", detail=detail, code=code,
         headers={"WWW-Authenticate": 'Bearer realm="api"'},
@@ -75,51 +74,3 @@ def service_unavailable():
         detail="Authentication is temporarily unavailable. Please retry shortly.",
         code="SERVICE_UNAVAILABLE", headers={"Retry-After": "30"},
     )
-
-
-def _user_for_claims(claims: dict):
-    from .permissions import first_user_with_moderator_flag
-    from .tokens import token_user_queryset
-
-    return first_user_with_moderator_flag(token_user_queryset(claims))
-
-
-def api_auth_required(view):
-    """Authenticate an API call by ``Authorization: Bearer <access>``, else the
-    ``access_token`` cookie (after a CSRF check on unsafe methods), else the session; answer
-    401 problem+json (``WWW-Authenticate: Bearer``) otherwise. A token of a revoked family is
-    refused by a Redis check before any SQL; Redis down gives 503."""
-
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        header = request.headers.get("Authorization")
-        cookie = request.COOKIES.get(settings.JWT_ACCESS_COOKIE)
-        if header is not None or cookie:
-            if header is not None:
-                scheme, _, token = header.partition(" ")
-                if scheme.lower() != "bearer" or not token.strip():
-                    return unauthenticated("Use 'Authorization: Bearer <access token>'.", "TOKEN_INVALID")
-                token = token.strip()
-            else:
-                if failure := csrf_failure(request):
-                    return failure
-                token = cookie
-            try:
-                claims = access_token_verify(token)
-            except TokenInvalid:
-                return unauthenticated("The access token is invalid, expired or revoked.", "TOKEN_INVALID")
-            except redis.RedisError:
-                return service_unavailable()
-            user = _user_for_claims(claims)
-            if user is None:
-                return unauthenticated("The access token is invalid, expired or revoked.", "TOKEN_INVALID")
-            request.user = user
-            return view(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            if failure := csrf_failure(request):
-                return failure
-            return view(request, *args, **kwargs)
-        return unauthenticated()
-
-    return wrapper

@@ -6,4 +6,6 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self):
+        # Registers the system checks: imported in ready(), Django's documented place, so the
+        # registration happens once, after the app registry is ready.
         from . import checks  # noqa: F401

@@ -5,10 +5,14 @@ reset links) are quoted-printable wrapped with ``=`` and break when copied. This
 the headers that matter and the body as text.
 """
 
+import logging
 import sys
 import threading
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
 
 
 class ReadableConsoleBackend(BaseEmailBackend):
@@ -34,12 +38,6 @@ def send_mail_after_commit(*, subject: str, body: str, to: list[str]) -> None:
     anything by failing, because an email could not be delivered (the sign-up and lock paths
     answer the same whatever happens to the message).
     """
-    import logging
-
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.db import transaction
-
     def deliver():
         try:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)

@@ -1,10 +1,17 @@
 """Project middleware: session expiry renewal and HTMX-friendly redirects."""
 
 import time
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.sessions.models import Session
+from django.shortcuts import render, resolve_url
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
+
+from .problems import problem_response
 
 SESSION_RENEWED_AT_KEY = "_renewed_at"
 
@@ -45,9 +52,6 @@ class SessionRenewalMiddleware:
 
 
 def _stored_in_database(session_key: str) -> bool:
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
     return Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).exists()
 
 
@@ -76,15 +80,9 @@ def _return_to_page(request, location: str) -> str:
     """A sign-in redirect caused by a fragment request (a dashboard panel) should come back to
     the page the user was on, not to the bare fragment: swap ``next`` for the path of
     ``HX-Current-URL`` when it is on this site."""
-    from urllib.parse import parse_qs, urlencode, urlsplit
-
-    from django.conf import settings as django_settings
-    from django.shortcuts import resolve_url
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     parts = urlsplit(location)
     current = request.htmx.current_url
-    if parts.path != resolve_url(django_settings.LOGIN_URL) or not current:
+    if parts.path != resolve_url(settings.LOGIN_URL) or not current:
         return location
     if not url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}):
         return location
@@ -108,14 +106,10 @@ class MethodNotAllowedPageMiddleware:
             return response
         allowed = response.get("Allow", "")
         if request.path.startswith("/api/"):
-            from .problems import problem_response
-
             replacement = problem_response(
                 status=405, title="Method not allowed", detail=f"Use {allowed}.", code="METHOD_NOT_ALLOWED"
             )
         else:
-            from django.shortcuts import render
-
             replacement = render(
                 request, "405.html", {"detail": f"This address only answers {allowed} requests."}, status=405
             )
@@ -137,8 +131,6 @@ class SessionLifetimeMiddleware:
         if session is not None and session.session_key:
             signed_in_at = session.get(SESSION_AUTH_AT_KEY)
             if signed_in_at and time.time() - signed_in_at > settings.SESSION_ABSOLUTE_LIFETIME_SECONDS:
-                from django.contrib.auth import logout
-
                 logout(request)
         return self.get_response(request)
 

@@ -1,4 +1,4 @@
-"""Shared model plumbing: the manager every project model uses."""
+"""Shared model plumbing (the manager every project model uses) and the audit log."""
 
 from django.conf import settings
 from django.db import models
@@ -48,14 +48,3 @@ class ModerationAction(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.target_type}#{self.target_id}"
-
-
-class RevokedTokenFamily(models.Model):
-    """A refresh token family revoked by sign-out or the revoke endpoint, kept in the database
-    so the revocation survives a Redis outage or restart (Redis holds the fast-path copy).
-    Rows older than ``JWT_REFRESH_FAMILY_MAX_AGE_SECONDS`` are useless and may be pruned."""
-
-    family_id = models.CharField(max_length=64, unique=True)
-    revoked_at = models.DateTimeField(auto_now_add=True)
-
-    objects = PortalManager()

@@ -1,8 +1,13 @@
 """Permission checks shared by every app (STYLE: ``check_<verb>_<object>_permission``)."""
 
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
 
 MODERATION_PERMISSION = "core.use_moderation_tools"
+# The group that grants it, created with the permission by migration ``core.0003`` (which keeps
+# its own copy of the name: migrations never import app code).
+MODERATORS_GROUP = "moderators"
 
 
 def is_moderator(user) -> bool:
@@ -21,9 +26,6 @@ def is_moderator(user) -> bool:
 
 
 def _moderator_permissions(*, user_ref):
-    from django.contrib.auth.models import Permission
-    from django.db.models import Q
-
     app_label, codename = MODERATION_PERMISSION.split(".")
     return Permission.objects.filter(
         Q(user=user_ref) | Q(group__user=user_ref), content_type__app_label=app_label, codename=codename
@@ -34,8 +36,6 @@ def moderator_flag_expression():
     """An ``Exists`` expression, for a query over users, that is true when the row's user holds
     the moderation permission directly or through a group (superusers are checked apart).
     The auth backend annotates the session's user lookup with it."""
-    from django.db.models import Exists, OuterRef
-
     return Exists(_moderator_permissions(user_ref=OuterRef("pk")))
 
 

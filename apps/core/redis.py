@@ -28,6 +28,8 @@ def _client_for(url: str, timeout_seconds: float) -> redis.Redis:
 
 @lru_cache(maxsize=1)
 def _in_process_client() -> redis.Redis:
+    # Imported here on purpose: only the embedded default (no REDIS_URL) needs fakeredis; a
+    # deployment with Redis never loads it.
     import fakeredis
 
     return fakeredis.FakeRedis(server=fakeredis.FakeServer())

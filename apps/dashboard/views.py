@@ -12,11 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from apps.accounts.api_auth import api_auth_required
 from apps.accounts.selectors import trust_progress_for_user
-from apps.core.api import api_auth_required
 from apps.core.permissions import check_moderate_permission, is_moderator
-from apps.forum.selectors import review_queue_counts
-from apps.forum.selectors import forum_stats_for_user
+from apps.forum.selectors import forum_stats_for_user, review_queue_counts
 from apps.plants.selectors import care_cards_for_user, identification_requests_for_user, plant_stats_for_user
 
 from .selectors import dashboard_stats_for_user, recent_activity_for_user

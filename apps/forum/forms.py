@@ -3,9 +3,8 @@ than 40 megapixels, EXIF stripped)."""
 
 from django import forms
 
-from apps.plants.images import MAX_UPLOAD_BYTES, ImageRejected, encode_jpeg, open_checked
-
 from apps.core.audit import REASON_MAX_CHARS
+from apps.core.uploads import MAX_UPLOAD_BYTES, PHOTO_MAX_PX, ImageRejected, encode_jpeg, open_checked
 
 from .models import Forum, Report
 from .services import TOPIC_FLAG_ACTIONS
@@ -24,7 +23,7 @@ class PostImageField(forms.FileField):
             image = open_checked(upload.read())
         except ImageRejected as rejected:
             raise forms.ValidationError(str(rejected)) from None
-        return encode_jpeg(image, max_px=1600, name="post.jpg")
+        return encode_jpeg(image, max_px=PHOTO_MAX_PX, name="post.jpg")
 
 
 class ReplyForm(forms.Form):

@@ -19,11 +19,12 @@ from django import forms
 from django.contrib.auth.models import Permission
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.urls import reverse
 
+from apps.accounts.lockout import lock_key_user_id
 from apps.accounts.models import TrustLevel, User
-from apps.core.lockout import lock_key_user_id
 from apps.core.models import ModerationAction
 from apps.core.permissions import MODERATION_PERMISSION
 
@@ -153,9 +154,6 @@ def moderation_log_actor_choices() -> list[tuple[int, str]]:
 
 
 def _actor_choices_portable(*, app_label: str, codename: str) -> list[tuple[int, str]]:
-    from django.db.models import Q
-    from django.db.models.functions import Lower
-
     permission = Q(content_type__app_label=app_label, codename=codename)
     granted = Q(groups__permissions__in=Permission.objects.filter(permission)) | Q(
         user_permissions__in=Permission.objects.filter(permission)

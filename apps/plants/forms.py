@@ -5,7 +5,8 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Q
 
-from .images import MAX_UPLOAD_BYTES, ImageRejected, open_checked
+from apps.core.uploads import MAX_UPLOAD_BYTES, ImageRejected, open_checked
+
 from .models import CareCardStatus, PlantSpecies, SavedCareInstructions
 
 MAX_PHOTOS = 3
@@ -32,9 +33,9 @@ class MultipleImageField(forms.FileField):
 
 class IdentificationRequestForm(forms.Form):
     """SPEC ``/plants/identify/``: ``image`` (one to three files), ``notes``, an optional
-    location. Each photo is checked by decoding it with Pillow (``images.open_checked``), so a
-    file's name or declared type never decides; ``cleaned_data["images"]`` holds the decoded,
-    upright RGB images."""
+    location. Each photo is checked by decoding it with Pillow
+    (``apps.core.uploads.open_checked``), so a file's name or declared type never decides;
+    ``cleaned_data["images"]`` holds the decoded, upright RGB images."""
 
     image = MultipleImageField(
         label="Photos of the plant",

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, NullIf
@@ -19,6 +20,7 @@ from .models import (
     SavedCareInstructions,
     SuggestionVote,
 )
+from .services import is_community_consensus
 
 REQUEST_LIST_FIELDS = ("id", "owner_id", "status", "created_at", "thumbnail", "notes", "accepted_suggestion_id", "species__primary_common_name", "species__scientific_name", "species__slug")
 
@@ -159,8 +161,6 @@ def species_search(*, query: str = "", limit: int = 200, viewer: User | None = N
         | Q(common_names__icontains=query) | Q(family__iexact=query)
     )
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import TrigramWordSimilarity
-
         queryset = queryset.annotate(
             similarity=Greatest(
                 TrigramWordSimilarity(query, "primary_common_name"), TrigramWordSimilarity(query, "scientific_name")
@@ -183,8 +183,6 @@ def identification_request_detail(*, request: PlantIdentificationRequest, viewer
     has its species and suggester joined, ``viewer_vote`` (``True`` agree, ``False``
     disagree, ``None``) and ``is_consensus`` (more than two thirds of at least two voters
     agree). Returns ``{"photos": [...], "suggestions": [...]}``."""
-    from .services import is_community_consensus
-
     photos = list(request.photos.only("id", "request_id", "image", "position", "width", "height").order_by("position"))
     viewer_votes = SuggestionVote.objects.filter(suggestion=OuterRef("pk"), voter=viewer)
     suggestions = list(

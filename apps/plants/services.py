@@ -13,8 +13,10 @@ from django.utils import timezone
 from PIL import Image
 
 from apps.accounts.models import User
+from apps.core.uploads import PHOTO_MAX_PX, THUMBNAIL_PX, encode_jpeg
 
-from .images import PHOTO_MAX_PX, THUMBNAIL_PX, encode_jpeg
+from .identification.providers import configured_providers
+from .identification.tasks import identification_enqueue
 from .models import (
     IdentificationStatus,
     IdentificationSuggestion,
@@ -48,16 +50,13 @@ def identification_request_create(
 ) -> PlantIdentificationRequest:
     """Create an identification request from one to three decoded photos.
 
-    ``images`` are upright RGB images from ``images.open_checked``; each is stored as a JPEG of
-    at most 1600 px with no EXIF, and the first also as a 300 px thumbnail, through Django's
-    storage API. The location (degrees) is rounded to 0.2° unless ``exact_location``. With
+    ``images`` are upright RGB images from ``apps.core.uploads.open_checked``; each is stored
+    as a JPEG of at most 1600 px with no EXIF, and the first also as a 300 px thumbnail,
+    through Django's storage API. The location (degrees) is rounded to 0.2° unless ``exact_location``. With
     provider keys configured the request waits (``pending``) for the background task, enqueued
     after commit; without, it goes straight to the community (``needs_help``). If anything
     fails, the files already stored are deleted again. Returns the request.
     """
-    from .identification.providers import configured_providers
-    from .identification.tasks import identification_enqueue
-
     if latitude is not None and longitude is not None and not exact_location:
         latitude, longitude = coarse_coordinate(latitude), coarse_coordinate(longitude)
     machine = bool(configured_providers())

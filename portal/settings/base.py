@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "apps.plants",
     "apps.forum",
     "apps.dashboard",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

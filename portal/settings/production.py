@@ -1,33 +1,36 @@
 """Production settings: refuse to start without the services and secrets SPEC requires.
 
-SPEC "Stack": with DEBUG off the settings refuse to start (ImproperlyConfigured) without
-PostgreSQL, Redis, SECRET_KEY and a JWT_SECRET_KEY that differs from SECRET_KEY and has at least
-50 characters.
+SPEC "Stack": the settings refuse to start (ImproperlyConfigured) without PostgreSQL
+(``DATABASE_URL``), Redis (``REDIS_URL``), ``SECRET_KEY`` and a ``JWT_SECRET_KEY`` that differs
+from ``SECRET_KEY`` and has at least 50 characters. The check runs whatever ``DEBUG`` says: a
+production process switched to ``DEBUG=true`` to look at an error must not quietly fall back to
+the insecure local keys of ``base``, SQLite or the per-process security store.
 """
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import DATABASES, REDIS_URL
+from .base import DATABASE_URL, DATABASES, REDIS_URL
 from .env import env_bool, env_int, env_str
 
 DEBUG = env_bool("DEBUG", False)
 
-_secret_key = env_str("SECRET_KEY")
-_jwt_secret_key = env_str("JWT_SECRET_KEY")
-if not DEBUG:
-    if not _secret_key:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    if not _jwt_secret_key or len(_jwt_secret_key) < 50:
-        raise ImproperlyConfigured("JWT_SECRET_KEY must be set and at least 50 characters long.")
-    if _jwt_secret_key == _secret_key:
-        raise ImproperlyConfigured("JWT_SECRET_KEY must differ from SECRET_KEY.")
-    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL when DEBUG is off.")
-    if not REDIS_URL:
-        raise ImproperlyConfigured("REDIS_URL must be set when DEBUG is off.")
-    SECRET_KEY = _secret_key
-    JWT_SECRET_KEY = _jwt_secret_key
+# No ``if not DEBUG`` around these: DEBUG is about error pages, never about which keys sign
+# sessions and tokens or which database and security store the process uses.
+SECRET_KEY = env_str("SECRET_KEY")
+JWT_SECRET_KEY = env_str("JWT_SECRET_KEY")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set in production (whatever DEBUG says).")
+if not JWT_SECRET_KEY or len(JWT_SECRET_KEY) < 50:
+    raise ImproperlyConfigured(
+        "JWT_SECRET_KEY must be set and at least 50 characters long in production (whatever DEBUG says)."
+    )
+if JWT_SECRET_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("JWT_SECRET_KEY must differ from SECRET_KEY.")
+if not DATABASE_URL or DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must be set and point at PostgreSQL in production (whatever DEBUG says).")
+if not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL must be set in production (whatever DEBUG says).")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", True) else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -18,7 +18,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 
-from apps.core.lockout import PREFIX
+from apps.accounts.lockout import PREFIX
 from apps.core.redis import get_strict_redis
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.hashers import hash_count, hash_count_reset

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from apps.core.lockout import PREFIX
+from apps.accounts.lockout import PREFIX
 from apps.core.redis import get_strict_redis
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.hashers import hash_count, hash_count_reset

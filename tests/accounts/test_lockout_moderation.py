@@ -8,10 +8,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.accounts.lockout import PREFIX, current_locks
 from apps.accounts.models import TrustLevel
 from apps.accounts.selectors import time_left_text
 from apps.accounts.services import lockout_clear_by_moderator
-from apps.core.lockout import PREFIX, current_locks
 from apps.core.models import ModerationAction
 from apps.core.redis import get_strict_redis
 from tests.factories import DEFAULT_PASSWORD, UserFactory

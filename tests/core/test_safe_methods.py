@@ -35,7 +35,7 @@ from django_redis import get_redis_connection
 
 from apps.accounts.models import TrustLevel, User
 from apps.accounts.services import email_confirmation_token
-from apps.core.seeding import MODERATORS_GROUP
+from apps.core.permissions import MODERATORS_GROUP
 from apps.dashboard.views import PANELS
 from apps.forum.models import Notification, Post, Report, Topic
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set

@@ -37,22 +37,50 @@ def test_production_settings_start_with_everything_set():
     assert "started" in result.stdout
 
 
-@pytest.mark.parametrize(
-    "change, message",
-    [
-        ({"SECRET_KEY": None}, "SECRET_KEY must be set"),
-        ({"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY must be set"),
-        ({"JWT_SECRET_KEY": "short"}, "at least 50 characters"),
-        ({"JWT_SECRET_KEY": "s" * 60}, "must differ from SECRET_KEY"),
-        ({"DATABASE_URL": None}, "PostgreSQL"),
-        ({"REDIS_URL": None}, "REDIS_URL must be set"),
-    ],
-)
-def test_production_settings_refuse_to_start_without(change, message):
-    env = {key: value for key, value in {**GOOD, **change}.items() if value is not None}
+MISSING = [
+    ({"SECRET_KEY": None}, "SECRET_KEY must be set"),
+    ({"SECRET_KEY": "  "}, "SECRET_KEY must be set"),
+    ({"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY must be set"),
+    ({"JWT_SECRET_KEY": "short"}, "at least 50 characters"),
+    ({"JWT_SECRET_KEY": "j" * 49}, "at least 50 characters"),
+    ({"JWT_SECRET_KEY": "s" * 60}, "must differ from SECRET_KEY"),
+    ({"DATABASE_URL": None}, "DATABASE_URL must be set and point at PostgreSQL"),
+    ({"DATABASE_URL": ""}, "DATABASE_URL must be set and point at PostgreSQL"),
+    ({"DATABASE_URL": "sqlite:////tmp/portal.sqlite3"}, "DATABASE_URL must be set and point at PostgreSQL"),
+    ({"REDIS_URL": None}, "REDIS_URL must be set"),
+    ({"REDIS_URL": ""}, "REDIS_URL must be set"),
+]
+
+
+@pytest.mark.parametrize("debug", ["false", "true"])
+@pytest.mark.parametrize("change, message", MISSING)
+def test_production_settings_refuse_to_start_without(change, message, debug):
+    """Each missing or weak secret or service stops start-up with a clear
+    ``ImproperlyConfigured``, and ``DEBUG=true`` does not skip the check (issue 10, item 8:
+    it used to fall back to the insecure local keys)."""
+    env = {key: value for key, value in {**GOOD, "DEBUG": debug, **change}.items() if value is not None}
     result = _load(env)
     assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+    assert "ImproperlyConfigured" in result.stderr and message in result.stderr, result.stderr
+
+
+def test_production_settings_with_debug_on_use_the_given_keys():
+    """With everything set, ``DEBUG=true`` starts, with the environment's keys and services
+    (never ``base``'s insecure local defaults)."""
+    result = subprocess.run(
+        [
+            sys.executable, "-c",
+            "import django; django.setup(); from django.conf import settings as s; "
+            "print(s.DEBUG, s.SECRET_KEY, s.JWT_SECRET_KEY, s.DATABASES['default']['ENGINE'], s.REDIS_URL)",
+        ],
+        cwd=PROJECT,
+        env={**{k: v for k, v in os.environ.items() if k not in GOOD and k not in NOT_INHERITED}, **GOOD, "DEBUG": "true"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True", "s" * 60, "j" * 60, "django.db.backends.postgresql", "redis://127.0.0.1:6379/0",
+    ]
 
 
 def test_check_deploy_is_clean_under_production_settings():

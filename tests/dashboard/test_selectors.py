@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from apps.accounts.models import TrustLevel
 from apps.accounts.selectors import trust_progress_for_user
-from apps.accounts.services import user_counters_recount
 from apps.dashboard.selectors import dashboard_stats_for_user, recent_activity_for_user
+from apps.demo.recount import user_counters_recount
 from apps.plants.models import PlantIdentificationRequest
 from apps.plants.selectors import plant_stats_for_user
 from tests import factories

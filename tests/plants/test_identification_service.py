@@ -15,6 +15,7 @@ from PIL import Image
 
 from apps.accounts.models import User
 from apps.core.redis import get_strict_redis
+from apps.core.uploads import PHOTO_MAX_PX, encode_jpeg, open_checked
 from apps.plants.identification.breaker import breaker_call, breaker_key
 from apps.plants.identification.cache import cache_key, images_digest
 from apps.plants.identification.providers import (
@@ -26,7 +27,6 @@ from apps.plants.identification.providers import (
 )
 from apps.plants.identification.service import machine_identification_run
 from apps.plants.identification.tasks import identification_enqueue, identify_plant
-from apps.plants.images import PHOTO_MAX_PX, encode_jpeg, open_checked
 from apps.plants.models import (
     IdentificationStatus,
     IdentificationSuggestion,
@@ -60,7 +60,7 @@ def photo_bytes(seed: int | None = None) -> bytes:
 
 def pending_request(owner, *, photos: list[bytes] | None = None, latitude=None, longitude=None):
     """A pending identification request of ``owner`` with its photos stored the way uploads
-    are (decoded, EXIF stripped, re-encoded as JPEG by ``apps.plants.images``)."""
+    are (decoded, EXIF stripped, re-encoded as JPEG by ``apps.core.uploads``)."""
     request = factories.IdentificationRequestFactory(
         owner=owner, status=IdentificationStatus.PENDING, latitude=latitude, longitude=longitude
     )

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from apps.core.seeding import MODERATORS_GROUP
+from apps.core.permissions import MODERATORS_GROUP
 from apps.core.throttle import write_throttle_message
 from apps.plants.models import IdentificationStatus, IdentificationSuggestion, SuggestionVote
 from tests import factories

@@ -12,8 +12,9 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
 from apps.accounts.models import TRUST_LEVEL_ORDER, TrustLevel, User
+from apps.core.permissions import MODERATORS_GROUP
 
-from .accounts import GARDENER, MODERATOR, MODERATORS_GROUP, NEWBIE, OTHER_PASSWORD, _Member
+from .accounts import GARDENER, MODERATOR, NEWBIE, OTHER_PASSWORD, _Member
 from .base import BATCH_SIZE, _BuilderBase
 from .texts import USERNAME_STEMS
 

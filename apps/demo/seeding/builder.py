@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.services import user_counters_recount
+from apps.demo.recount import user_counters_recount
 from apps.forum.services import forum_counters_recount
 
 from .accounts import GARDENER, MODERATOR, NEWBIE, SeedResult, SeedSizes

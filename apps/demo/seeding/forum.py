@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +15,7 @@ from apps.forum.models import Forum, Post, Report, Topic
 from apps.plants.models import PlantSpecies
 
 from .accounts import _Member
-from .base import BATCH_SIZE, FORUM_HISTORY_DAYS, _BuilderBase
+from .base import BATCH_SIZE, FORUM_HISTORY_DAYS, _BuilderBase, _TopicPlan
 from .texts import (
     ADVICE,
     ASPCA_URL,
@@ -44,17 +43,6 @@ from .texts import (
     _mid_sentence,
     _Theme,
 )
-
-
-@dataclass(eq=False)
-class _TopicPlan:
-    topic: Topic
-    forum_slug: str
-    species: PlantSpecies
-    theme: _Theme
-    context: dict[str, Any]
-    weight: float
-    posts: list[Post] = field(default_factory=list)
 
 
 class _ForumSteps(_BuilderBase):

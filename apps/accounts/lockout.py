@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .scripts import NOW_MS, run_script
+from apps.core.redis import get_strict_redis
+from apps.core.scripts import NOW_MS, run_script
 
 PREFIX = "sec:lockout"
 
@@ -236,8 +237,6 @@ class CurrentLock:
 def current_locks(*, limit: int = 500) -> list[CurrentLock]:
     """Every account lock in force, longest remaining first (for ``/moderation/lockouts/``).
     Uses ``SCAN`` (no blocking ``KEYS``). Raises ``redis.RedisError``."""
-    from .redis import get_strict_redis
-
     client = get_strict_redis()
     names = []
     for name in client.scan_iter(match=f"{PREFIX}:lock:*", count=500):
@@ -270,8 +269,6 @@ def current_locks(*, limit: int = 500) -> list[CurrentLock]:
 def unlock_token_create(*, key: str) -> str:
     """Create the one-time unlock token for the lock on ``key``, valid while the lock lasts.
     Returns the token (url-safe text); only its SHA-256 is stored. Raises ``redis.RedisError``."""
-    from .redis import get_strict_redis
-
     token = secrets.token_urlsafe(32)
     client = get_strict_redis()
     ttl = client.pttl(f"{PREFIX}:lock:{key}")
@@ -283,8 +280,6 @@ def unlock_token_redeem(*, token: str) -> str | None:
     """Use an unlock token: clear the lock it names and return the counter key, or ``None`` when
     the token is unknown, expired or already used (``GETDEL`` makes it single-use, even under
     concurrency). Raises ``redis.RedisError``."""
-    from .redis import get_strict_redis
-
     key = get_strict_redis().getdel(f"{PREFIX}:unlock:{_token_hash(token)}")
     if key is None:
         return None

@@ -25,7 +25,6 @@ Where things live:
 from .accounts import (
     GARDENER,
     MODERATOR,
-    MODERATORS_GROUP,
     NEWBIE,
     OTHER_PASSWORD,
     DemoAccount,
@@ -39,7 +38,6 @@ from .state import demo_data_conflicts, demo_data_counts, demo_data_exists, demo
 __all__ = [
     "GARDENER",
     "MODERATOR",
-    "MODERATORS_GROUP",
     "NEWBIE",
     "OTHER_PASSWORD",
     "PLANT_KINDS",

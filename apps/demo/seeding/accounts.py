@@ -8,8 +8,6 @@ from datetime import datetime
 
 from apps.accounts.models import User
 
-MODERATORS_GROUP = "moderators"
-
 
 @dataclass(frozen=True)
 class SeedSizes:

@@ -1,5 +1,6 @@
 """``manage.py seed_demo``: fill an empty database with demo gardeners, forum, identification
-requests and care cards (the generation itself lives in ``apps.core.seeding``)."""
+requests and care cards (the generation itself lives in ``apps.demo.seeding``; ``--scale``
+in ``apps.demo.seeding.scaled``)."""
 
 import sys
 import time
@@ -9,7 +10,8 @@ from django.db import transaction
 from tqdm import tqdm
 
 from apps.accounts.models import User
-from apps.core import seeding
+from apps.demo import seeding
+from apps.demo.seeding import scaled
 
 
 class Command(BaseCommand):
@@ -155,14 +157,12 @@ class Command(BaseCommand):
         write("")
         write(self.style.SUCCESS(f"Seeded in {seconds:.1f} s."))
 
-    # --- --scale small / large (apps.core.seeding.large) ----------------------------------
+    # --- --scale small / large (apps.demo.seeding.scaled) --------------------------------
 
     def _handle_scaled(self, options) -> None:
-        from apps.core.seeding import large
-
         started = time.perf_counter()
         verbose = options["verbosity"] >= 1
-        scale = large.SCALES[options["scale"]]
+        scale = scaled.SCALES[options["scale"]]
         defaults = seeding.SeedSizes()
         changed = [
             f"--{name.replace('_', '-')}" for name in ("users", "topics", "posts", "requests", "care_cards")
@@ -171,15 +171,15 @@ class Command(BaseCommand):
         if changed:
             raise CommandError(f"{', '.join(changed)} apply to --scale demo only; --scale {scale.name} has fixed sizes.")
         try:
-            large.ensure_postgresql()
-        except large.ScaleUnavailable as error:
+            scaled.ensure_postgresql()
+        except scaled.ScaleUnavailable as error:
             raise CommandError(str(error)) from None
         if options["if_empty"] and User.objects.exists():
             if verbose:
                 self.stdout.write("seed_demo skipped: the database already has users (--if-empty).")
             return
         if not options["flush"] and seeding.demo_data_exists():
-            present = large.scaled_seed_present()
+            present = scaled.scaled_seed_present()
             if verbose:
                 self.stdout.write(
                     f"The demo data is already there ({'scale ' + present if present else 'user ' + repr(seeding.GARDENER.username) + ' exists'}); "
@@ -204,12 +204,12 @@ class Command(BaseCommand):
         try:
             if options["flush"]:
                 on_step("Deleting the old demo data (TRUNCATE)")
-                large.scaled_data_flush()
+                scaled.scaled_data_flush()
             else:
                 conflicts = seeding.demo_data_conflicts()
                 if conflicts:
                     raise CommandError("Cannot seed: " + "; ".join(conflicts) + ". Use --flush to delete the demo data first.")
-            result = large.scaled_data_seed(scale=scale, seed=options["seed"], on_step=on_step, on_rows=bar.update)
+            result = scaled.scaled_data_seed(scale=scale, seed=options["seed"], on_step=on_step, on_rows=bar.update)
         finally:
             bar.close()
         if verbose:

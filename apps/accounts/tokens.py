@@ -13,6 +13,10 @@ pinned, typed tokens), RFC 9700 section 4.14.2 (refresh token rotation with reus
   ``JWT_REFRESH_REUSE_INTERVAL_SECONDS`` while the successor is unused returns that same pair
   (parallel tabs, retries); on any other repeat revokes the family.
 - Revocation is a Redis key per family, so checking an access token costs no SQL.
+
+This module is the token mechanics on Redis and knows no model, so ``User.save`` can use it.
+The durable record of a revoked family (``RevokedTokenFamily``) and the user query that checks
+it are written and read by ``signin_services`` and ``selectors``.
 """
 
 import json
@@ -23,8 +27,8 @@ from dataclasses import dataclass
 import jwt
 from django.conf import settings
 
-from .redis import get_strict_redis
-from .scripts import NOW_MS, run_script
+from apps.core.redis import get_strict_redis
+from apps.core.scripts import NOW_MS, run_script
 
 PREFIX = "sec:jwt"
 ACCESS = "access"
@@ -37,7 +41,8 @@ class TokenInvalid(Exception):
 
 
 class TokenReused(TokenInvalid):
-    """A refresh token was presented again outside the reuse interval; its family is revoked."""
+    """A refresh token was presented again outside the reuse interval; its family is revoked in
+    Redis (by the rotation script itself). ``signin_services.refresh_token_rotate`` records it durably."""
 
 
 @dataclass(frozen=True)
@@ -180,13 +185,11 @@ def refresh_rotate(*, claims: dict) -> TokenPair:
     return TokenPair(data["access"], data["refresh"], family_id, data["expires_in"], data["refresh_expires_in"])
 
 
-def family_revoke(*, family_id: str) -> None:
-    """Revoke one family: its access and refresh tokens stop working at once. Recorded in the
-    database first (durable; the token checks' one user query refuses it), then in Redis (the
-    fast path). Raises ``redis.RedisError`` when only the Redis copy failed."""
-    from .models import RevokedTokenFamily
-
-    RevokedTokenFamily.objects.get_or_create(family_id=family_id)
+def family_revoke_in_redis(*, family_id: str) -> None:
+    """Mark one family revoked in Redis (the fast path: its access and refresh tokens stop
+    working at once). ``family_id`` is the ``fam`` claim. Only the Redis half of a revocation:
+    ``signin_services.token_family_revoke`` records it in the database first. Raises
+    ``redis.RedisError``."""
     get_strict_redis().set(
         f"{PREFIX}:revoked:{family_id}", int(time.time()), ex=settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS + 3600
     )
@@ -230,22 +233,3 @@ def access_token_verify(token: str) -> dict:
     if family_is_revoked(family_id=claims["fam"]):
         raise TokenInvalid("token family revoked")
     return claims
-
-
-def token_user_queryset(claims: dict):
-    """The active user of verified ``claims`` whose family is neither revoked (durably, in the
-    database) nor older than the user's ``tokens_valid_after`` (password change,
-    deactivation): one query, the same one token authentication needs anyway."""
-    from datetime import UTC, datetime
-
-    from django.db.models import Exists, OuterRef, Q
-
-    from apps.accounts.models import User
-
-    from .models import RevokedTokenFamily
-
-    started = datetime.fromtimestamp(float(claims["fiat"]), tz=UTC)
-    return User.objects.filter(pk=int(claims["sub"]), is_active=True).filter(
-        Q(tokens_valid_after__isnull=True) | Q(tokens_valid_after__lt=started),
-        ~Exists(RevokedTokenFamily.objects.filter(family_id=claims["fam"])),
-    )

@@ -1,9 +1,9 @@
-"""Image handling for identification photos: decode with Pillow, orient, strip metadata, resize.
+"""Upload checks every app shares: decode images with Pillow, orient, strip metadata, resize.
 
 SPEC "Bad input": JPEG, PNG and WebP up to 10 MiB, checked by decoding (not by name or declared
 type), over 40 megapixels refused before decoding, EXIF (GPS included) stripped from what is
-stored. The upload form and its messages arrive with the identification issue; these functions
-are what it and the demo seed share.
+stored. Used by identification photos (``plants``) and forum post images (``forum``); it knows
+no domain model, so it lives in ``core`` (SPEC "Layout").
 """
 
 import io

@@ -1,27 +1,39 @@
 """The state the seeding steps share: sizes, seed, the reference time, the species catalog and
 the plan built so far, plus the helpers every step uses (one RNG per part, times relative to
 now, picking an active member). The steps themselves are mixins in ``users.py``,
-``forum.py`` and ``plants.py``; ``builder.py`` puts them together."""
+``forum.py`` and ``plants.py``; ``builder.py`` puts them together. The plan types live here,
+below the steps, so no step module and this one import each other."""
 
 from __future__ import annotations
 
 import math
 import random
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
+from apps.forum.models import Forum, Post, Topic
 from apps.plants.models import PlantSpecies
 
 from .accounts import SeedSizes, _Member
-
-if TYPE_CHECKING:
-    from apps.forum.models import Forum
-
-    from .forum import _TopicPlan
+from .texts import _Theme
 
 BATCH_SIZE = 500
 FORUM_HISTORY_DAYS = 120
+
+
+@dataclass(eq=False)
+class _TopicPlan:
+    """A planned (unsaved) topic with its posts, made by ``forum.py`` and kept on the builder."""
+
+    topic: Topic
+    forum_slug: str
+    species: PlantSpecies
+    theme: _Theme
+    context: dict[str, Any]
+    weight: float
+    posts: list[Post] = field(default_factory=list)
 
 
 class _BuilderBase:

@@ -1,4 +1,4 @@
-"""``seed_demo --scale small|large`` (apps.core.seeding.large), at a tiny size: the rows are
+"""``seed_demo --scale small|large`` (apps.demo.seeding.scaled), at a tiny size: the rows are
 consistent (every foreign key, the maintained counters as the services compute them, trust
 levels by SPEC's rules), the demo ``gardener`` is the most active, and SQLite is refused with
 a clear message. No timings: the benchmark itself is ``make bench``."""
@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db.models import Count, Max
 
 from apps.accounts.models import TrustLevel, User
-from apps.accounts.services import user_counters_recount
-from apps.core.seeding import GARDENER, MODERATOR, NEWBIE
-from apps.core.seeding.large import ScaleSizes, _power_exponent, quiet_gardener_username, scaled_data_seed
+from apps.demo.recount import user_counters_recount
+from apps.demo.seeding import GARDENER, MODERATOR, NEWBIE
+from apps.demo.seeding.scaled import ScaleSizes, quiet_gardener_username, scaled_data_seed
+from apps.demo.seeding.scaled.draw import _power_exponent
 from apps.forum.models import Forum, Post, Topic
 from apps.forum.recount import forum_state_drift
 from apps.forum.services import forum_counters_recount
