@@ -31,7 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.api_auth import api_auth_required
-from apps.accounts.models import TRUST_LEVEL_ORDER, RevokedTokenFamily, User
+from apps.accounts.models import RevokedTokenFamily, TrustLevel, User
 from apps.core.permissions import check_moderate_permission, is_moderator
 from apps.dashboard import views as dashboard_views
 from apps.dashboard.sparkline import sparkline
@@ -86,11 +86,10 @@ def _forum_numbers(user, now) -> dict:
 def _trust_numbers(user) -> dict:
     """``trust_progress_for_user`` with the approved posts counted instead of read."""
     approved = Post.objects.filter(poster=user, is_deleted=False, is_approved=True).count()
-    position = TRUST_LEVEL_ORDER.index(user.trust_level)
-    if position + 1 >= len(TRUST_LEVEL_ORDER):
+    next_level = TrustLevel(user.trust_level).next_level
+    if next_level is None:
         return {"level": user.trust_level, "next_level": None, "posts_needed": 0, "days_needed": 0}
-    next_level = TRUST_LEVEL_ORDER[position + 1]
-    needs = settings.TRUST_LEVEL_REQUIREMENTS[next_level.value]
+    needs = next_level.requirements
     return {
         "level": str(user.trust_level),
         "next_level": next_level.value,

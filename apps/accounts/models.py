@@ -14,15 +14,61 @@ from .tokens import user_families_revoke
 
 
 class TrustLevel(models.TextChoices):
-    """SPEC "Domain": levels rise automatically and never fall automatically."""
+    """The trust ladder, lowest first (SPEC "Domain": levels rise automatically and never fall
+    automatically). Orderable: ``TrustLevel(user.trust_level) >= TrustLevel.BASIC``; a plain
+    stored value compares too (``"new" < TrustLevel.TRUSTED``). ``next_level`` is the level
+    above (``None`` at the top) and ``requirements`` what reaching this level takes
+    (``settings.TRUST_LEVEL_REQUIREMENTS``: approved posts and account age in days)."""
 
     NEW = "new", "New"
     BASIC = "basic", "Basic"
     TRUSTED = "trusted", "Trusted"
     VETERAN = "veteran", "Veteran"
 
+    @property
+    def rank(self) -> int:
+        """0 for ``new`` up to 3 for ``veteran``."""
+        return list(TrustLevel).index(self)
 
-TRUST_LEVEL_ORDER = [TrustLevel.NEW, TrustLevel.BASIC, TrustLevel.TRUSTED, TrustLevel.VETERAN]
+    @property
+    def next_level(self) -> "TrustLevel | None":
+        ladder = list(TrustLevel)
+        return ladder[self.rank + 1] if self.rank + 1 < len(ladder) else None
+
+    @property
+    def requirements(self) -> dict:
+        """``{"approved_posts": int, "account_age_days": int}``; ``new`` needs nothing."""
+        return settings.TRUST_LEVEL_REQUIREMENTS.get(self.value, {"approved_posts": 0, "account_age_days": 0})
+
+    def _compare(self, other) -> int:
+        return self.rank - TrustLevel(other).rank
+
+    def __lt__(self, other):
+        return self._compare(other) < 0
+
+    def __le__(self, other):
+        return self._compare(other) <= 0
+
+    def __gt__(self, other):
+        return self._compare(other) > 0
+
+    def __ge__(self, other):
+        return self._compare(other) >= 0
+
+    __hash__ = str.__hash__
+
+
+def trust_level_reached(*, current: str, approved_posts: int, account_age_days: int) -> "TrustLevel":
+    """The highest level ``approved_posts`` and ``account_age_days`` (whole days) reach, never
+    below ``current`` (levels do not fall). SPEC "Domain": basic 5 / 7 days, trusted 25 / 30,
+    veteran 100 / 90 (``settings.TRUST_LEVEL_REQUIREMENTS``). Pure: the promotion service, the
+    daily pass and the demo seed all decide with it."""
+    reached = TrustLevel(current)
+    for level in TrustLevel:
+        needs = level.requirements
+        if level > reached and approved_posts >= needs["approved_posts"] and account_age_days >= needs["account_age_days"]:
+            reached = level
+    return reached
 
 
 class PortalUserManager(UserManager.from_queryset(PortalQuerySet)):

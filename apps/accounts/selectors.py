@@ -2,12 +2,11 @@
 
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.core import signing
 from django.db.models import Exists, Q, QuerySet
 
 from . import lockout
-from .models import TRUST_LEVEL_ORDER, RevokedTokenFamily, User
+from .models import RevokedTokenFamily, TrustLevel, User
 
 EMAIL_CONFIRMATION_SALT = "accounts.email-confirmation"
 EMAIL_CONFIRMATION_MAX_AGE_SECONDS = 3 * 24 * 3600
@@ -41,11 +40,10 @@ def trust_progress_for_user(*, user: User) -> dict:
     ``next_level`` is ``None`` and both needs are 0. The requirements come from
     ``settings.TRUST_LEVEL_REQUIREMENTS``.
     """
-    position = TRUST_LEVEL_ORDER.index(user.trust_level)
-    if position + 1 >= len(TRUST_LEVEL_ORDER):
+    next_level = TrustLevel(user.trust_level).next_level
+    if next_level is None:
         return {"level": user.trust_level, "next_level": None, "posts_needed": 0, "days_needed": 0}
-    next_level = TRUST_LEVEL_ORDER[position + 1]
-    needs = settings.TRUST_LEVEL_REQUIREMENTS[next_level.value]
+    needs = next_level.requirements
     return {
         "level": str(user.trust_level),
         "next_level": next_level.value,

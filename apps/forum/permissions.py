@@ -11,7 +11,7 @@ trust-level rules.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from apps.accounts.models import TRUST_LEVEL_ORDER, TrustLevel, User
+from apps.accounts.models import TrustLevel, User
 from apps.core.permissions import is_moderator
 
 from . import selectors
@@ -51,11 +51,6 @@ def get_post_for_user(*, pk: int, user: User | None) -> Post:
 
 # --- Checks (PermissionDenied) --------------------------------------------------------------
 
-def level_at_least(user: User, level: str) -> bool:
-    """True when ``user``'s trust level is ``level`` or higher."""
-    return TRUST_LEVEL_ORDER.index(user.trust_level) >= TRUST_LEVEL_ORDER.index(level)
-
-
 def check_post_permission(user: User) -> None:
     """Any active gardener with a confirmed email may write (SPEC "Sign-up": unconfirmed
     gardeners can sign in but not post)."""
@@ -74,7 +69,7 @@ def check_reply_permission(user: User, topic: Topic) -> None:
 
 def check_attach_image_permission(user: User) -> None:
     """Images in posts from trust level basic up (SPEC "Domain")."""
-    if not level_at_least(user, TrustLevel.BASIC) and not is_moderator(user):
+    if TrustLevel(user.trust_level) < TrustLevel.BASIC and not is_moderator(user):
         raise PermissionDenied("Images in posts are open from trust level Basic.")
 
 
@@ -118,7 +113,7 @@ def check_report_post_permission(user: User, post: Post) -> None:
         raise PermissionDenied("You cannot report your own post.")
     if not post.is_approved or post.is_hidden:
         raise PermissionDenied("This post is already waiting for a moderator.")
-    if not level_at_least(user, TrustLevel.BASIC) and not is_moderator(user):
+    if TrustLevel(user.trust_level) < TrustLevel.BASIC and not is_moderator(user):
         raise PermissionDenied("Reporting is open from trust level Basic.")
 
 

@@ -14,14 +14,13 @@ Every moderation step is recorded by ``apps.core.audit.audit_record`` in the sam
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.accounts.models import TRUST_LEVEL_ORDER, TrustLevel, User
+from apps.accounts.models import TrustLevel, User
+from apps.accounts.services import trust_level_promote
 from apps.core.audit import audit_record
 from apps.core.permissions import is_moderator
 
@@ -174,52 +173,6 @@ def _forum_counters_move(before: _TopicContribution, after: _TopicContribution) 
 
 def _is_public(post: Post) -> bool:
     return post.is_approved and not post.is_hidden and not post.is_deleted
-
-
-# --- Trust levels --------------------------------------------------------------------------
-
-def trust_level_promote(*, user_id: int, now=None) -> str | None:
-    """Raise ``user_id``'s trust level to the highest one their approved posts and account age
-    reach (SPEC "Domain": basic 5 / 7 days, trusted 25 / 30, veteran 100 / 90). Never lowers a
-    level and never overrides one a moderator set. Audited (``trust.promote``, no actor).
-    Returns the new level or ``None``. Call inside a transaction."""
-    now = now or timezone.now()
-    user = User.objects.select_for_update().only(
-        "id", "trust_level", "trust_level_set_by_moderator", "approved_post_count", "date_joined"
-    ).get(pk=user_id)
-    if user.trust_level_set_by_moderator:
-        return None
-    reached = user.trust_level
-    for level in TRUST_LEVEL_ORDER[TRUST_LEVEL_ORDER.index(user.trust_level) + 1:]:
-        needs = settings.TRUST_LEVEL_REQUIREMENTS[level.value]
-        if user.approved_post_count >= needs["approved_posts"] and now - user.date_joined >= timedelta(
-            days=needs["account_age_days"]
-        ):
-            reached = level
-    if reached == user.trust_level:
-        return None
-    User.objects.filter(pk=user_id).update(trust_level=reached)
-    audit_record(
-        actor=None, action="trust.promote", target_type="user", target_id=user_id,
-        reason=f"Automatic: {user.trust_level} -> {reached}", metadata={"from": user.trust_level, "to": str(reached)},
-    )
-    return str(reached)
-
-
-def trust_levels_update_all(*, now=None) -> int:
-    """The daily pass for account age (``manage.py update_trust_levels``): promote every user
-    who now qualifies. Reads only candidates (below veteran, not moderator-set, with at least
-    the smallest post requirement). Returns how many were promoted."""
-    now = now or timezone.now()
-    smallest = min(needs["approved_posts"] for needs in settings.TRUST_LEVEL_REQUIREMENTS.values())
-    candidates = User.objects.filter(
-        trust_level_set_by_moderator=False, approved_post_count__gte=smallest
-    ).exclude(trust_level=TrustLevel.VETERAN).values_list("id", flat=True)
-    promoted = 0
-    for user_id in candidates.iterator():
-        with transaction.atomic():
-            promoted += trust_level_promote(user_id=user_id, now=now) is not None
-    return promoted
 
 
 # --- Notifications -------------------------------------------------------------------------
@@ -460,7 +413,7 @@ def report_create(*, post_id: int, reporter: User, reason: str, detail: str) -> 
             return False
         open_reports = Report.objects.filter(post_id=post.pk, status=Report.Status.OPEN).count()
         poster_level = User.objects.filter(pk=post.poster_id).values_list("trust_level", flat=True).get()
-        weighty = TRUST_LEVEL_ORDER.index(reporter.trust_level) >= TRUST_LEVEL_ORDER.index(TrustLevel.TRUSTED)
+        weighty = TrustLevel(reporter.trust_level) >= TrustLevel.TRUSTED
         if not (open_reports >= REPORTS_TO_HIDE or (weighty and poster_level == TrustLevel.NEW)):
             return False
         Post.objects.filter(pk=post.pk).update(is_hidden=True)

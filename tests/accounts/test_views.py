@@ -215,3 +215,21 @@ def test_sign_up_with_a_taken_email_costs_the_same_password_hash(client, gardene
         hash_count_reset()
         _sign_up(client, username=f"u{len(email)}", email=email)
         assert hash_count() == 1, email
+
+
+def test_trust_levels_are_ordered_and_reached_by_the_spec_rules():
+    """``TrustLevel`` orders the ladder (plain stored values compare too) and
+    ``trust_level_reached`` applies SPEC "Domain"'s requirements (basic 5 / 7 days, trusted
+    25 / 30, veteran 100 / 90), never falling below the current level."""
+    from apps.accounts.models import TrustLevel, trust_level_reached
+
+    assert TrustLevel.NEW < TrustLevel.BASIC < TrustLevel.TRUSTED < TrustLevel.VETERAN
+    assert "basic" >= TrustLevel.BASIC and "new" < TrustLevel.BASIC and TrustLevel("veteran") > "trusted"
+    assert [level.next_level for level in TrustLevel] == [TrustLevel.BASIC, TrustLevel.TRUSTED, TrustLevel.VETERAN, None]
+    cases = [
+        (("new", 4, 365), "new"), (("new", 5, 6), "new"), (("new", 5, 7), "basic"), (("new", 25, 29), "basic"),
+        (("new", 25, 30), "trusted"), (("new", 99, 365), "trusted"), (("new", 100, 90), "veteran"),
+        (("trusted", 0, 0), "trusted"), (("basic", 100, 8), "basic"),
+    ]
+    for (current, posts, days), expected in cases:
+        assert trust_level_reached(current=current, approved_posts=posts, account_age_days=days) == expected

@@ -32,9 +32,8 @@ from apps.forum.services import (
     topic_create,
     topic_flag_set,
     topic_move,
-    trust_level_promote,
-    trust_levels_update_all,
 )
+from apps.accounts.services import trust_level_promote, trust_levels_update_all
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from PIL import Image
 from apps.accounts.models import TrustLevel, User
 from apps.core.models import ModerationAction
 from apps.forum.models import Post, PostRevision, Report, Topic
-from apps.forum.services import forum_counters_recount, trust_levels_update_all
+from apps.accounts.services import trust_levels_update_all
+from apps.forum.services import forum_counters_recount
 from tests import factories
 
 from .conftest import seen

@@ -7,11 +7,10 @@ import itertools
 import random
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
-from apps.accounts.models import TRUST_LEVEL_ORDER, TrustLevel, User
+from apps.accounts.models import TrustLevel, User, trust_level_reached
 from apps.core.permissions import MODERATORS_GROUP
 
 from .accounts import GARDENER, MODERATOR, NEWBIE, OTHER_PASSWORD, _Member
@@ -80,13 +79,10 @@ class _UserSteps(_BuilderBase):
     def _trust_level(self, member: _Member) -> str:
         if member.fixed_level is not None:
             return member.fixed_level
-        age_days = (self.now - member.joined).days
-        level = TrustLevel.NEW
-        for candidate in TRUST_LEVEL_ORDER[1:]:
-            needs = settings.TRUST_LEVEL_REQUIREMENTS[candidate.value]
-            if member.approved_posts >= needs["approved_posts"] and age_days >= needs["account_age_days"]:
-                level = candidate
-        return level
+        return trust_level_reached(
+            current=TrustLevel.NEW, approved_posts=member.approved_posts,
+            account_age_days=(self.now - member.joined).days,
+        )
 
     def save_users(self) -> None:
         for member in self.members:

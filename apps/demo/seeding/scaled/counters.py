@@ -11,10 +11,9 @@ apart silently.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import connection
 
-from apps.accounts.models import TRUST_LEVEL_ORDER, TrustLevel, User
+from apps.accounts.models import TrustLevel, User
 from apps.demo.recount import user_counters_recount
 from apps.forum.models import Forum, Post, Topic
 from apps.forum.recount import forum_expectations, topic_expectations
@@ -31,14 +30,14 @@ class _CounterSteps(_ScaledBase):
         for every user (the same definitions as ``user_counters_recount``, which runs six
         correlated subqueries per user), trust levels by SPEC's rules in the same statement,
         and the forums' counters and last activity (the topics' were written exact)."""
-        req = settings.TRUST_LEVEL_REQUIREMENTS
         q = connection.ops.quote_name
         user, post, topic = q(User._meta.db_table), q(Post._meta.db_table), q(Topic._meta.db_table)
         request, card = q(PlantIdentificationRequest._meta.db_table), q(SavedCareInstructions._meta.db_table)
-        levels = TRUST_LEVEL_ORDER[::-1][:-1]  # veteran, trusted, basic
+        # trust_level_reached in SQL: the highest level whose requirements are met, veteran first.
+        levels = sorted((level for level in TrustLevel if level > TrustLevel.NEW), reverse=True)
         case = " ".join(
-            f"WHEN COALESCE(p.approved, 0) >= {int(req[level.value]['approved_posts'])} AND "
-            f"u.date_joined <= %(now)s - interval '{int(req[level.value]['account_age_days'])} days' THEN '{level.value}'"
+            f"WHEN COALESCE(p.approved, 0) >= {int(level.requirements['approved_posts'])} AND "
+            f"u.date_joined <= %(now)s - interval '{int(level.requirements['account_age_days'])} days' THEN '{level.value}'"
             for level in levels
         )
         with connection.cursor() as cursor:

@@ -3,7 +3,7 @@
 
 from django.core.management.base import BaseCommand
 
-from apps.forum.services import trust_levels_update_all
+from apps.accounts.services import trust_levels_update_all
 
 
 class Command(BaseCommand):
