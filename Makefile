@@ -3,7 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 VPY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+STAMP := $(VENV)/.installed-dev
 
 # A Python >= 3.12: first on PATH, then through pyenv, else stop with a clear message.
 PYTHON ?= $(shell for c in python3.13 python3.12 python3 python; do \
@@ -15,7 +16,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 python; do \
 	    [ -x $$p ] && $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
 	  done; fi)
 
-.PHONY: help venv run test test-unit test-e2e check-services chromium clean bench bench-large wrk mutation
+.PHONY: help runtime venv lint run test test-unit test-e2e check-services chromium clean bench bench-large wrk mutation
 
 help:
 	@echo "make run    create .venv, install, migrate, seed the demo, serve on http://127.0.0.1:8000"
@@ -24,17 +25,25 @@ help:
 	@echo "            make bench-large (or BENCH_ARGS=--scale=large) for 100,000 gardeners and 1,000,000 posts; see benchmarks/RESULTS.md"
 	@echo "make mutation MODULE=apps/forum/services.py   mutation testing of one module (mutmut; not part of CI)"
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The runtime (requirements.txt) is all `make run` needs; tests, lint and benchmarks add
+# requirements-dev.txt on top.
+$(RUNTIME_STAMP): requirements.txt
 	@if [ -z "$(PYTHON)" ]; then echo "No Python >= 3.12 found on PATH or under pyenv. Install one (e.g. 'pyenv install 3.13') and retry, or run 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; fi
 	@if [ -x $(VPY) ] && ! $(VPY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then rm -rf $(VENV); fi
 	@[ -x $(VPY) ] || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP) requirements-dev.txt
 	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
+runtime: $(RUNTIME_STAMP)
+
 venv: $(STAMP)
 
-run: venv
+run: runtime
 	$(VPY) manage.py migrate --noinput
 	$(VPY) manage.py seed_demo --if-empty
 	@echo ""
