@@ -115,17 +115,17 @@ def _recent_activity(user) -> list[dict]:
             "forum_name": post.topic.forum.name, "status": None,
             "url": reverse("forum:post-permalink", kwargs={"pk": post.pk}),
         })
-    for request in _requests(user).order_by("-created_at")[:limit]:
+    for id_request in _requests(user).order_by("-created_at")[:limit]:
         name = None
-        if request.species_id is not None:
-            name = request.species.primary_common_name or request.species.scientific_name
-        if request.status == IdentificationStatus.IDENTIFIED and name:
+        if id_request.species_id is not None:
+            name = id_request.species.primary_common_name or id_request.species.scientific_name
+        if id_request.status == IdentificationStatus.IDENTIFIED and name:
             title = f"Identified: {name}"
         else:
-            title = f"Identification request #{request.pk} ({IdentificationStatus(request.status).label.lower()})"
+            title = f"Identification request #{id_request.pk} ({IdentificationStatus(id_request.status).label.lower()})"
         items.append({
-            "type": "identification", "title": title, "created": request.created_at, "forum_name": None,
-            "status": request.status, "url": reverse("plants:request-detail", kwargs={"pk": request.pk}),
+            "type": "identification", "title": title, "created": id_request.created_at, "forum_name": None,
+            "status": id_request.status, "url": reverse("plants:request-detail", kwargs={"pk": id_request.pk}),
         })
     items.sort(key=lambda item: item["created"], reverse=True)
     return items[:limit]
@@ -134,19 +134,19 @@ def _recent_activity(user) -> list[dict]:
 def _with_top_suggestion(requests: list) -> list:
     """Give each request ``top_suggestion_name`` / ``_probability`` as ours does (the accepted
     one first, then most votes, then most probable), from all its suggestions."""
-    for request in requests:
-        suggestions = list(request.suggestions.all().fetch_mode(ONE))
+    for id_request in requests:
+        suggestions = list(id_request.suggestions.all().fetch_mode(ONE))
         suggestions.sort(key=lambda s: (
-            0 if s.pk == request.accepted_suggestion_id else 1, -s.vote_count,
+            0 if s.pk == id_request.accepted_suggestion_id else 1, -s.vote_count,
             (0, -s.probability) if s.probability is not None else (1, 0), s.pk,
         ))
         top = suggestions[0] if suggestions else None
         if top is None:
-            request.top_suggestion_name = request.top_suggestion_probability = None
+            id_request.top_suggestion_name = id_request.top_suggestion_probability = None
             continue
         common = top.species.primary_common_name if top.species_id is not None else None
-        request.top_suggestion_name = common or top.free_text_name
-        request.top_suggestion_probability = top.probability
+        id_request.top_suggestion_name = common or top.free_text_name
+        id_request.top_suggestion_probability = top.probability
     return requests
 
 

@@ -57,7 +57,7 @@ def _photo_request(*, owner, path, status, created_at, species=None):
     """An identification request whose thumbnail and stored photo are made from a real photo,
     the way the upload path makes them (``open_checked`` then ``encode_jpeg``)."""
     image = open_checked(path.read_bytes())
-    request = factories.IdentificationRequestFactory(
+    id_request = factories.IdentificationRequestFactory(
         owner=owner,
         status=status,
         created_at=created_at,
@@ -69,8 +69,8 @@ def _photo_request(*, owner, path, status, created_at, species=None):
     photo = encode_jpeg(image, max_px=1600, name=f"{path.stem}.jpg")
     width, height = Image.open(BytesIO(photo.read())).size
     photo.seek(0)
-    PlantPhoto.objects.create(request=request, image=photo, position=0, width=width, height=height)
-    return request
+    PlantPhoto.objects.create(request=id_request, image=photo, position=0, width=width, height=height)
+    return id_request
 
 
 @pytest.fixture

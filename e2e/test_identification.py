@@ -45,14 +45,14 @@ def test_identify_suggest_accept_and_save_a_care_card(browser, live_server, two_
     owner.locator('textarea[name="notes"]').fill("Big split leaves, climbing up a moss pole.")
     with owner.expect_navigation():
         owner.get_by_role("button", name="Ask for an identification").click()
-    request = PlantIdentificationRequest.objects.get()
-    assert owner.url == f"{live_server.url}/plants/requests/{request.pk}/"
+    id_request = PlantIdentificationRequest.objects.get()
+    assert owner.url == f"{live_server.url}/plants/requests/{id_request.pk}/"
     owner.wait_for_function(IMAGES_LOADED, arg=".photo-grid img")
-    assert request.status == IdentificationStatus.NEEDS_HELP and PlantPhoto.objects.count() == 1
+    assert id_request.status == IdentificationStatus.NEEDS_HELP and PlantPhoto.objects.count() == 1
     assert_no_axe_violations(owner)
 
     helper_context, helper = _signed_in_page(browser, live_server, "basil")
-    helper.goto(f"{live_server.url}/plants/requests/{request.pk}/")
+    helper.goto(f"{live_server.url}/plants/requests/{id_request.pk}/")
     box = helper.get_by_role("combobox", name="Your suggestion")
     box.press_sequentially("Monst", delay=30)
     helper.wait_for_function("() => document.querySelectorAll('#species-options option').length > 0")
@@ -67,8 +67,8 @@ def test_identify_suggest_accept_and_save_a_care_card(browser, live_server, two_
     owner.get_by_role("button", name="Accept Swiss cheese plant").click()
     owner.get_by_role("heading", name="Swiss cheese plant").wait_for()
     assert owner.get_by_text("Identified", exact=True).first.is_visible()
-    request.refresh_from_db()
-    assert request.status == IdentificationStatus.IDENTIFIED
+    id_request.refresh_from_db()
+    assert id_request.status == IdentificationStatus.IDENTIFIED
 
     owner.goto(f"{live_server.url}/plants/species/monstera-deliciosa/")
     owner.get_by_role("button", name="Save care card").click()

@@ -17,10 +17,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_a_throttled_suggestion_is_swapped_into_the_form_keeping_the_typed_name(live_server, page, console_errors):
     owner = factories.UserFactory(username="rosa")
     factories.UserFactory(username="basil")  # trust level new: one suggestion per 30 s
-    request = factories.IdentificationRequestFactory(owner=owner, thumbnail="", status=IdentificationStatus.NEEDS_HELP)
+    id_request = factories.IdentificationRequestFactory(owner=owner, thumbnail="", status=IdentificationStatus.NEEDS_HELP)
     page.goto(f"{live_server.url}/accounts/login/")
     submit_sign_in(page, username="basil", password=factories.DEFAULT_PASSWORD)
-    page.goto(f"{live_server.url}/plants/requests/{request.pk}/")
+    page.goto(f"{live_server.url}/plants/requests/{id_request.pk}/")
     box = page.get_by_role("combobox", name="Your suggestion")
     suggest = page.get_by_role("button", name="Suggest this name")
 
@@ -39,7 +39,7 @@ def test_a_throttled_suggestion_is_swapped_into_the_form_keeping_the_typed_name(
     alert.wait_for()
     assert re.fullmatch(r"You are suggesting names quickly\. Try again in (29|30) seconds\.", alert.inner_text())
     assert box.input_value() == "Some kind of philodendron"
-    assert page.url == f"{live_server.url}/plants/requests/{request.pk}/"
+    assert page.url == f"{live_server.url}/plants/requests/{id_request.pk}/"
     assert not IdentificationSuggestion.objects.filter(free_text_name="Some kind of philodendron").exists()
     assert_no_axe_violations(page)
     # The browser reports the 400 and 429 answers as failed loads, and htmx logs them as

@@ -8,11 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.permissions import check_moderate_permission
+from apps.core.responses import temporarily_unavailable
 
 from .forms import LockoutClearForm
 from .selectors import lock_account_label, lockout_rows
 from .services import lockout_clear_by_moderator
-from .views import unavailable
 
 TEMPLATE = "accounts/lockouts.html"
 LOCKS_UNAVAILABLE = (
@@ -27,7 +27,7 @@ def _lockouts_page(request: HttpRequest, *, invalid_form: LockoutClearForm | Non
     try:
         rows = lockout_rows()
     except redis.RedisError:
-        return unavailable(request, detail=LOCKS_UNAVAILABLE)
+        return temporarily_unavailable(request, detail=LOCKS_UNAVAILABLE)
     refused_key = invalid_form.data.get("key") if invalid_form is not None else None
     for row in rows:
         row["form"] = invalid_form if row["key"] == refused_key else LockoutClearForm(key=row["key"])
@@ -68,7 +68,7 @@ def lockout_clear(request: HttpRequest) -> HttpResponse:
     try:
         cleared = lockout_clear_by_moderator(key=key, moderator=request.user, reason=form.cleaned_data["reason"])
     except redis.RedisError:
-        return unavailable(request, detail=LOCKS_UNAVAILABLE)
+        return temporarily_unavailable(request, detail=LOCKS_UNAVAILABLE)
     label = lock_account_label(key=key)
     if request.htmx:
         return render(request, f"{TEMPLATE}#cleared-row", {"label": label, "cleared": cleared})

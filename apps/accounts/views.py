@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.client_ip import client_ip
 from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit
+from apps.core.responses import error_page, temporarily_unavailable, too_many_requests
 
 from . import lockout, selectors, services, signin_services
 from .forms import SignInForm, SignUpForm
@@ -35,28 +36,15 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str | None:
     return None
 
 
-def too_many(request: HttpRequest, *, retry_after: int, template: str = "429.html", context: dict | None = None):
-    """A 429 page with ``Retry-After`` in seconds (RFC 9110 section 10.2.3)."""
-    response = render(
-        request, template, {"retry_after": retry_after, "retry_minutes": -(-retry_after // 60), **(context or {})},
-        status=429,
-    )
-    response["Retry-After"] = str(retry_after)
-    return response
-
-
 SIGN_IN_UNAVAILABLE = (
     "Signing in is temporarily unavailable. Please try again in a minute; if you are already signed in, the rest of "
     "the portal keeps working."
 )
 
 
-def unavailable(request: HttpRequest, *, detail: str = SIGN_IN_UNAVAILABLE) -> HttpResponse:
-    """503 page (``Retry-After: 30``) for actions that need the security store while it is
-    down (fail closed). ``detail`` is the sentence shown; sign-in's by default."""
-    response = render(request, "503.html", {"detail": detail}, status=503)
-    response["Retry-After"] = "30"
-    return response
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    """503 while the security store is down: sign-in, sign-up, unlock and reset fail closed."""
+    return temporarily_unavailable(request, detail=SIGN_IN_UNAVAILABLE)
 
 
 @sensitive_post_parameters("password")
@@ -77,17 +65,17 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             try:
                 pair = signin_services.tokens_start(user=form.user)
             except SecurityUnavailable:
-                return unavailable(request)
+                return _unavailable(request)
             login(request, form.user, backend=BACKEND)
             signin_services.session_tokens_remember(session=request.session, pair=pair)
             response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
             signin_services.set_token_cookies(response, pair)
             return response
         if form.locked is not None:
-            return too_many(request, retry_after=form.locked.retry_after, template="accounts/locked.html",
-                            context={"scope": form.locked.scope})
+            return too_many_requests(request, retry_after=form.locked.retry_after, template="accounts/locked.html",
+                                     context={"scope": form.locked.scope})
         if form.unavailable:
-            return unavailable(request)
+            return _unavailable(request)
     return render(request, "accounts/login.html", {"form": form, "next": next_url or ""})
 
 
@@ -118,9 +106,9 @@ def signup(request: HttpRequest) -> HttpResponse:
                 window_seconds=settings.SIGNUP_WINDOW_SECONDS,
             )
         except RateLimited as limited:
-            return too_many(request, retry_after=limited.retry_after)
+            return too_many_requests(request, retry_after=limited.retry_after)
         except redis.RedisError:
-            return unavailable(request)
+            return _unavailable(request)
         services.user_sign_up(
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
@@ -150,11 +138,11 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         user = selectors.user_for_email_confirmation(token=token)
         if user is None:
-            return render(request, "accounts/confirm_email_invalid.html", status=400)
+            return error_page(request, 400, template="accounts/confirm_email_invalid.html")
         return render(request, "accounts/confirm_email.html", {"already_confirmed": user.email_confirmed_at is not None})
     user = services.user_confirm_email(token=token)
     if user is None:
-        return render(request, "accounts/confirm_email_invalid.html", status=400)
+        return error_page(request, 400, template="accounts/confirm_email_invalid.html")
     messages.success(request, "Thanks, your email is confirmed.")
     target = "dashboard:index" if request.user.is_authenticated else "accounts:login"
     return HttpResponseRedirect(reverse(target), status=303)
@@ -169,9 +157,9 @@ def unlock(request: HttpRequest, token: str) -> HttpResponse:
     try:
         unlocked = signin_services.account_unlock_with_token(token=token)
     except SecurityUnavailable:
-        return unavailable(request)
+        return _unavailable(request)
     if not unlocked:
-        return render(request, "accounts/unlock_invalid.html", status=400)
+        return error_page(request, 400, template="accounts/unlock_invalid.html")
     messages.success(request, "Your account is unlocked. You can sign in now.")
     return redirect("accounts:login")
 
@@ -192,9 +180,9 @@ class RateLimitedPasswordResetView(auth_views.PasswordResetView):
                 window_seconds=settings.PASSWORD_RESET_WINDOW_SECONDS,
             )
         except RateLimited as limited:
-            return too_many(self.request, retry_after=limited.retry_after)
+            return too_many_requests(self.request, retry_after=limited.retry_after)
         except redis.RedisError:
-            return unavailable(self.request)
+            return _unavailable(self.request)
         return super().form_valid(form)
 
 

@@ -68,7 +68,7 @@ class HtmxLoginRedirectMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if getattr(request, "htmx", False) and response.status_code in (301, 302, 303, 307, 308):
+        if response.status_code in (301, 302, 303, 307, 308) and getattr(request, "htmx", False):
             client_redirect = HttpResponseClientRedirect(_return_to_page(request, response["Location"]))
             for cookie in response.cookies.values():
                 client_redirect.cookies[cookie.key] = cookie

@@ -6,13 +6,13 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .problems import problem_response
 from .redis import get_strict_redis
+from .responses import error_page
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _wants_problem(request: HttpRequest) -> bool:
 def _error(request: HttpRequest, status: int, title: str, detail: str, code: str) -> HttpResponse:
     if _wants_problem(request):
         return problem_response(status=status, title=title, detail=detail, code=code)
-    return render(request, f"{status}.html", {"title": title, "detail": detail}, status=status)
+    return error_page(request, status, detail=detail, context={"title": title})
 
 
 def bad_request(request, exception=None):
@@ -90,4 +90,4 @@ def csrf_failure(request, reason=""):
     )
     if _wants_problem(request):
         return problem_response(status=403, title="CSRF check failed", detail=detail, code="CSRF_FAILED")
-    return render(request, "403.html", {"title": "Please try again", "detail": detail}, status=403)
+    return error_page(request, 403, detail=detail, context={"title": "Please try again"})

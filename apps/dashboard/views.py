@@ -143,9 +143,7 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
         check_moderate_permission(request.user)
     if not request.htmx:
         return redirect(f"{reverse('dashboard:index')}?all=1#panel-{name}")
-    response = _render_panel(request, name)
-    response["Vary"] = "HX-Request"
-    return response
+    return _render_panel(request, name)
 
 
 @api_auth_required

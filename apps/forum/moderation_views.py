@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from apps.core.permissions import check_moderate_permission
+from apps.core.responses import error_page
 
 from . import permissions, selectors, services
 from .forms import DecisionForm, RejectForm
@@ -109,7 +110,7 @@ def post_edit_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
     a declined edit's reason is shown to the author."""
     post = _queue_post(request, pk)
     if decision not in ("approve", "reject"):
-        return render(request, "400.html", {"detail": "Unknown decision."}, status=400)
+        return error_page(request, 400, detail="Unknown decision.")
     approve = decision == "approve"
     return _decide(
         request, pk, (DecisionForm if approve else RejectForm)(request.POST),
@@ -135,7 +136,7 @@ def reports_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse
     asks first (``confirm``), naming how many replies go with it."""
     post = _queue_post(request, pk)
     if decision not in DECISIONS:
-        return render(request, "400.html", {"detail": "Unknown decision."}, status=400)
+        return error_page(request, 400, detail="Unknown decision.")
     form = DecisionForm(request.POST)
     if decision == "agree" and post.is_opening_post and form.is_valid() and not form.cleaned_data["confirm"]:
         return _refused(request, pk, status=200, message="confirm-agree", form=form)

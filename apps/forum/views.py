@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.core.permissions import is_moderator
 from apps.core.ratelimit import set_retry_after
+from apps.core.responses import error_page
 
 from . import permissions, selectors, services
 from .forms import DeleteForm, EditForm, MoveForm, ReplyForm, ReportForm, TopicForm, TopicToolForm
@@ -151,7 +152,7 @@ def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
 def _closed(request: HttpRequest, detail: str, typed: str) -> HttpResponse:
     """409: the topic or post was deleted or locked between the page and the write (services
     check again under the topic's lock); what was typed is shown so it is not lost."""
-    return render(request, "409.html", {"detail": detail, "typed": typed}, status=409)
+    return error_page(request, 409, detail=detail, context={"typed": typed})
 
 
 @login_required

@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from . import notifications
@@ -42,7 +41,6 @@ def notification_badge(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request")
 def notification_list(request: HttpRequest) -> HttpResponse:
     """``/forum/notifications/``: the gardener's notifications grouped per topic, unread
     topics first, then recently read ones. An htmx request (the list refreshing itself on the

@@ -21,28 +21,28 @@ def get_identification_request_for_user(*, pk: int, user: User) -> PlantIdentifi
     Any signed-in gardener may see a request (the community helps identify it); raises
     ``Http404`` when it does not exist.
     """
-    request = (
+    id_request = (
         PlantIdentificationRequest.objects.select_related("owner", "species")
         .only(*REQUEST_DETAIL_FIELDS)
         .filter(pk=pk)
         .first()
     )
-    if request is None:
+    if id_request is None:
         raise Http404("No such identification request.")
-    return request
+    return id_request
 
 
-def get_suggestion_for_request(*, request: PlantIdentificationRequest, pk: int) -> IdentificationSuggestion:
-    """A suggestion of ``request``; ``Http404`` when it belongs to another request or none."""
-    suggestion = IdentificationSuggestion.objects.filter(request=request, pk=pk).only("id", "request_id", "species_id").first()
+def get_suggestion_for_request(*, id_request: PlantIdentificationRequest, pk: int) -> IdentificationSuggestion:
+    """A suggestion of ``id_request``; ``Http404`` when it belongs to another request or none."""
+    suggestion = IdentificationSuggestion.objects.filter(request=id_request, pk=pk).only("id", "request_id", "species_id").first()
     if suggestion is None:
         raise Http404("No such suggestion.")
     return suggestion
 
 
-def check_accept_suggestion_permission(*, user: User, request: PlantIdentificationRequest) -> None:
+def check_accept_suggestion_permission(*, user: User, id_request: PlantIdentificationRequest) -> None:
     """Only the owner accepts a suggestion for their request; raises ``PermissionDenied``."""
-    if request.owner_id != user.pk:
+    if id_request.owner_id != user.pk:
         raise PermissionDenied("Only the gardener who asked can accept a suggestion.")
 
 

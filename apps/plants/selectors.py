@@ -178,15 +178,15 @@ def species_detail(*, slug: str, viewer: User | None) -> PlantSpecies | None:
     return queryset.first()
 
 
-def identification_request_detail(*, request: PlantIdentificationRequest, viewer: User) -> dict:
+def identification_request_detail(*, id_request: PlantIdentificationRequest, viewer: User) -> dict:
     """Photos and suggestions of an already loaded request, in two statements. Each suggestion
     has its species and suggester joined, ``viewer_vote`` (``True`` agree, ``False``
     disagree, ``None``) and ``is_consensus`` (more than two thirds of at least two voters
     agree). Returns ``{"photos": [...], "suggestions": [...]}``."""
-    photos = list(request.photos.only("id", "request_id", "image", "position", "width", "height").order_by("position"))
+    photos = list(id_request.photos.only("id", "request_id", "image", "position", "width", "height").order_by("position"))
     viewer_votes = SuggestionVote.objects.filter(suggestion=OuterRef("pk"), voter=viewer)
     suggestions = list(
-        IdentificationSuggestion.objects.filter(request=request)
+        IdentificationSuggestion.objects.filter(request=id_request)
         .select_related("species", "suggested_by")
         .only(
             "id", "request_id", "free_text_name", "probability", "source", "vote_count", "disagree_count", "created_at",

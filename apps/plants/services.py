@@ -64,7 +64,7 @@ def identification_request_create(
     stem = secrets.token_hex(8)
     try:
         with transaction.atomic():
-            request = PlantIdentificationRequest(
+            id_request = PlantIdentificationRequest(
                 owner=owner,
                 notes=notes,
                 latitude=latitude,
@@ -72,11 +72,11 @@ def identification_request_create(
                 location_is_exact=bool(exact_location and latitude is not None),
                 status=IdentificationStatus.PENDING if machine else IdentificationStatus.NEEDS_HELP,
             )
-            request.thumbnail.save(f"{stem}-thumb.jpg", encode_jpeg(images[0], max_px=THUMBNAIL_PX, name="t.jpg"), save=False)
-            stored.append(request.thumbnail.name)
-            request.save()
+            id_request.thumbnail.save(f"{stem}-thumb.jpg", encode_jpeg(images[0], max_px=THUMBNAIL_PX, name="t.jpg"), save=False)
+            stored.append(id_request.thumbnail.name)
+            id_request.save()
             for position, image in enumerate(images):
-                photo = PlantPhoto(request=request, position=position)
+                photo = PlantPhoto(request=id_request, position=position)
                 content = encode_jpeg(image, max_px=PHOTO_MAX_PX, name="p.jpg")
                 photo.image.save(f"{stem}-{position}.jpg", content, save=False)
                 stored.append(photo.image.name)
@@ -84,29 +84,29 @@ def identification_request_create(
                 photo.save()
             User.objects.filter(pk=owner.pk).update(identification_request_count=F("identification_request_count") + 1)
             if machine:
-                identification_enqueue(request_id=request.pk)
+                identification_enqueue(request_id=id_request.pk)
     except Exception:
         for name in stored:
             default_storage.delete(name)
         raise
-    return request
+    return id_request
 
 
 def suggestion_add(
-    *, request: PlantIdentificationRequest, suggester: User, species: PlantSpecies | None, free_text_name: str
+    *, id_request: PlantIdentificationRequest, suggester: User, species: PlantSpecies | None, free_text_name: str
 ) -> IdentificationSuggestion:
     """Add a community suggestion (a catalog ``species`` or, when ``None``, the free-text
     name) and count it as the suggester's own agreeing vote. Suggesting a name that is already
     there agrees with it instead of duplicating it. Returns the suggestion."""
     with transaction.atomic():
-        existing = IdentificationSuggestion.objects.select_for_update().filter(request=request)
+        existing = IdentificationSuggestion.objects.select_for_update().filter(request=id_request)
         existing = existing.filter(species=species) if species else existing.filter(
             species__isnull=True, free_text_name__iexact=free_text_name
         )
         suggestion = existing.first()
         if suggestion is None:
             suggestion = IdentificationSuggestion.objects.create(
-                request=request,
+                request=id_request,
                 species=species,
                 free_text_name="" if species else free_text_name,
                 source=SuggestionSource.COMMUNITY,
@@ -115,7 +115,7 @@ def suggestion_add(
         suggestion_vote(suggestion=suggestion, voter=suggester, agrees=True, toggle=False)
         # A failed machine run hands the request to the community; a pending or running one is
         # left alone so its suggestions still arrive.
-        PlantIdentificationRequest.objects.filter(pk=request.pk, status=IdentificationStatus.FAILED).update(
+        PlantIdentificationRequest.objects.filter(pk=id_request.pk, status=IdentificationStatus.FAILED).update(
             status=IdentificationStatus.NEEDS_HELP
         )
     return suggestion
@@ -152,14 +152,14 @@ def is_community_consensus(*, agree: int, disagree: int) -> bool:
     return voters >= CONSENSUS_MIN_VOTERS and 3 * agree > 2 * voters
 
 
-def suggestion_accept(*, request: PlantIdentificationRequest, suggestion: IdentificationSuggestion) -> None:
+def suggestion_accept(*, id_request: PlantIdentificationRequest, suggestion: IdentificationSuggestion) -> None:
     """The owner accepts ``suggestion`` (of this request): the request becomes ``identified``
     with its species (``None`` for a free-text name) and the owner's identified-plant counter
     rises once (re-accepting another suggestion does not count again)."""
     with transaction.atomic():
-        current = PlantIdentificationRequest.objects.select_for_update().only("id", "status", "owner_id").get(pk=request.pk)
+        current = PlantIdentificationRequest.objects.select_for_update().only("id", "status", "owner_id").get(pk=id_request.pk)
         was_identified = current.status == IdentificationStatus.IDENTIFIED
-        PlantIdentificationRequest.objects.filter(pk=request.pk).update(
+        PlantIdentificationRequest.objects.filter(pk=id_request.pk).update(
             status=IdentificationStatus.IDENTIFIED,
             accepted_suggestion=suggestion,
             species_id=suggestion.species_id,

@@ -15,6 +15,7 @@ from django_htmx.http import trigger_client_event
 from apps.core.permissions import is_moderator
 from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit, set_retry_after
 from apps.core.throttle import write_throttle_hit, write_throttle_message
+from apps.core.responses import error_page, too_many_requests
 
 from . import selectors, services
 from .forms import CareCardForm, IdentificationRequestForm, SuggestionForm
@@ -53,9 +54,8 @@ def identify(request: HttpRequest) -> HttpResponse:
     form = IdentificationRequestForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     if request.method == "POST" and form.is_valid():
         if (retry_after := _identification_allowed(request)) is not None:
-            response = render(request, "429.html", {"retry_after": retry_after,
-                              "detail": "You have asked for many identifications this hour."}, status=429)
-            return set_retry_after(response, retry_after)
+            return too_many_requests(request, retry_after=retry_after,
+                                     detail="You have asked for many identifications this hour.")
         identification = services.identification_request_create(
             owner=request.user,
             images=form.cleaned_data["images"],
@@ -81,7 +81,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         try:
             after = selectors.RequestCursor.decode(raw)
         except ValueError:
-            return render(request, "400.html", {"detail": "That page link is not valid."}, status=400)
+            return error_page(request, 400, detail="That page link is not valid.")
     rows, next_cursor = selectors.identification_requests_for_user(
         user=request.user, limit=settings.PLANT_REQUESTS_PAGE_SIZE, after=after
     )
@@ -89,9 +89,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     template = "plants/request_list.html"
     if request.htmx and after is not None:
         template += "#request_rows"
-    response = render(request, template, context)
-    response["Vary"] = "HX-Request"
-    return response
+    return render(request, template, context)
 
 
 @login_required
@@ -103,7 +101,7 @@ def help_identify(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, identification) -> dict:
-    detail = selectors.identification_request_detail(request=identification, viewer=request.user)
+    detail = selectors.identification_request_detail(id_request=identification, viewer=request.user)
     return {
         "identification": identification,
         "is_owner": identification.owner_id == request.user.pk,
@@ -124,11 +122,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # suggestions out of band.
         main = render_to_string("plants/request_detail.html#request_main", context, request=request)
         suggestions = render_to_string("plants/request_detail.html#suggestions_oob", context, request=request)
-        response = HttpResponse(main + suggestions)
-    else:
-        response = render(request, "plants/request_detail.html", context)
-    response["Vary"] = "HX-Request"
-    return response
+        return HttpResponse(main + suggestions)
+    return render(request, "plants/request_detail.html", context)
 
 
 def _suggestions_response(request: HttpRequest, pk: int):
@@ -175,7 +170,7 @@ def suggestion_create(request: HttpRequest, pk: int) -> HttpResponse:
         response = _suggestions_again(request, identification, suggestion_form=form, status=429)
         return set_retry_after(response, limited.retry_after)
     services.suggestion_add(
-        request=identification, suggester=request.user,
+        id_request=identification, suggester=request.user,
         species=form.cleaned_data["species"], free_text_name=form.cleaned_data["name"],
     )
     return _suggestions_response(request, pk)
@@ -189,9 +184,9 @@ def suggestion_vote(request: HttpRequest, pk: int, suggestion_pk: int) -> HttpRe
     Over the gardener's ``vote`` throttle: 429 with ``Retry-After`` and the suggestions shown
     again with when to try again; nothing is written."""
     identification = get_identification_request_for_user(pk=pk, user=request.user)
-    suggestion = get_suggestion_for_request(request=identification, pk=suggestion_pk)
+    suggestion = get_suggestion_for_request(id_request=identification, pk=suggestion_pk)
     if request.POST.get("agrees") not in ("0", "1"):
-        return render(request, "400.html", {"detail": "Choose agree or disagree."}, status=400)
+        return error_page(request, 400, detail="Choose agree or disagree.")
     if limited := _write_throttled(request, "vote"):
         message = write_throttle_message(action="vote", retry_after=limited.retry_after)
         return set_retry_after(_suggestions_again(request, identification, vote_message=message, status=429),
@@ -205,9 +200,9 @@ def suggestion_vote(request: HttpRequest, pk: int, suggestion_pk: int) -> HttpRe
 def suggestion_accept(request: HttpRequest, pk: int, suggestion_pk: int) -> HttpResponse:
     """The owner accepts a suggestion; the request becomes identified (``plantIdentified``)."""
     identification = get_identification_request_for_user(pk=pk, user=request.user)
-    check_accept_suggestion_permission(user=request.user, request=identification)
-    suggestion = get_suggestion_for_request(request=identification, pk=suggestion_pk)
-    services.suggestion_accept(request=identification, suggestion=suggestion)
+    check_accept_suggestion_permission(user=request.user, id_request=identification)
+    suggestion = get_suggestion_for_request(id_request=identification, pk=suggestion_pk)
+    services.suggestion_accept(id_request=identification, suggestion=suggestion)
     if not request.htmx:
         return redirect(identification)
     context = _detail_context(request, get_identification_request_for_user(pk=pk, user=request.user))

@@ -54,7 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "apps.core.htmx.HtmxMiddleware",
     "apps.core.middleware.HtmxLoginRedirectMiddleware",
     "apps.core.middleware.MethodNotAllowedPageMiddleware",
 ]

@@ -42,7 +42,7 @@ def test_recent_activity_mixes_topics_replies_and_requests_newest_first(gardener
     forum = factories.ForumFactory(name="Pests")
     topic = factories.TopicFactory(forum=forum, poster=gardener, subject="Aphids everywhere", created_at=now - timedelta(hours=3))
     reply = factories.PostFactory(topic=topic, poster=gardener, created_at=now - timedelta(hours=1))
-    request = factories.IdentificationRequestFactory(owner=gardener, created_at=now - timedelta(hours=2), thumbnail="")
+    id_request = factories.IdentificationRequestFactory(owner=gardener, created_at=now - timedelta(hours=2), thumbnail="")
     other = factories.UserFactory()
     factories.TopicFactory(forum=forum, poster=other, created_at=now)
     items = recent_activity_for_user(user=gardener)
@@ -50,7 +50,7 @@ def test_recent_activity_mixes_topics_replies_and_requests_newest_first(gardener
     assert items[0]["title"] == "Re: Aphids everywhere"
     assert items[0]["url"] == f"/forum/p/{reply.pk}/"
     assert items[0]["forum_name"] == "Pests"
-    assert items[1]["url"] == f"/plants/requests/{request.pk}/"
+    assert items[1]["url"] == f"/plants/requests/{id_request.pk}/"
     assert items[2]["title"] == "Aphids everywhere"
 
 
@@ -92,6 +92,6 @@ def test_lazy_loads_raise_under_the_test_settings(gardener):
     """Managers default to FETCH_RAISE in tests, so a selector that forgets select_related
     fails loudly instead of adding a query per row (SPEC "Query budgets")."""
     factories.IdentificationRequestFactory(owner=gardener, thumbnail="")
-    request = PlantIdentificationRequest.objects.get()
+    id_request = PlantIdentificationRequest.objects.get()
     with pytest.raises(FieldFetchBlocked):
-        request.owner  # noqa: B018
+        id_request.owner  # noqa: B018

@@ -13,21 +13,21 @@ pytestmark = pytest.mark.django_db
 
 def test_request_page_costs_four_statements(gardener, gardener_client, rows_per_table, django_assert_num_queries):
     """User, request, photos, suggestions (with species, suggester and the viewer's own vote)."""
-    request = factories.IdentificationRequestFactory(owner=gardener)
+    id_request = factories.IdentificationRequestFactory(owner=gardener)
     voters = factories.UserFactory.create_batch(3)
     species = list(PlantSpecies.objects.order_by("id")[:rows_per_table])
     species += factories.SpeciesFactory.create_batch(rows_per_table - len(species))
     PlantPhoto.objects.bulk_create(
-        PlantPhoto(request=request, image=request.thumbnail.name, position=index) for index in range(min(rows_per_table, 3))
+        PlantPhoto(request=id_request, image=id_request.thumbnail.name, position=index) for index in range(min(rows_per_table, 3))
     )
     suggestions = IdentificationSuggestion.objects.bulk_create(
-        IdentificationSuggestion(request=request, species=item, source="community", suggested_by=voters[index % 3])
+        IdentificationSuggestion(request=id_request, species=item, source="community", suggested_by=voters[index % 3])
         for index, item in enumerate(species)
     )
     SuggestionVote.objects.bulk_create(SuggestionVote(suggestion=s, voter=gardener) for s in suggestions)
     gardener_client.get("/dashboard/")
     with django_assert_num_queries(4):
-        response = gardener_client.get(request.get_absolute_url())
+        response = gardener_client.get(id_request.get_absolute_url())
     assert response.status_code == 200
     assert response.content.decode().count('aria-pressed="true"') == rows_per_table
 

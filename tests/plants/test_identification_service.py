@@ -61,39 +61,39 @@ def photo_bytes(seed: int | None = None) -> bytes:
 def pending_request(owner, *, photos: list[bytes] | None = None, latitude=None, longitude=None):
     """A pending identification request of ``owner`` with its photos stored the way uploads
     are (decoded, EXIF stripped, re-encoded as JPEG by ``apps.core.uploads``)."""
-    request = factories.IdentificationRequestFactory(
+    id_request = factories.IdentificationRequestFactory(
         owner=owner, status=IdentificationStatus.PENDING, latitude=latitude, longitude=longitude
     )
     for position, data in enumerate(photos or [photo_bytes()]):
         image = open_checked(data)
         PlantPhoto.objects.create(
-            request=request,
+            request=id_request,
             image=encode_jpeg(image, max_px=PHOTO_MAX_PX, name=f"photo-{position}.jpg"),
             position=position,
             width=image.width,
             height=image.height,
         )
-    return request
+    return id_request
 
 
-def stored_photos(request) -> list[bytes]:
+def stored_photos(id_request) -> list[bytes]:
     images = []
-    for photo in PlantPhoto.objects.filter(request=request).order_by("position"):
+    for photo in PlantPhoto.objects.filter(request=id_request).order_by("position"):
         with photo.image.open("rb") as handle:
             images.append(handle.read())
     return images
 
 
-def saved_suggestions(request) -> set[tuple]:
+def saved_suggestions(id_request) -> set[tuple]:
     return set(
-        IdentificationSuggestion.objects.filter(request=request).values_list(
+        IdentificationSuggestion.objects.filter(request=id_request).values_list(
             "source", "species__scientific_name", "free_text_name", "probability"
         )
     )
 
 
-def request_row(request) -> PlantIdentificationRequest:
-    return PlantIdentificationRequest.objects.select_related("species", "accepted_suggestion").get(pk=request.pk)
+def request_row(id_request) -> PlantIdentificationRequest:
+    return PlantIdentificationRequest.objects.select_related("species", "accepted_suggestion").get(pk=id_request.pk)
 
 
 def owner_count(user) -> int:
@@ -125,18 +125,18 @@ def test_both_providers_merge_into_catalog_matched_suggestions_and_identify(fake
             ("Epipremnum aureum", 0.05, ["Golden pothos"]),
         ),
     )
-    request = pending_request(gardener, latitude="49.19400", longitude="16.60300")
+    id_request = pending_request(gardener, latitude="49.19400", longitude="16.60300")
 
-    assert machine_identification_run(request_id=request.pk) == "identified"
+    assert machine_identification_run(request_id=id_request.pk) == "identified"
 
-    assert saved_suggestions(request) == {
+    assert saved_suggestions(id_request) == {
         ("plant_id", "Monstera deliciosa", "", 0.93),
         ("plant_id", None, "Monstera adansonii", 0.04),
         ("plant_id", "Epipremnum aureum", "", 0.02),
         ("plantnet", "Monstera deliciosa", "", 0.87),
         ("plantnet", "Epipremnum aureum", "", 0.05),
     }
-    row = request_row(request)
+    row = request_row(id_request)
     assert row.status == "identified"
     assert row.species.scientific_name == "Monstera deliciosa"
     assert (row.accepted_suggestion.source, row.accepted_suggestion.probability) == ("plant_id", 0.93)
@@ -147,7 +147,7 @@ def test_both_providers_merge_into_catalog_matched_suggestions_and_identify(fake
     (sent,) = fake_providers.requests(PLANT_ID)
     assert (sent.json["latitude"], sent.json["longitude"]) == (49.194, 16.603)
     (multipart,) = fake_providers.requests(PLANTNET)
-    assert [part.content for part in multipart.parts if part.name == "images"] == stored_photos(request)
+    assert [part.content for part in multipart.parts if part.name == "images"] == stored_photos(id_request)
 
 
 def test_not_confident_needs_help(fake_providers, gardener):
@@ -155,13 +155,13 @@ def test_not_confident_needs_help(fake_providers, gardener):
     saved, the request needs community help and no species is set or counted."""
     fake_providers.script(PLANT_ID, plant_id_answer(("Monstera deliciosa", 0.62, None)))
     fake_providers.script(PLANTNET, plantnet_answer(("Monstera deliciosa", 0.55, [])))
-    request = pending_request(gardener)
+    id_request = pending_request(gardener)
 
-    assert machine_identification_run(request_id=request.pk) == "needs_help"
+    assert machine_identification_run(request_id=id_request.pk) == "needs_help"
 
-    row = request_row(request)
+    row = request_row(id_request)
     assert (row.status, row.species, row.accepted_suggestion, row.identified_at) == ("needs_help", None, None, None)
-    assert len(saved_suggestions(request)) == 2
+    assert len(saved_suggestions(id_request)) == 2
     assert owner_count(gardener) == 0
 
 
@@ -170,9 +170,9 @@ def test_auto_accept_threshold_is_inclusive_and_a_setting(fake_providers, garden
     settings.IDENTIFICATION_AUTO_ACCEPT_PROBABILITY = 0.6
     fake_providers.script(PLANT_ID, plant_id_answer(("Ficus lyrata", 0.6, None)))
     fake_providers.script(PLANTNET, plantnet_not_found())
-    request = pending_request(gardener)
-    assert machine_identification_run(request_id=request.pk) == "identified"
-    assert request_row(request).species.scientific_name == "Ficus lyrata"
+    id_request = pending_request(gardener)
+    assert machine_identification_run(request_id=id_request.pk) == "identified"
+    assert request_row(id_request).species.scientific_name == "Ficus lyrata"
 
 
 def test_confident_name_outside_the_catalog_needs_help(fake_providers, gardener):
@@ -180,10 +180,10 @@ def test_confident_name_outside_the_catalog_needs_help(fake_providers, gardener)
     request needs help: only a catalog species can identify a plant."""
     fake_providers.script(PLANT_ID, plant_id_answer(("Rhaphidophora tetrasperma", 0.96, ["Mini monstera"])))
     fake_providers.script(PLANTNET, plantnet_answer(("Rhaphidophora tetrasperma", 0.91, [])))
-    request = pending_request(gardener)
+    id_request = pending_request(gardener)
 
-    assert machine_identification_run(request_id=request.pk) == "needs_help"
-    assert saved_suggestions(request) == {
+    assert machine_identification_run(request_id=id_request.pk) == "needs_help"
+    assert saved_suggestions(id_request) == {
         ("plant_id", None, "Rhaphidophora tetrasperma", 0.96),
         ("plantnet", None, "Rhaphidophora tetrasperma", 0.91),
     }
@@ -193,8 +193,8 @@ def test_confident_providers_that_disagree_need_help(fake_providers, gardener):
     """Two providers each confident about a different species leave the choice to people."""
     fake_providers.script(PLANT_ID, plant_id_answer(("Ficus lyrata", 0.92, None)))
     fake_providers.script(PLANTNET, plantnet_answer(("Ficus elastica", 0.9, [])))
-    request = pending_request(gardener)
-    assert machine_identification_run(request_id=request.pk) == "needs_help"
+    id_request = pending_request(gardener)
+    assert machine_identification_run(request_id=id_request.pk) == "needs_help"
     assert owner_count(gardener) == 0
 
 
@@ -208,10 +208,10 @@ def test_at_most_five_suggestions_per_provider(fake_providers, gardener):
     ]
     fake_providers.script(PLANT_ID, plant_id_answer(*[(name, probability, None) for name, probability in answer]))
     fake_providers.script(PLANTNET, plantnet_not_found())
-    request = pending_request(gardener)
+    id_request = pending_request(gardener)
 
-    assert machine_identification_run(request_id=request.pk) == "needs_help"
-    rows = saved_suggestions(request)
+    assert machine_identification_run(request_id=id_request.pk) == "needs_help"
+    rows = saved_suggestions(id_request)
     assert {(name, probability) for _, name, _, probability in rows} == {
         ("Ficus lyrata", 0.2),
         ("Ficus elastica", 0.09),
@@ -238,12 +238,12 @@ def test_one_provider_failing_keeps_the_others_answer(fake_providers, gardener, 
     """When Pl@ntNet fails in any way, Plant.id's answer alone decides: its suggestions are
     saved and the plant is identified; the failure is logged, not raised."""
     fake_providers.script(PLANTNET, failure)
-    request = pending_request(gardener)
+    id_request = pending_request(gardener)
 
     with caplog.at_level(logging.WARNING, logger="apps.plants.identification"):
-        assert machine_identification_run(request_id=request.pk) == "identified"
+        assert machine_identification_run(request_id=id_request.pk) == "identified"
 
-    assert saved_suggestions(request) == {("plant_id", "Monstera deliciosa", "", 0.93)}
+    assert saved_suggestions(id_request) == {("plant_id", "Monstera deliciosa", "", 0.93)}
     assert any("plantnet" in record.getMessage() for record in caplog.records)
 
 
@@ -252,9 +252,9 @@ def test_a_provider_with_no_match_still_counts_as_an_answer(fake_providers, gard
     (not failed) and has no suggestions."""
     fake_providers.script(PLANT_ID, Reply(status=503, body=b"maintenance"))
     fake_providers.script(PLANTNET, plantnet_not_found())
-    request = pending_request(gardener)
-    assert machine_identification_run(request_id=request.pk) == "needs_help"
-    assert saved_suggestions(request) == set()
+    id_request = pending_request(gardener)
+    assert machine_identification_run(request_id=id_request.pk) == "needs_help"
+    assert saved_suggestions(id_request) == set()
 
 
 def test_every_provider_failing_marks_the_request_failed(fake_providers, gardener, caplog):
@@ -262,14 +262,14 @@ def test_every_provider_failing_marks_the_request_failed(fake_providers, gardene
     nothing is saved, nothing is counted, and each provider's error is logged."""
     fake_providers.script(PLANT_ID, Reply(status=500, body=b"oops"))
     fake_providers.script(PLANTNET, Reply(status=200, json={"results": "nope"}))
-    request = pending_request(gardener)
+    id_request = pending_request(gardener)
 
     with caplog.at_level(logging.WARNING, logger="apps.plants.identification"):
-        assert machine_identification_run(request_id=request.pk) == "failed"
+        assert machine_identification_run(request_id=id_request.pk) == "failed"
 
-    row = request_row(request)
+    row = request_row(id_request)
     assert (row.status, row.species, row.accepted_suggestion) == ("failed", None, None)
-    assert saved_suggestions(request) == set()
+    assert saved_suggestions(id_request) == set()
     assert owner_count(gardener) == 0
     messages = " ".join(record.getMessage() for record in caplog.records)
     assert "plant_id" in messages and "plantnet" in messages
@@ -280,10 +280,10 @@ def test_a_slow_provider_costs_its_timeout_not_the_whole_run(fake_providers, gar
     ends shortly after it with the other provider's answer, and the timeout counts as one
     failure in that provider's breaker."""
     fake_providers.script(PLANTNET, Reply(delay=1.5, json={}))
-    request = pending_request(gardener)
+    id_request = pending_request(gardener)
 
     started = time.monotonic()
-    assert machine_identification_run(request_id=request.pk) == "identified"
+    assert machine_identification_run(request_id=id_request.pk) == "identified"
     assert time.monotonic() - started < 1.2
     assert get_strict_redis().hget(breaker_key("plantnet"), "failures") == b"1"
 
@@ -292,11 +292,11 @@ def test_no_api_keys_goes_straight_to_the_community(fake_providers, gardener, se
     """With no provider keys set, the request becomes ``needs_help`` without any HTTP request."""
     settings.PLANT_ID_API_KEY = ""
     settings.PLANTNET_API_KEY = ""
-    request = pending_request(gardener)
+    id_request = pending_request(gardener)
 
-    assert machine_identification_run(request_id=request.pk) == "needs_help"
+    assert machine_identification_run(request_id=id_request.pk) == "needs_help"
     assert fake_providers.requests() == []
-    assert saved_suggestions(request) == set()
+    assert saved_suggestions(id_request) == set()
 
 
 # --- idempotence, tasks ------------------------------------------------------------------------
@@ -304,12 +304,12 @@ def test_no_api_keys_goes_straight_to_the_community(fake_providers, gardener, se
 
 def test_a_finished_request_is_not_run_again(fake_providers, gardener):
     """Running again (a task delivered twice) calls no provider and returns the status found."""
-    request = pending_request(gardener)
-    assert machine_identification_run(request_id=request.pk) == "identified"
+    id_request = pending_request(gardener)
+    assert machine_identification_run(request_id=id_request.pk) == "identified"
     get_strict_redis().flushdb()  # so a second run could only answer through HTTP
-    assert machine_identification_run(request_id=request.pk) == "identified"
+    assert machine_identification_run(request_id=id_request.pk) == "identified"
     assert len(fake_providers.requests()) == 2
-    assert len(saved_suggestions(request)) == 2
+    assert len(saved_suggestions(id_request)) == 2
     assert owner_count(gardener) == 1
 
 
@@ -322,18 +322,18 @@ def test_a_deleted_request_is_skipped(fake_providers):
 def test_enqueue_runs_the_task_after_commit(fake_providers, gardener, django_capture_on_commit_callbacks):
     """``identification_enqueue`` queues ``identify_plant`` only when the transaction commits;
     the test settings' ImmediateBackend then runs it."""
-    request = pending_request(gardener)
+    id_request = pending_request(gardener)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        identification_enqueue(request_id=request.pk)
-        assert request_row(request).status == "pending"
+        identification_enqueue(request_id=id_request.pk)
+        assert request_row(id_request).status == "pending"
     assert len(callbacks) == 1
-    assert request_row(request).status == "identified"
+    assert request_row(id_request).status == "identified"
 
 
 def test_task_returns_the_final_status(fake_providers, gardener):
     """The ``identify_plant`` task's result is the request's final status."""
-    request = pending_request(gardener)
-    result = identify_plant.enqueue(request.pk)
+    id_request = pending_request(gardener)
+    result = identify_plant.enqueue(id_request.pk)
     assert result.status == "SUCCESSFUL"
     assert result.return_value == "identified"
 
@@ -533,10 +533,10 @@ def test_providers_are_called_in_parallel(fake_providers, gardener, settings):
     settings.PLANT_ID_TIMEOUT_SECONDS = settings.PLANTNET_TIMEOUT_SECONDS = 2
     fake_providers.script(PLANT_ID, replace(plant_id_answer(("Monstera deliciosa", 0.93, None)), delay=0.3))
     fake_providers.script(PLANTNET, replace(plantnet_answer(("Monstera deliciosa", 0.87, [])), delay=0.3))
-    request = pending_request(gardener)
+    id_request = pending_request(gardener)
 
     started = time.monotonic()
-    assert machine_identification_run(request_id=request.pk) == "identified"
+    assert machine_identification_run(request_id=id_request.pk) == "identified"
     elapsed = time.monotonic() - started
 
     fake_providers.wait_finished()
@@ -556,7 +556,7 @@ def test_concurrent_runs_call_the_providers_once(fake_providers, settings):
     fake_providers.default(PLANT_ID, replace(plant_id_answer((species.scientific_name, 0.95, None)), delay=0.3))
     fake_providers.default(PLANTNET, replace(plantnet_answer((species.scientific_name, 0.9, [])), delay=0.3))
     owner = factories.UserFactory()
-    request = pending_request(owner)
+    id_request = pending_request(owner)
     barrier = threading.Barrier(2)
     entered, results = [], []
 
@@ -564,7 +564,7 @@ def test_concurrent_runs_call_the_providers_once(fake_providers, settings):
         try:
             barrier.wait(5)
             entered.append(time.monotonic())
-            results.append(machine_identification_run(request_id=request.pk))
+            results.append(machine_identification_run(request_id=id_request.pk))
         finally:
             connection.close()
 
@@ -577,6 +577,6 @@ def test_concurrent_runs_call_the_providers_once(fake_providers, settings):
     assert abs(entered[0] - entered[1]) < 0.2  # they really overlapped
     assert sorted(results) == ["identified", "processing"]
     assert len(fake_providers.requests(PLANT_ID)) == len(fake_providers.requests(PLANTNET)) == 1
-    assert IdentificationSuggestion.objects.filter(request=request).count() == 2
+    assert IdentificationSuggestion.objects.filter(request=id_request).count() == 2
     assert owner_count(owner) == 1
     assert PlantSpecies.objects.filter(pk=species.pk).exists()

@@ -57,15 +57,15 @@ def test_identify_stores_upright_resized_photos_without_exif_and_goes_to_the_com
     exif[ExifTags.IFD.GPSInfo] = {1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)}
     data = image_bytes(size=(3200, 2000), exif=exif)
     response = gardener_client_signed_in.post(reverse("plants:identify"), {"image": [upload("p.jpg", data)], "notes": "Sideways"})
-    request = PlantIdentificationRequest.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/plants/requests/{request.pk}/"
-    assert request.status == IdentificationStatus.NEEDS_HELP
+    id_request = PlantIdentificationRequest.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/plants/requests/{id_request.pk}/"
+    assert id_request.status == IdentificationStatus.NEEDS_HELP
     photo = PlantPhoto.objects.get()
     with default_storage.open(photo.image.name) as stored:
         image = Image.open(stored)
         assert image.size == (1000, 1600)  # rotated upright, then fitted in 1600 px
         assert not image.getexif() and "exif" not in image.info
-    with default_storage.open(request.thumbnail.name) as stored:
+    with default_storage.open(id_request.thumbnail.name) as stored:
         thumb = Image.open(stored)
         assert max(thumb.size) == 300 and not thumb.getexif()
     assert User.objects.get(pk=gardener.pk).identification_request_count == 1

@@ -82,7 +82,7 @@ class _PlantSteps(_BuilderBase):
         requests, photos = [], []
         for owner, created, status in plans:
             thumb, photo, width, height = rng.choice(self.images)
-            request = PlantIdentificationRequest(
+            id_request = PlantIdentificationRequest(
                 owner=owner.user,
                 notes=rng.choice(REQUEST_NOTES).format(**self._context(rng, rng.choice(self.species))),
                 thumbnail=thumb,
@@ -93,20 +93,20 @@ class _PlantSteps(_BuilderBase):
                 lat, lon = rng.choice(CITIES)
                 exact = rng.random() < 0.3
                 places = Decimal("0.00001") if exact else Decimal("0.01")
-                request.latitude = Decimal(str(lat + rng.uniform(-0.08, 0.08))).quantize(places)
-                request.longitude = Decimal(str(lon + rng.uniform(-0.08, 0.08))).quantize(places)
-                request.location_is_exact = exact
-            requests.append(request)
-            photos.append(PlantPhoto(request=request, image=photo, position=0, width=width, height=height))
+                id_request.latitude = Decimal(str(lat + rng.uniform(-0.08, 0.08))).quantize(places)
+                id_request.longitude = Decimal(str(lon + rng.uniform(-0.08, 0.08))).quantize(places)
+                id_request.location_is_exact = exact
+            requests.append(id_request)
+            photos.append(PlantPhoto(request=id_request, image=photo, position=0, width=width, height=height))
         PlantIdentificationRequest.objects.bulk_create(requests, batch_size=BATCH_SIZE)
         PlantPhoto.objects.bulk_create(photos, batch_size=BATCH_SIZE)
 
         suggestions: list[IdentificationSuggestion] = []
         accepted: dict[int, IdentificationSuggestion] = {}
-        for index, request in enumerate(requests):
-            made = self._suggestions_for(rng, request, self.member_of[id(request.owner)])
+        for index, id_request in enumerate(requests):
+            made = self._suggestions_for(rng, id_request, self.member_of[id(id_request.owner)])
             suggestions += made
-            if request.status == IdentificationStatus.IDENTIFIED:
+            if id_request.status == IdentificationStatus.IDENTIFIED:
                 # Accepted: the community's answer when there is one with species, else the
                 # machine's most probable.
                 community = [s for s in made if s.source == SuggestionSource.COMMUNITY and s.species is not None]
@@ -141,21 +141,21 @@ class _PlantSteps(_BuilderBase):
         ]
         SuggestionVote.objects.bulk_create(votes, batch_size=BATCH_SIZE)
         for index, suggestion in accepted.items():
-            request = requests[index]
-            request.accepted_suggestion = suggestion
-            request.species = suggestion.species
-            request.identified_at = max(suggestion.created_at, request.created_at) + timedelta(minutes=rng.uniform(1, 90))
-            request.identified_at = min(request.identified_at, self.now)
+            id_request = requests[index]
+            id_request.accepted_suggestion = suggestion
+            id_request.species = suggestion.species
+            id_request.identified_at = max(suggestion.created_at, id_request.created_at) + timedelta(minutes=rng.uniform(1, 90))
+            id_request.identified_at = min(id_request.identified_at, self.now)
         PlantIdentificationRequest.objects.bulk_update(
             [requests[i] for i in accepted], ["accepted_suggestion", "species", "identified_at"], batch_size=BATCH_SIZE
         )
 
-    def _suggestions_for(self, rng: random.Random, request: PlantIdentificationRequest, owner: _Member) -> list:
+    def _suggestions_for(self, rng: random.Random, id_request: PlantIdentificationRequest, owner: _Member) -> list:
         """1-3 suggestions for an identified or needs-help request; none while the machine has
         not answered (pending, processing) or when it failed."""
-        if request.status not in (IdentificationStatus.IDENTIFIED, IdentificationStatus.NEEDS_HELP):
+        if id_request.status not in (IdentificationStatus.IDENTIFIED, IdentificationStatus.NEEDS_HELP):
             return []
-        identified = request.status == IdentificationStatus.IDENTIFIED
+        identified = id_request.status == IdentificationStatus.IDENTIFIED
         machine = rng.choice([SuggestionSource.PLANT_ID, SuggestionSource.PLANTNET])
         count = rng.randint(1, 3)
         picked = rng.sample(self.species, count)
@@ -170,22 +170,22 @@ class _PlantSteps(_BuilderBase):
                 probability = rng.uniform(0.03, 0.45) / (position + 1)
             made.append(
                 IdentificationSuggestion(
-                    request=request,
+                    request=id_request,
                     species=species,
                     probability=round(probability, 4),
                     source=machine,
                     vote_count=rng.choices([0, 1, 2], weights=[6, 2, 1], k=1)[0],
-                    created_at=min(self.now, request.created_at + timedelta(seconds=rng.uniform(4, 40))),
+                    created_at=min(self.now, id_request.created_at + timedelta(seconds=rng.uniform(4, 40))),
                 )
             )
         if community_answer:
-            helper = self._pick(rng, accept=lambda m: m is not owner and m.joined < request.created_at)
-            when = self._time_after(rng, start=request.created_at, skew=3)
+            helper = self._pick(rng, accept=lambda m: m is not owner and m.joined < id_request.created_at)
+            when = self._time_after(rng, start=id_request.created_at, skew=3)
             if identified or rng.random() < 0.5:
                 suggestion = IdentificationSuggestion(species=rng.choice(self.species))
             else:
                 suggestion = IdentificationSuggestion(free_text_name=rng.choice(FREE_TEXT_NAMES))
-            suggestion.request = request
+            suggestion.request = id_request
             suggestion.source = SuggestionSource.COMMUNITY
             suggestion.suggested_by = helper.user
             suggestion.probability = None
