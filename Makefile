@@ -21,6 +21,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 python; do \
 help:
 	@echo "make run    create .venv, install, migrate, seed the demo, serve on http://127.0.0.1:8000"
 	@echo "make test   the whole suite (PostgreSQL + Redis, e2e in Debian's Chromium)"
+	@echo "make lint   ruff (check + format --check) and djLint, as CI runs them before the tests"
 	@echo "make bench  ours vs a naive baseline and the framework's floor, small scale (PostgreSQL + Redis, a few minutes);"
 	@echo "            make bench-large (or BENCH_ARGS=--scale=large) for 100,000 gardeners and 1,000,000 posts; see benchmarks/RESULTS.md"
 	@echo "make mutation MODULE=apps/forum/services.py   mutation testing of one module (mutmut; not part of CI)"
@@ -62,6 +63,14 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@/usr/bin/chromium --version
+
+# Lint (settings in pyproject.toml): ruff's checks and formatting for Python, djLint's linter and
+# a line-length check for templates. .ci/run runs it before the tests.
+lint: venv
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+	$(VPY) -m djlint templates --lint
+	$(VPY) scripts/template_line_length.py
 
 test: venv check-services chromium
 	$(VPY) -m pytest $(PYTEST_ARGS)

@@ -28,7 +28,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     counts = _counts()
     ran = counts["passed"] + counts["failed"]
     terminalreporter.write_line(
-        f"e2e: {ran} browser tests ran ({counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped)"
+        f"e2e: {ran} browser tests ran ({counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped)"
     )
 
 

@@ -104,17 +104,28 @@ def _recent_activity(user) -> list[dict]:
     limit = settings.DASHBOARD_RECENT_ACTIVITY_LIMIT
     items = []
     for topic in Topic.objects.fetch_mode(ONE).filter(poster=user, is_deleted=False).order_by("-created_at")[:limit]:
-        items.append({
-            "type": "topic", "title": topic.subject, "created": topic.created_at, "forum_name": topic.forum.name,
-            "status": None, "url": reverse("forum:topic-detail", kwargs={"pk": topic.pk}),
-        })
+        items.append(
+            {
+                "type": "topic",
+                "title": topic.subject,
+                "created": topic.created_at,
+                "forum_name": topic.forum.name,
+                "status": None,
+                "url": reverse("forum:topic-detail", kwargs={"pk": topic.pk}),
+            }
+        )
     replies = Post.objects.fetch_mode(ONE).filter(poster=user, is_deleted=False, is_opening_post=False)
     for post in replies.order_by("-created_at")[:limit]:
-        items.append({
-            "type": "reply", "title": f"Re: {post.topic.subject}", "created": post.created_at,
-            "forum_name": post.topic.forum.name, "status": None,
-            "url": reverse("forum:post-permalink", kwargs={"pk": post.pk}),
-        })
+        items.append(
+            {
+                "type": "reply",
+                "title": f"Re: {post.topic.subject}",
+                "created": post.created_at,
+                "forum_name": post.topic.forum.name,
+                "status": None,
+                "url": reverse("forum:post-permalink", kwargs={"pk": post.pk}),
+            }
+        )
     for id_request in _requests(user).order_by("-created_at")[:limit]:
         name = None
         if id_request.species_id is not None:
@@ -123,10 +134,16 @@ def _recent_activity(user) -> list[dict]:
             title = f"Identified: {name}"
         else:
             title = f"Identification request #{id_request.pk} ({IdentificationStatus(id_request.status).label.lower()})"
-        items.append({
-            "type": "identification", "title": title, "created": id_request.created_at, "forum_name": None,
-            "status": id_request.status, "url": reverse("plants:request-detail", kwargs={"pk": id_request.pk}),
-        })
+        items.append(
+            {
+                "type": "identification",
+                "title": title,
+                "created": id_request.created_at,
+                "forum_name": None,
+                "status": id_request.status,
+                "url": reverse("plants:request-detail", kwargs={"pk": id_request.pk}),
+            }
+        )
     items.sort(key=lambda item: item["created"], reverse=True)
     return items[:limit]
 
@@ -136,10 +153,14 @@ def _with_top_suggestion(requests: list) -> list:
     one first, then most votes, then most probable), from all its suggestions."""
     for id_request in requests:
         suggestions = list(id_request.suggestions.all().fetch_mode(ONE))
-        suggestions.sort(key=lambda s: (
-            0 if s.pk == id_request.accepted_suggestion_id else 1, -s.vote_count,
-            (0, -s.probability) if s.probability is not None else (1, 0), s.pk,
-        ))
+        suggestions.sort(
+            key=lambda s: (
+                0 if s.pk == id_request.accepted_suggestion_id else 1,
+                -s.vote_count,
+                (0, -s.probability) if s.probability is not None else (1, 0),
+                s.pk,
+            )
+        )
         top = suggestions[0] if suggestions else None
         if top is None:
             id_request.top_suggestion_name = id_request.top_suggestion_probability = None
@@ -186,11 +207,13 @@ def _trust_progress(request):
 def _moderation_queue(request):
     check_moderate_permission(request.user)
     live = Post.objects.filter(is_deleted=False)
-    return {"counts": {
-        "held": live.filter(is_approved=False, rejection_reason="").count(),
-        "hidden": live.filter(is_hidden=True).count(),
-        "open_reports": Report.objects.filter(status=Report.Status.OPEN).count(),
-    }}
+    return {
+        "counts": {
+            "held": live.filter(is_approved=False, rejection_reason="").count(),
+            "hidden": live.filter(is_hidden=True).count(),
+            "open_reports": Report.objects.filter(status=Report.Status.OPEN).count(),
+        }
+    }
 
 
 BUILDERS = {
@@ -230,12 +253,14 @@ def stats_api(request: HttpRequest) -> JsonResponse:
         {"type": item["type"], "title": item["title"], "url": item["url"], "created": item["created"].isoformat()}
         for item in _recent_activity(request.user)
     ]
-    return JsonResponse({
-        "plant_stats": _plant_numbers(request.user, now, weekly=False),
-        "forum_stats": _forum_numbers(request.user, now),
-        "recent_activity": activity,
-        "trust": _trust_numbers(request.user),
-    })
+    return JsonResponse(
+        {
+            "plant_stats": _plant_numbers(request.user, now, weekly=False),
+            "forum_stats": _forum_numbers(request.user, now),
+            "recent_activity": activity,
+            "trust": _trust_numbers(request.user),
+        }
+    )
 
 
 # --- Token refresh ----------------------------------------------------------------------
@@ -274,7 +299,11 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
     if user is None or not user.is_active:
         return invalid
     valid_after = getattr(user, "tokens_valid_after", None)
-    if valid_after is not None and "fiat" in claims and valid_after >= datetime.fromtimestamp(float(claims["fiat"]), tz=UTC):
+    if (
+        valid_after is not None
+        and "fiat" in claims
+        and valid_after >= datetime.fromtimestamp(float(claims["fiat"]), tz=UTC)
+    ):
         return invalid
     if RevokedTokenFamily.objects.filter(family_id=claims["fam"]).exists():
         return invalid

@@ -68,19 +68,33 @@ sys.path.insert(0, str(ROOT))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", choices=("small", "large"), default="small")
     parser.add_argument("--iterations", type=int, default=150, help="most timed requests per case (default 150)")
-    parser.add_argument("--min-iterations", type=int, default=40,
-                        help="fewest timed requests per case (default 40; 10 when the case has run 4x --case-seconds)")
-    parser.add_argument("--case-seconds", type=float, default=None,
-                        help="time after which a case stops once it has --min-iterations (default 6 small, 20 large)")
-    parser.add_argument("--load-seconds", type=int, default=None, help="each load run (default 20 small, 60 large; 0: no load)")
+    parser.add_argument(
+        "--min-iterations",
+        type=int,
+        default=40,
+        help="fewest timed requests per case (default 40; 10 when the case has run 4x --case-seconds)",
+    )
+    parser.add_argument(
+        "--case-seconds",
+        type=float,
+        default=None,
+        help="time after which a case stops once it has --min-iterations (default 6 small, 20 large)",
+    )
+    parser.add_argument(
+        "--load-seconds", type=int, default=None, help="each load run (default 20 small, 60 large; 0: no load)"
+    )
     parser.add_argument("--load-users", type=int, default=200, help="signed-in gardeners under load (default 200)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn + wrk phase")
     parser.add_argument("--reseed", action="store_true", help="flush and seed the scale again")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="Markdown file to update (default benchmarks/RESULTS.md)")
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS, help="Markdown file to update (default benchmarks/RESULTS.md)"
+    )
     args = parser.parse_args(argv)
     if args.case_seconds is None:
         args.case_seconds = 6.0 if args.scale == "small" else 20.0
@@ -107,19 +121,21 @@ def configure_environment(url: str) -> None:
     if not name or name.startswith("test"):
         sys.exit(f"Refusing to benchmark against database {name!r}: use a database of its own (e.g. portal_bench).")
     OUTPUT.mkdir(exist_ok=True)
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-        "DATABASE_URL": url,
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + secrets.token_hex(32),
-        "JWT_SECRET_KEY": "bench-jwt-" + secrets.token_hex(32),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "MEDIA_ROOT": str(OUTPUT / "media"),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+            "DATABASE_URL": url,
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL,
+            "DEBUG": "false",
+            "SECRET_KEY": "bench-" + secrets.token_hex(32),
+            "JWT_SECRET_KEY": "bench-jwt-" + secrets.token_hex(32),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "SECURE_SSL_REDIRECT": "false",
+            "MEDIA_ROOT": str(OUTPUT / "media"),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+    )
 
 
 def ensure_database(url: str) -> None:
@@ -190,6 +206,11 @@ def machine() -> dict:
 # --- In-process measurements ------------------------------------------------------------
 
 
+def _p95(times_ms: list[float]) -> float:
+    """The 95th percentile of ``times_ms`` (at least two values; statistics' inclusive method)."""
+    return statistics.quantiles(times_ms, n=100, method="inclusive")[94]
+
+
 @dataclass
 class Endpoint:
     name: str
@@ -219,7 +240,7 @@ class Case:
     def p95(self) -> float:
         if len(self.times_ms) < 2:
             return self.p50
-        return statistics.quantiles(self.times_ms, n=100, method="inclusive")[94]
+        return _p95(self.times_ms)
 
 
 class BenchError(Exception):
@@ -234,26 +255,52 @@ def endpoints() -> list[Endpoint]:
 
     moderator_panels = getattr(dashboard_views, "MODERATOR_PANELS", set())
     listed = [
-        Endpoint(f"panel {name}", reverse("dashboard:panel", args=[name]), f"/bench/naive/dashboard/panels/{name}/",
-                 htmx=True, moderators_only=name in moderator_panels)
+        Endpoint(
+            f"panel {name}",
+            reverse("dashboard:panel", args=[name]),
+            f"/bench/naive/dashboard/panels/{name}/",
+            htmx=True,
+            moderators_only=name in moderator_panels,
+        )
         for name in dashboard_views.PANELS
     ]
     forum = Forum.objects.order_by("-topic_count", "id").first()
     topic = Topic.objects.filter(is_approved=True, is_deleted=False).order_by("-post_count", "id").first()
     listed += [
-        Endpoint("dashboard ?all=1 (every panel)", reverse("dashboard:index") + "?all=1", "/bench/naive/dashboard/?all=1"),
-        Endpoint("GET /api/dashboard/stats/", reverse("api-dashboard-stats"), "/bench/naive/api/dashboard/stats/", json=True),
-        Endpoint("POST /api/auth/token/refresh/", reverse("api-token-refresh"), "/bench/naive/api/auth/token/refresh/",
-                 method="POST", json=True),
-        Endpoint("previous searches /plants/requests/", reverse("plants:request-list"), "/bench/naive/plants/requests/"),
+        Endpoint(
+            "dashboard ?all=1 (every panel)", reverse("dashboard:index") + "?all=1", "/bench/naive/dashboard/?all=1"
+        ),
+        Endpoint(
+            "GET /api/dashboard/stats/", reverse("api-dashboard-stats"), "/bench/naive/api/dashboard/stats/", json=True
+        ),
+        Endpoint(
+            "POST /api/auth/token/refresh/",
+            reverse("api-token-refresh"),
+            "/bench/naive/api/auth/token/refresh/",
+            method="POST",
+            json=True,
+        ),
+        Endpoint(
+            "previous searches /plants/requests/", reverse("plants:request-list"), "/bench/naive/plants/requests/"
+        ),
         Endpoint("forum index /forum/", reverse("forum:index"), "/bench/naive/forum/"),
     ]
     if forum is not None:
-        listed.append(Endpoint(f"forum page /forum/f/{forum.slug}/ ({forum.topic_count:,} topics)",
-                               forum.get_absolute_url(), f"/bench/naive/forum/f/{forum.slug}/"))
+        listed.append(
+            Endpoint(
+                f"forum page /forum/f/{forum.slug}/ ({forum.topic_count:,} topics)",
+                forum.get_absolute_url(),
+                f"/bench/naive/forum/f/{forum.slug}/",
+            )
+        )
     if topic is not None:
-        listed.append(Endpoint(f"topic page /forum/t/{topic.pk}/ ({topic.post_count:,} posts)",
-                               topic.get_absolute_url(), f"/bench/naive/forum/t/{topic.pk}/"))
+        listed.append(
+            Endpoint(
+                f"topic page /forum/t/{topic.pk}/ ({topic.post_count:,} posts)",
+                topic.get_absolute_url(),
+                f"/bench/naive/forum/t/{topic.pk}/",
+            )
+        )
     return listed
 
 
@@ -286,8 +333,9 @@ class Gardener:
     def call(self, endpoint: Endpoint, variant: str):
         path = endpoint.ours if variant == "ours" else endpoint.naive
         if endpoint.method == "POST":
-            response = self.client.post(path, data=json.dumps({"refresh": self.refresh[variant]}),
-                                        content_type="application/json")
+            response = self.client.post(
+                path, data=json.dumps({"refresh": self.refresh[variant]}), content_type="application/json"
+            )
             if response.status_code == 200:
                 self.refresh[variant] = response.json()["refresh"]
         else:
@@ -308,7 +356,11 @@ def same_output(endpoint: Endpoint, ours, naive) -> tuple[str, str, str]:
     if endpoint.method == "POST":
         return ("yes (same keys)" if ours.json().keys() == naive.json().keys() else "no"), "", ""
     if endpoint.json:
-        return ("yes" if ours.json() == naive.json() else "no"), json.dumps(ours.json(), indent=1), json.dumps(naive.json(), indent=1)
+        return (
+            ("yes" if ours.json() == naive.json() else "no"),
+            json.dumps(ours.json(), indent=1),
+            json.dumps(naive.json(), indent=1),
+        )
     a = _NATURALTIME.sub(r"\1\2", _NONCE.sub("", _CSRF.sub("", ours.content.decode())))
     b = _NATURALTIME.sub(r"\1\2", _NONCE.sub("", _CSRF.sub("", naive.content.decode())))
     return ("yes" if a == b else "no"), a, b
@@ -345,7 +397,9 @@ def measure(gardeners: list[Gardener], args, statements: dict) -> list[Case]:
                         gardener.call(endpoint, variant)
                 if len(variants) == 2:
                     for _attempt in range(3):  # "41 minutes ago" may turn 42 between the two answers
-                        verdict, a, b = same_output(endpoint, gardener.call(endpoint, "ours"), gardener.call(endpoint, "naive"))
+                        verdict, a, b = same_output(
+                            endpoint, gardener.call(endpoint, "ours"), gardener.call(endpoint, "naive")
+                        )
                         if verdict != "no":
                             break
                     row["naive"].same = verdict
@@ -361,9 +415,11 @@ def measure(gardeners: list[Gardener], args, statements: dict) -> list[Case]:
                 gc.collect()
                 started = time.perf_counter()
                 index = 0
-                while index < args.iterations and (
-                    index < args.min_iterations or time.perf_counter() - started < args.case_seconds
-                ) and not (index >= 10 and time.perf_counter() - started > 4 * args.case_seconds):
+                while (
+                    index < args.iterations
+                    and (index < args.min_iterations or time.perf_counter() - started < args.case_seconds)
+                    and not (index >= 10 and time.perf_counter() - started > 4 * args.case_seconds)
+                ):
                     # (a case whose baseline takes seconds a request stops after 10 rounds)
                     gardener.rewarm()
                     order = variants if index % 2 == 0 else variants[::-1]
@@ -377,7 +433,8 @@ def measure(gardeners: list[Gardener], args, statements: dict) -> list[Case]:
                     case.error = f"{type(error).__name__}: {error}"[:200]
             cases.extend(row.values())
             shown = " | ".join(
-                f"{c.variant} {c.queries}q p50 {c.p50:.2f} p95 {c.p95:.2f} ms" + (f" ERROR {c.error}" if c.error else "")
+                f"{c.variant} {c.queries}q p50 {c.p50:.2f} p95 {c.p95:.2f} ms"
+                + (f" ERROR {c.error}" if c.error else "")
                 for c in row.values()
             )
             print(f"  {endpoint.name:<52} {gardener.label:<7} {shown}", flush=True)
@@ -416,7 +473,10 @@ def table_rows(*, exact: tuple[str, ...] = ()) -> dict[str, int]:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")
+        cursor.execute(
+            "SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r' AND relnamespace = "
+            "'public'::regnamespace"
+        )
         sizes = dict(cursor.fetchall())
         for table in exact:
             cursor.execute(f'SELECT COUNT(*) FROM "{table}"')
@@ -425,12 +485,21 @@ def table_rows(*, exact: tuple[str, ...] = ()) -> dict[str, int]:
 
 
 DATA_TABLES = (
-    "accounts_user", "forum_topic", "forum_post", "plants_plantidentificationrequest", "plants_plantphoto",
-    "plants_identificationsuggestion", "plants_suggestionvote", "plants_savedcareinstructions",
+    "accounts_user",
+    "forum_topic",
+    "forum_post",
+    "plants_plantidentificationrequest",
+    "plants_plantphoto",
+    "plants_identificationsuggestion",
+    "plants_suggestionvote",
+    "plants_savedcareinstructions",
 )
 
 
-_SCAN = re.compile(r"(Seq Scan on|Index Only Scan using|Index Scan Backward using|Index Scan using|Bitmap Index Scan on|Bitmap Heap Scan on) (\S+)")
+_SCAN = re.compile(
+    r"(Seq Scan on|Index Only Scan using|Index Scan Backward using|Index Scan using|Bitmap Index Scan "
+    r"on|Bitmap Heap Scan on) (\S+)"
+)
 _ACTUAL = re.compile(r"actual time=[\d.]+\.\.[\d.]+ rows=(\d+) loops=(\d+)")
 
 
@@ -471,9 +540,13 @@ def lookups_and_plans(gardeners: list[Gardener], statements: dict) -> dict:
     active = gardeners[-1].user
     lookups = {
         "sign-in lookup: User.objects.filter(email__iexact=...)": (
-            User.objects.filter(email__iexact=active.email.upper()), "upper((email)"),
+            User.objects.filter(email__iexact=active.email.upper()),
+            "upper((email)",
+        ),
         "member list: trust level trusted by -date_joined, first 25": (
-            User.objects.filter(trust_level=TrustLevel.TRUSTED).order_by("-date_joined")[:25], "(trust_level, date_joined)"),
+            User.objects.filter(trust_level=TrustLevel.TRUSTED).order_by("-date_joined")[:25],
+            "(trust_level, date_joined)",
+        ),
     }
     found = {"lookups": [], "plans": []}
     for label, (queryset, index_marker) in lookups.items():
@@ -491,11 +564,18 @@ def lookups_and_plans(gardeners: list[Gardener], statements: dict) -> dict:
             without = timed_sql(sql, params, iterations=100)
             plan_without = explain(sql, params)
             transaction.set_rollback(True)  # the indexes come back
-        found["lookups"].append({
-            "label": label, "ours": ours, "without": without, "dropped": dropped,
-            "plan": plan, "plan_without": plan_without, "summary": summarize_plan(plan, sizes),
-            "summary_without": summarize_plan(plan_without, sizes),
-        })
+        found["lookups"].append(
+            {
+                "label": label,
+                "ours": ours,
+                "without": without,
+                "dropped": dropped,
+                "plan": plan,
+                "plan_without": plan_without,
+                "summary": summarize_plan(plan, sizes),
+                "summary_without": summarize_plan(plan_without, sizes),
+            }
+        )
     for (endpoint, gardener), recorded in statements.items():
         for number, (sql, params) in enumerate(recorded, start=1):
             if sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
@@ -508,10 +588,11 @@ def lookups_and_plans(gardeners: list[Gardener], statements: dict) -> dict:
                 continue
             try:
                 plan = explain(sql, params)
-            except Exception as error:  # noqa: BLE001 - a statement that cannot be explained is reported
+            except Exception as error:  # a statement that cannot be explained is reported, not fatal
                 plan = f"(EXPLAIN failed: {error})"
-            found["plans"].append({"label": label, "gardener": gardener, "sql": sql, "plan": plan,
-                                   "summary": summarize_plan(plan, sizes)})
+            found["plans"].append(
+                {"label": label, "gardener": gardener, "sql": sql, "plan": plan, "summary": summarize_plan(plan, sizes)}
+            )
     return found
 
 
@@ -535,8 +616,11 @@ def load_sessions(count: int, gardeners: list[Gardener]) -> list[str]:
     from apps.core.middleware import SESSION_AUTH_AT_KEY, SESSION_RENEWED_AT_KEY
 
     users = [g.user for g in gardeners]
-    users += list(User.objects.filter(is_active=True, is_superuser=False).exclude(pk__in=[u.pk for u in users])
-                  .order_by("id")[: max(count - len(users), 0)])
+    users += list(
+        User.objects.filter(is_active=True, is_superuser=False)
+        .exclude(pk__in=[u.pk for u in users])
+        .order_by("id")[: max(count - len(users), 0)]
+    )
     cookies = []
     now = int(time.time())
     for user in users[:count]:
@@ -552,14 +636,28 @@ def load_sessions(count: int, gardeners: list[Gardener]) -> list[str]:
 
 
 def run_wrk(url: str, *, seconds: int, connections: int, cookies: Path, paths: Path) -> dict:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-               "-s", str(ROOT / "benchmarks" / "load.lua"), url, "--", str(cookies), str(paths)]
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "benchmarks" / "load.lua"),
+        url,
+        "--",
+        str(cookies),
+        str(paths),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("{"):
             result = json.loads(line)
             result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
-            result["errors"] = sum(result[k] for k in ("not_200", "connect_errors", "read_errors", "write_errors", "timeouts"))
+            result["errors"] = sum(
+                result[k] for k in ("not_200", "connect_errors", "read_errors", "write_errors", "timeouts")
+            )
             return result
     raise BenchError(f"wrk printed no result: {done.stdout[-500:]} {done.stderr[-500:]}")
 
@@ -582,12 +680,31 @@ def load(args, gardeners: list[Gardener]) -> dict | None:
     }
     port = free_port()
     log = (OUTPUT / "gunicorn.log").open("w")
-    command = [sys.executable, "-m", "gunicorn", "benchmarks.wsgi:application", "--workers", "2",
-               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "30"]
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "benchmarks.wsgi:application",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--timeout",
+        "30",
+    ]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     print(f"  gunicorn pid {server.pid} on 127.0.0.1:{port} (2 workers)")
-    results = {"port": port, "connections": args.connections, "users": args.load_users, "seconds": args.load_seconds, "runs": {}}
+    results = {
+        "port": port,
+        "connections": args.connections,
+        "users": args.load_users,
+        "seconds": args.load_seconds,
+        "runs": {},
+    }
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -605,10 +722,15 @@ def load(args, gardeners: list[Gardener]) -> dict | None:
             path_file.write_text("\n".join(paths) + "\n")
             url = f"http://127.0.0.1:{port}"
             run_wrk(url, seconds=3, connections=args.connections, cookies=cookies, paths=path_file)  # warm-up
-            result = run_wrk(url, seconds=args.load_seconds, connections=args.connections, cookies=cookies, paths=path_file)
+            result = run_wrk(
+                url, seconds=args.load_seconds, connections=args.connections, cookies=cookies, paths=path_file
+            )
             results["runs"][label] = result
-            print(f"  {label:<40} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:.2f}  p95 {result['p95_ms']:.2f}  "
-                  f"p99 {result['p99_ms']:.2f} ms  errors {result['errors']}", flush=True)
+            print(
+                f"  {label:<40} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:.2f}  p95 {result['p95_ms']:.2f}  "
+                f"p99 {result['p99_ms']:.2f} ms  errors {result['errors']}",
+                flush=True,
+            )
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -627,35 +749,62 @@ def fmt(value: float) -> str:
     return "n/a" if value != value else (f"{value:.2f}" if value < 100 else f"{value:.0f}")
 
 
-def report(*, args, info: dict, sizes: dict, seed_seconds: float, cases: list[Case], found: dict | None,
-           loaded: dict | None, gardeners: list[Gardener], started: datetime, elapsed: float) -> str:
+def report(
+    *,
+    args,
+    info: dict,
+    sizes: dict,
+    seed_seconds: float,
+    cases: list[Case],
+    found: dict | None,
+    loaded: dict | None,
+    gardeners: list[Gardener],
+    started: datetime,
+    elapsed: float,
+) -> str:
     lines = []
     add = lines.append
     add(f"## Scale `{args.scale}` ({started:%Y-%m-%d %H:%M} UTC)")
     add("")
-    add(f"Machine: {info['nproc']} cores ({info['cpu']}), {info['ram_gib']} GiB RAM; Python {info['python']}, "
+    add(
+        f"Machine: {info['nproc']} cores ({info['cpu']}), {info['ram_gib']} GiB RAM; Python {info['python']}, "
         f"Django {info['django']}, PostgreSQL {info['postgresql']}, Redis (db 14). Load average before the run "
         f"{info['load_before'][0]:.2f}, after {os.getloadavg()[0]:.2f}: other test suites share these two cores, "
-        "so absolute timings are noisy; ours and the baseline alternate request by request, so the ratios are fair.")
+        "so absolute timings are noisy; ours and the baseline alternate request by request, so the ratios are fair."
+    )
     add("")
     counted = {k: sizes[k] for k in DATA_TABLES if k in sizes}
-    add("Data (" + ", ".join(f"{k} {v:,}" for k, v in counted.items()) + ")"
-        + (f"; seeded in this run in {seed_seconds:.0f} s." if seed_seconds else "; seeded by an earlier run."))
+    add(
+        "Data ("
+        + ", ".join(f"{k} {v:,}" for k, v in counted.items())
+        + ")"
+        + (f"; seeded in this run in {seed_seconds:.0f} s." if seed_seconds else "; seeded by an earlier run.")
+    )
     add("")
-    add("Gardeners: " + "; ".join(
-        f"**{g.label}** `{g.user.username}` ({g.user.identification_request_count:,} identification requests, "
-        f"{g.user.post_count:,} posts, {g.user.topic_count:,} topics, {g.user.care_card_count:,} care cards)" for g in gardeners)
-        + "; the moderators-only panel is measured for `moderator`.")
+    add(
+        "Gardeners: "
+        + "; ".join(
+            f"**{g.label}** `{g.user.username}` ({g.user.identification_request_count:,} identification requests, "
+            f"{g.user.post_count:,} posts, {g.user.topic_count:,} topics, {g.user.care_card_count:,} care cards)"
+            for g in gardeners
+        )
+        + "; the moderators-only panel is measured for `moderator`."
+    )
     add("")
-    add(f"Run: `benchmarks/run.py --scale {args.scale}` took {elapsed / 60:.1f} min; in-process cases ran "
-        f"{args.min_iterations}-{args.iterations} requests each (column n), stopping after {args.case_seconds:g} s once at the minimum "
-        f"(a baseline taking seconds a request: 10 requests, after {4 * args.case_seconds:g} s).")
+    add(
+        f"Run: `benchmarks/run.py --scale {args.scale}` took {elapsed / 60:.1f} min; in-process cases ran "
+        f"{args.min_iterations}-{args.iterations} requests each (column n), stopping after "
+        f"{args.case_seconds:g} s once at the minimum "
+        f"(a baseline taking seconds a request: 10 requests, after {4 * args.case_seconds:g} s)."
+    )
     add("")
     add("### In process (Django test client, warm session)")
     add("")
-    add("Statements are those Django sends in one request (the user lookup included; with "
+    add(
+        "Statements are those Django sends in one request (the user lookup included; with "
         "`CONN_HEALTH_CHECKS` each request that uses the database also sends one uncounted `SELECT 1`). "
-        "Ratio: naive p50 / ours p50 (and p95).")
+        "Ratio: naive p50 / ours p50 (and p95)."
+    )
     add("")
     add("| endpoint | gardener | variant | statements | n | p50 ms | p95 ms | naive/ours p50 | p95 | same HTML |")
     add("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
@@ -669,8 +818,10 @@ def report(*, args, info: dict, sizes: dict, seed_seconds: float, cases: list[Ca
         if case.error:
             add(f"| {case.endpoint} | {case.gardener} | {case.variant} | | | | | | | ERROR: {case.error} |")
             continue
-        add(f"| {case.endpoint} | {case.gardener} | {case.variant} | {case.queries} | {len(case.times_ms)} | "
-            f"{fmt(case.p50)} | {fmt(case.p95)} | {ratio} | {ratio95} | {case.same} |")
+        add(
+            f"| {case.endpoint} | {case.gardener} | {case.variant} | {case.queries} | {len(case.times_ms)} | "
+            f"{fmt(case.p50)} | {fmt(case.p95)} | {ratio} | {ratio95} | {case.same} |"
+        )
     add("")
     if found:
         add("### Lookups (SQL only, 300 runs; without the index: dropped inside a rolled-back transaction)")
@@ -679,29 +830,44 @@ def report(*, args, info: dict, sizes: dict, seed_seconds: float, cases: list[Ca
         add("|---|---:|---:|---|---:|---:|---|")
         for item in found["lookups"]:
             ours, without = item["ours"], item["without"]
-            p95 = lambda xs: statistics.quantiles(xs, n=100, method="inclusive")[94]  # noqa: E731
-            add(f"| {item['label']} | {statistics.median(ours):.3f} | {p95(ours):.3f} | {', '.join(item['summary']['scans'])} | "
-                f"{statistics.median(without):.3f} | {p95(without):.3f} | {', '.join(item['summary_without']['scans'])} |")
+            add(
+                f"| {item['label']} | {statistics.median(ours):.3f} | {_p95(ours):.3f} | "
+                f"{', '.join(item['summary']['scans'])} | "
+                f"{statistics.median(without):.3f} | {_p95(without):.3f} | "
+                f"{', '.join(item['summary_without']['scans'])} |"
+            )
         add("")
         add("### Plans of our statements (`EXPLAIN (ANALYZE, BUFFERS)`)")
         add("")
-        add("Rows read: rows returned by the scan nodes (times loops), the work an aggregate does. "
-            f"A sequential scan of a table over {LARGE_TABLE_ROWS:,} rows is flagged.")
+        add(
+            "Rows read: rows returned by the scan nodes (times loops), the work an aggregate does. "
+            f"A sequential scan of a table over {LARGE_TABLE_ROWS:,} rows is flagged."
+        )
         add("")
         add("| statement | gardener | exec ms | rows read | scans | buffers | seq scan of a large table |")
         add("|---|---|---:|---:|---|---|---|")
         for item in found["lookups"]:
             s = item["summary"]
-            add(f"| {item['label']} | - | {s['ms']:.3f} | {s['rows_read']:,} | {', '.join(s['scans'])} | {s['buffers']} | "
-                f"{'**' + ', '.join(s['seq_scans']) + '**' if s['seq_scans'] else 'none'} |")
+            add(
+                f"| {item['label']} | - | {s['ms']:.3f} | {s['rows_read']:,} | {', '.join(s['scans'])} | "
+                f"{s['buffers']} | "
+                f"{'**' + ', '.join(s['seq_scans']) + '**' if s['seq_scans'] else 'none'} |"
+            )
         for item in found["plans"]:
             s = item["summary"]
-            add(f"| {item['label']} | {item['gardener']} | {s['ms']:.3f} | {s['rows_read']:,} | {', '.join(s['scans'])} | "
-                f"{s['buffers']} | {'**' + ', '.join(s['seq_scans']) + '**' if s['seq_scans'] else 'none'} |")
+            add(
+                f"| {item['label']} | {item['gardener']} | {s['ms']:.3f} | {s['rows_read']:,} | "
+                f"{', '.join(s['scans'])} | "
+                f"{s['buffers']} | {'**' + ', '.join(s['seq_scans']) + '**' if s['seq_scans'] else 'none'} |"
+            )
         add("")
-        slowest = max(found["plans"], key=lambda p: p["summary"]["ms"] if p["summary"]["ms"] == p["summary"]["ms"] else -1)
-        add(f"Slowest of our statements: **{slowest['label']}** ({slowest['gardener']}), "
-            f"{slowest['summary']['ms']:.3f} ms:")
+        slowest = max(
+            found["plans"], key=lambda p: p["summary"]["ms"] if p["summary"]["ms"] == p["summary"]["ms"] else -1
+        )
+        add(
+            f"Slowest of our statements: **{slowest['label']}** ({slowest['gardener']}), "
+            f"{slowest['summary']['ms']:.3f} ms:"
+        )
         add("")
         add("```sql")
         add(slowest["sql"].strip())
@@ -735,19 +901,27 @@ def report(*, args, info: dict, sizes: dict, seed_seconds: float, cases: list[Ca
         add("</details>")
         add("")
     if loaded:
-        add(f"### Load (gunicorn, 2 sync workers, persistent connections, `cached_db` sessions on Redis; wrk, "
-            f"{loaded['connections']} connections, {loaded['users']} signed-in gardeners, {loaded['seconds']} s a run, loopback)")
+        add(
+            f"### Load (gunicorn, 2 sync workers, persistent connections, `cached_db` sessions on Redis; wrk, "
+            f"{loaded['connections']} connections, {loaded['users']} signed-in gardeners, {loaded['seconds']} "
+            "s a run, loopback)"
+        )
         add("")
         add("| run | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors (non-200, socket, timeouts) |")
         add("|---|---:|---:|---:|---:|---:|---:|---:|")
         for label, r in loaded["runs"].items():
-            add(f"| {label} | {r['requests']:,} | {r['rps']:.1f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['p99_ms']:.2f} | "
-                f"{r['max_ms']:.1f} | {r['errors']} |")
+            add(
+                f"| {label} | {r['requests']:,} | {r['rps']:.1f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | "
+                f"{r['p99_ms']:.2f} | "
+                f"{r['max_ms']:.1f} | {r['errors']} |"
+            )
         runs = list(loaded["runs"].values())
         if len(runs) == 2 and runs[0]["rps"]:
             add("")
-            add(f"Panel throughput: **{runs[1]['rps'] / runs[0]['rps']:.0%} of the floor** on this machine "
-                "(wrk, gunicorn, PostgreSQL and Redis share the two cores).")
+            add(
+                f"Panel throughput: **{runs[1]['rps'] / runs[0]['rps']:.0%} of the floor** on this machine "
+                "(wrk, gunicorn, PostgreSQL and Redis share the two cores)."
+            )
         add("")
     add(targets(args=args, cases=cases, found=found, loaded=loaded, gardeners=gardeners))
     return "\n".join(lines)
@@ -758,33 +932,59 @@ def targets(*, args, cases: list[Case], found: dict | None, loaded: dict | None,
     active = gardeners[-1].label
     by_key = {(c.endpoint, c.gardener, c.variant): c for c in cases}
     lines = [f"### Targets (issue 6; measured at `{args.scale}`, the large scale is the one they are set for)", ""]
-    panels = [c for c in cases if c.endpoint.startswith("panel ") and c.gardener in (active, "moderator")
-              and c.variant == "ours" and not c.error]
+    panels = [
+        c
+        for c in cases
+        if c.endpoint.startswith("panel ")
+        and c.gardener in (active, "moderator")
+        and c.variant == "ours"
+        and not c.error
+    ]
     slow = [f"{c.endpoint} {c.p95:.1f} ms" for c in panels if c.p95 >= 15]
     many = [f"{c.endpoint} {c.queries}" for c in panels if c.queries > 3]
-    lines.append(f"- Every panel at most 3 statements: {'met' if not many else 'not met: ' + ', '.join(many)}; "
-                 f"p95 under 15 ms for the most active gardener: {'met' if not slow else 'not met: ' + ', '.join(slow)} "
-                 f"(max p95 {max((c.p95 for c in panels), default=float('nan')):.1f} ms).")
+    lines.append(
+        f"- Every panel at most 3 statements: {'met' if not many else 'not met: ' + ', '.join(many)}; "
+        f"p95 under 15 ms for the most active gardener: {'met' if not slow else 'not met: ' + ', '.join(slow)} "
+        f"(max p95 {max((c.p95 for c in panels), default=float('nan')):.1f} ms)."
+    )
     for prefix in ("dashboard ?all=1", "previous searches"):
         for gardener in gardeners:
-            ours = next((c for (e, g, v), c in by_key.items() if e.startswith(prefix) and g == gardener.label and v == "ours"), None)
-            naive = next((c for (e, g, v), c in by_key.items() if e.startswith(prefix) and g == gardener.label and v == "naive"), None)
+            ours = next(
+                (c for (e, g, v), c in by_key.items() if e.startswith(prefix) and g == gardener.label and v == "ours"),
+                None,
+            )
+            naive = next(
+                (c for (e, g, v), c in by_key.items() if e.startswith(prefix) and g == gardener.label and v == "naive"),
+                None,
+            )
             if ours and naive and ours.times_ms and naive.times_ms:
                 ratio = naive.p50 / ours.p50
-                lines.append(f"- {prefix} at least 10x faster than naive ({gardener.label}): "
-                             f"{'met' if ratio >= 10 else 'not met'} ({ratio:.1f}x at p50, {naive.p95 / ours.p95:.1f}x at p95).")
+                lines.append(
+                    f"- {prefix} at least 10x faster than naive ({gardener.label}): "
+                    f"{'met' if ratio >= 10 else 'not met'} ({ratio:.1f}x at p50, {naive.p95 / ours.p95:.1f}x at p95)."
+                )
     if found:
         email = found["lookups"][0]
         p50 = statistics.median(email["ours"])
-        lines.append(f"- Email lookup under 1 ms: {'met' if p50 < 1 else 'not met'} (p50 {p50:.3f} ms, "
-                     f"{statistics.median(email['without']):.3f} ms without the index).")
-        flagged = [f"{p['label']} ({p['gardener']}): {', '.join(p['summary']['seq_scans'])}"
-                   for p in [*found["plans"], *[{**item, 'gardener': '-'} for item in found["lookups"]]] if p["summary"]["seq_scans"]]
-        lines.append(f"- No sequential scan of a large table in our statements: {'met' if not flagged else 'not met: ' + '; '.join(flagged)}.")
+        lines.append(
+            f"- Email lookup under 1 ms: {'met' if p50 < 1 else 'not met'} (p50 {p50:.3f} ms, "
+            f"{statistics.median(email['without']):.3f} ms without the index)."
+        )
+        flagged = [
+            f"{p['label']} ({p['gardener']}): {', '.join(p['summary']['seq_scans'])}"
+            for p in [*found["plans"], *[{**item, "gardener": "-"} for item in found["lookups"]]]
+            if p["summary"]["seq_scans"]
+        ]
+        lines.append(
+            "- No sequential scan of a large table in our statements: "
+            f"{'met' if not flagged else 'not met: ' + '; '.join(flagged)}."
+        )
     if loaded and len(loaded["runs"]) == 2:
         floor, panels_run = list(loaded["runs"].values())
         share = panels_run["rps"] / floor["rps"] if floor["rps"] else 0
-        lines.append(f"- Panel throughput at least 60% of the floor: {'met' if share >= 0.6 else 'not met'} ({share:.0%}).")
+        lines.append(
+            f"- Panel throughput at least 60% of the floor: {'met' if share >= 0.6 else 'not met'} ({share:.0%})."
+        )
         errors = floor["errors"] + panels_run["errors"]
         lines.append(f"- Zero errors under load: {'met' if not errors else f'not met ({errors})'}.")
     lines.append("")
@@ -813,7 +1013,7 @@ def write_results(path: Path, scale: str, section: str) -> None:
     text = path.read_text() if path.exists() else HEADER
     block = f"{start}\n{section}\n{end}"
     if start in text and end in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     elif scale == "small" and "<!-- bench:large:start -->" in text:
         marker = "<!-- bench:large:start -->"
         text = text.replace(marker, block + "\n\n" + marker)
@@ -835,10 +1035,9 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    import redis
     from django.conf import settings
     from django.db import models
-
-    import redis
 
     from apps.accounts.models import User
     from apps.demo.seeding import scaled
@@ -854,7 +1053,10 @@ def main(argv: list[str] | None = None) -> int:
     seed_seconds = prepare_data(args.scale, reseed=args.reseed)
     sizes = table_rows(exact=DATA_TABLES)
     quiet = scaled.quiet_gardener_username()
-    gardeners = [Gardener("quiet", User.objects.get(username=quiet)), Gardener("active", User.objects.get(username="gardener"))]
+    gardeners = [
+        Gardener("quiet", User.objects.get(username=quiet)),
+        Gardener("active", User.objects.get(username="gardener")),
+    ]
     moderator = Gardener("moderator", User.objects.get(username="moderator"))
     print(f"Gardeners: quiet {quiet}, most active gardener; moderator for moderators-only panels")
 
@@ -864,17 +1066,31 @@ def main(argv: list[str] | None = None) -> int:
     print("Lookups and plans:")
     found = lookups_and_plans(gardeners, statements)
     for item in found["lookups"]:
-        print(f"  {item['label']:<62} p50 {statistics.median(item['ours']):.3f} ms "
-              f"(without index {statistics.median(item['without']):.3f} ms)")
+        print(
+            f"  {item['label']:<62} p50 {statistics.median(item['ours']):.3f} ms "
+            f"(without index {statistics.median(item['without']):.3f} ms)"
+        )
     flagged = [p for p in found["plans"] if p["summary"]["seq_scans"]]
-    print(f"  {len(found['plans'])} plans; sequential scans of large tables: "
-          + (", ".join(f"{p['label']} ({p['gardener']})" for p in flagged) or "none"))
+    print(
+        f"  {len(found['plans'])} plans; sequential scans of large tables: "
+        + (", ".join(f"{p['label']} ({p['gardener']})" for p in flagged) or "none")
+    )
     loaded = None
     if args.load_seconds > 0:
         print(f"Load ({args.load_seconds} s a run):")
         loaded = load(args, gardeners)
-    section = report(args=args, info=info, sizes=sizes, seed_seconds=seed_seconds, cases=cases, found=found,
-                     loaded=loaded, gardeners=gardeners, started=started, elapsed=time.perf_counter() - run_started)
+    section = report(
+        args=args,
+        info=info,
+        sizes=sizes,
+        seed_seconds=seed_seconds,
+        cases=cases,
+        found=found,
+        loaded=loaded,
+        gardeners=gardeners,
+        started=started,
+        elapsed=time.perf_counter() - run_started,
+    )
     print()
     print(section)
     write_results(args.output, args.scale, section)

@@ -7,7 +7,7 @@ three changes for a loopback benchmark:
 - static files through ``StaticFilesStorage``, so no ``collectstatic`` manifest is needed.
 """
 
-from portal.settings.production import *  # noqa: F401,F403
+from portal.settings.production import *  # noqa: F403 (settings extend the production settings)
 
 ROOT_URLCONF = "benchmarks.urls"
 SECURE_SSL_REDIRECT = False
@@ -24,6 +24,6 @@ LOGGING = {
 
 # whitenoise warns that STATIC_ROOT (collectstatic's output) is missing; the benchmark serves
 # no static files.
-import warnings  # noqa: E402
+import warnings  # noqa: E402 (kept beside the one setting it serves)
 
 warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")

@@ -4,7 +4,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from portal.urls import handler400, handler403, handler404, handler500  # noqa: F401
+from portal.urls import handler400, handler403, handler404, handler500  # noqa: F401 (Django reads them from ROOT_URLCONF)
 
 from . import naive
 

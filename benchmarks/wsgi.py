@@ -5,4 +5,4 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
 
-from portal.wsgi import application  # noqa: E402,F401
+from portal.wsgi import application  # noqa: F401 (gunicorn's entry point)

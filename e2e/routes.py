@@ -114,12 +114,18 @@ def make_world() -> World:
 
     forum = factories.ForumFactory(name="Houseplants", slug="houseplants", description="Plants that live indoors.")
     factories.ForumFactory(name="Garden", slug="garden", description="Beds, borders and balconies.")
-    topic = topic_create(forum=forum, poster=gardener, subject="Fern fronds browning at the tips",
-                         source="Repotted last week; now the **tips** are brown. Too much water?", publish=True)
+    topic = topic_create(
+        forum=forum,
+        poster=gardener,
+        subject="Fern fronds browning at the tips",
+        source="Repotted last week; now the **tips** are brown. Too much water?",
+        publish=True,
+    )
     reply = reply_create(topic=topic, poster=ben, source="@gardener try rainwater and a brighter spot.", publish=True)
     held_reply = reply_create(topic=topic, poster=newbie, source="Mine did that too!", publish=False)
-    held_topic = topic_create(forum=forum, poster=newbie, subject="My first cactus",
-                              source="It is very small and very spiky.", publish=False)
+    held_topic = topic_create(
+        forum=forum, poster=newbie, subject="My first cactus", source="It is very small and very spiky.", publish=False
+    )
     report_create(post_id=reply.pk, reporter=gardener, reason=Report.Reason.SPAM, detail="Looks like an advert.")
     topic_flag_set(topic_id=topic.pk, moderator=moderator, action="pin", reason="Useful for newcomers")
 
@@ -131,10 +137,18 @@ def make_world() -> World:
 
     client = Client(REMOTE_ADDR=SEED_CLIENT_ADDRESS)
     mail.outbox = []
-    assert client.post("/accounts/signup/", {
-        "username": "sprout", "email": "sprout@example.com",
-        "password1": "window-basil-trellis-42", "password2": "window-basil-trellis-42",
-    }).status_code == 302
+    assert (
+        client.post(
+            "/accounts/signup/",
+            {
+                "username": "sprout",
+                "email": "sprout@example.com",
+                "password1": "window-basil-trellis-42",
+                "password2": "window-basil-trellis-42",
+            },
+        ).status_code
+        == 302
+    )
     factories.UserFactory(username="locked")
     for attempt in range(10):  # SPEC "Sign-in, tokens and lockout": the 10th failure locks
         client.post(SIGN_IN_PATH, {"username": "locked", "password": f"wrong-{attempt}"})
@@ -142,10 +156,16 @@ def make_world() -> World:
     assert client.post("/accounts/password_reset/", {"email": "forgetful@example.com"}).status_code == 302
 
     return World(
-        forum_slug=forum.slug, topic_pk=topic.pk,
-        opening_post_pk=Post.objects.get(topic=topic, is_opening_post=True).pk, reply_pk=reply.pk,
-        held_topic_pk=held_topic.pk, held_reply_pk=held_reply.pk, request_pk=identification.pk,
-        suggestion_pk=suggestion.pk, species_slug=species.slug, care_card_pk=card.pk,
+        forum_slug=forum.slug,
+        topic_pk=topic.pk,
+        opening_post_pk=Post.objects.get(topic=topic, is_opening_post=True).pk,
+        reply_pk=reply.pk,
+        held_topic_pk=held_topic.pk,
+        held_reply_pk=held_reply.pk,
+        request_pk=identification.pk,
+        suggestion_pk=suggestion.pk,
+        species_slug=species.slug,
+        care_card_pk=card.pk,
         confirm_path=_link_from_mail(r"/accounts/confirm/[^/\s]+/", "sprout@example.com"),
         unlock_path=_link_from_mail(r"/accounts/unlock/[^/\s]+/", "locked@example.com"),
         reset_path=_link_from_mail(r"/accounts/reset/[^/\s]+/[^/\s]+/", "forgetful@example.com"),
@@ -229,8 +249,11 @@ REGISTRY: list[Route] = [
     Route("healthz", _at("/healthz"), everyone(OK), DATA),
     Route("readyz", _at("/readyz"), everyone(OK), DATA),
     # --- Accounts ---
-    Route("accounts/login/", _at(f"{SIGN_IN_PATH}?next=/forum/"),
-          {SIGNED_OUT: OK, GARDENER: redirect("/forum/"), NEWBIE: redirect("/forum/"), MODERATOR: redirect("/forum/")}),
+    Route(
+        "accounts/login/",
+        _at(f"{SIGN_IN_PATH}?next=/forum/"),
+        {SIGNED_OUT: OK, GARDENER: redirect("/forum/"), NEWBIE: redirect("/forum/"), MODERATOR: redirect("/forum/")},
+    ),
     Route("accounts/logout/", _at("/accounts/logout/"), everyone(NOT_ALLOWED), POST_ONLY),
     Route("accounts/signup/", _at("/accounts/signup/"), signed_in(redirect("/dashboard/"), signed_out=OK)),
     Route("accounts/signup/done/", _at("/accounts/signup/done/"), everyone(OK)),
@@ -239,76 +262,143 @@ REGISTRY: list[Route] = [
     Route("accounts/password_change/", _at("/accounts/password_change/"), signed_in(OK)),
     Route("accounts/password_reset/", _at("/accounts/password_reset/"), everyone(OK)),
     Route("accounts/password_reset/done/", _at("/accounts/password_reset/done/"), everyone(OK)),
-    Route("accounts/reset/<uidb64>/<token>/", lambda w: w.reset_path,
-          everyone(redirect(lambda w: w.reset_path.rsplit("/", 2)[0] + "/set-password/")),
-          note="Django keeps the token in the session and redirects to .../set-password/"),
-    Route("accounts/reset/<uidb64>/<token>/", lambda w: w.reset_path.rsplit("/", 2)[0] + "/set-password/",
-          everyone(OK), note="the new-password form; needs the entry above first, in the same context"),
+    Route(
+        "accounts/reset/<uidb64>/<token>/",
+        lambda w: w.reset_path,
+        everyone(redirect(lambda w: w.reset_path.rsplit("/", 2)[0] + "/set-password/")),
+        note="Django keeps the token in the session and redirects to .../set-password/",
+    ),
+    Route(
+        "accounts/reset/<uidb64>/<token>/",
+        lambda w: w.reset_path.rsplit("/", 2)[0] + "/set-password/",
+        everyone(OK),
+        note="the new-password form; needs the entry above first, in the same context",
+    ),
     Route("accounts/reset/done/", _at("/accounts/reset/done/"), everyone(OK)),
     # --- Dashboard ---
     Route("dashboard/", _at("/dashboard/"), signed_in(OK)),
-    *[Route("dashboard/panels/<slug:name>/", _at(f"/dashboard/panels/{name}/"), signed_in(OK), FRAGMENT)
-      for name in PANELS],
+    *[
+        Route("dashboard/panels/<slug:name>/", _at(f"/dashboard/panels/{name}/"), signed_in(OK), FRAGMENT)
+        for name in PANELS
+    ],
     Route("dashboard/panels/<slug:name>/", _at("/dashboard/panels/moderation-queue/"), moderators_only(), FRAGMENT),
     # --- Plants ---
     Route("plants/identify/", _at("/plants/identify/"), signed_in(OK)),
     Route("plants/requests/", _at("/plants/requests/"), signed_in(OK)),
     Route("plants/requests/help/", _at("/plants/requests/help/"), signed_in(OK)),
     Route("plants/requests/<int:pk>/", lambda w: f"/plants/requests/{w.request_pk}/", signed_in(OK)),
-    Route("plants/requests/<int:pk>/suggestions/", lambda w: f"/plants/requests/{w.request_pk}/suggestions/",
-          post_only(), POST_ONLY),
-    Route("plants/requests/<int:pk>/suggestions/<int:suggestion_pk>/vote/",
-          lambda w: f"/plants/requests/{w.request_pk}/suggestions/{w.suggestion_pk}/vote/", post_only(), POST_ONLY),
-    Route("plants/requests/<int:pk>/suggestions/<int:suggestion_pk>/accept/",
-          lambda w: f"/plants/requests/{w.request_pk}/suggestions/{w.suggestion_pk}/accept/", post_only(), POST_ONLY),
+    Route(
+        "plants/requests/<int:pk>/suggestions/",
+        lambda w: f"/plants/requests/{w.request_pk}/suggestions/",
+        post_only(),
+        POST_ONLY,
+    ),
+    Route(
+        "plants/requests/<int:pk>/suggestions/<int:suggestion_pk>/vote/",
+        lambda w: f"/plants/requests/{w.request_pk}/suggestions/{w.suggestion_pk}/vote/",
+        post_only(),
+        POST_ONLY,
+    ),
+    Route(
+        "plants/requests/<int:pk>/suggestions/<int:suggestion_pk>/accept/",
+        lambda w: f"/plants/requests/{w.request_pk}/suggestions/{w.suggestion_pk}/accept/",
+        post_only(),
+        POST_ONLY,
+    ),
     Route("plants/species/", _at("/plants/species/?q=fern"), everyone(OK)),
     Route("plants/species/autocomplete/", _at("/plants/species/autocomplete/?name=fer"), signed_in(OK), FRAGMENT),
     Route("plants/species/<slug:slug>/", lambda w: f"/plants/species/{w.species_slug}/", everyone(OK)),
-    Route("plants/species/<slug:slug>/care-card/", lambda w: f"/plants/species/{w.species_slug}/care-card/",
-          post_only(), POST_ONLY),
+    Route(
+        "plants/species/<slug:slug>/care-card/",
+        lambda w: f"/plants/species/{w.species_slug}/care-card/",
+        post_only(),
+        POST_ONLY,
+    ),
     Route("plants/care-cards/", _at("/plants/care-cards/"), signed_in(OK)),
     Route("plants/care-cards/<int:pk>/", lambda w: f"/plants/care-cards/{w.care_card_pk}/", post_only(), POST_ONLY),
     # --- Forum ---
     Route("forum/", _at("/forum/"), everyone(OK)),
     Route("forum/f/<slug:slug>/", lambda w: f"/forum/f/{w.forum_slug}/", everyone(OK)),
     Route("forum/t/<int:pk>/", lambda w: f"/forum/t/{w.topic_pk}/", everyone(OK)),
-    Route("forum/t/<int:pk>/", lambda w: f"/forum/t/{w.held_topic_pk}/",
-          {SIGNED_OUT: NOT_FOUND, GARDENER: NOT_FOUND, NEWBIE: OK, MODERATOR: OK},
-          note="a held topic: its author and moderators only (SPEC 'Visibility')"),
+    Route(
+        "forum/t/<int:pk>/",
+        lambda w: f"/forum/t/{w.held_topic_pk}/",
+        {SIGNED_OUT: NOT_FOUND, GARDENER: NOT_FOUND, NEWBIE: OK, MODERATOR: OK},
+        note="a held topic: its author and moderators only (SPEC 'Visibility')",
+    ),
     Route("forum/p/<int:pk>/", lambda w: f"/forum/p/{w.reply_pk}/", everyone(TO_TOPIC)),
-    Route("forum/p/<int:pk>/", lambda w: f"/forum/p/{w.held_reply_pk}/",
-          {SIGNED_OUT: NOT_FOUND, GARDENER: NOT_FOUND, NEWBIE: TO_TOPIC, MODERATOR: TO_TOPIC},
-          note="a held reply's permalink: 404 for those who cannot see it"),
+    Route(
+        "forum/p/<int:pk>/",
+        lambda w: f"/forum/p/{w.held_reply_pk}/",
+        {SIGNED_OUT: NOT_FOUND, GARDENER: NOT_FOUND, NEWBIE: TO_TOPIC, MODERATOR: TO_TOPIC},
+        note="a held reply's permalink: 404 for those who cannot see it",
+    ),
     Route("forum/f/<slug:slug>/new/", lambda w: f"/forum/f/{w.forum_slug}/new/", signed_in(OK)),
     Route("forum/t/<int:pk>/reply/", lambda w: f"/forum/t/{w.topic_pk}/reply/", post_only(), POST_ONLY),
     Route("forum/t/<int:pk>/moderate/", lambda w: f"/forum/t/{w.topic_pk}/moderate/", post_only(), POST_ONLY),
-    Route("forum/t/<int:pk>/move/", lambda w: f"/forum/t/{w.topic_pk}/move/", moderators_only(),
-          note="moderators and veterans; the gardener is basic, the newbie new"),
-    Route("forum/p/<int:pk>/edit/", lambda w: f"/forum/p/{w.opening_post_pk}/edit/",
-          signed_in(OK, newbie=FORBIDDEN), note="the gardener's own post; moderators edit any"),
-    Route("forum/p/<int:pk>/delete/", lambda w: f"/forum/p/{w.opening_post_pk}/delete/",
-          signed_in(OK, newbie=FORBIDDEN), note="an opening post: GET is the confirmation page"),
+    Route(
+        "forum/t/<int:pk>/move/",
+        lambda w: f"/forum/t/{w.topic_pk}/move/",
+        moderators_only(),
+        note="moderators and veterans; the gardener is basic, the newbie new",
+    ),
+    Route(
+        "forum/p/<int:pk>/edit/",
+        lambda w: f"/forum/p/{w.opening_post_pk}/edit/",
+        signed_in(OK, newbie=FORBIDDEN),
+        note="the gardener's own post; moderators edit any",
+    ),
+    Route(
+        "forum/p/<int:pk>/delete/",
+        lambda w: f"/forum/p/{w.opening_post_pk}/delete/",
+        signed_in(OK, newbie=FORBIDDEN),
+        note="an opening post: GET is the confirmation page",
+    ),
     Route("forum/p/<int:pk>/report/", lambda w: f"/forum/p/{w.reply_pk}/report/", post_only(), POST_ONLY),
     Route("forum/search/", _at("/forum/search/?q=fern"), everyone(OK)),
     Route("forum/notifications/", _at("/forum/notifications/"), signed_in(OK)),
-    Route("forum/notifications/badge/", _at("/forum/notifications/badge/"), signed_in(OK, signed_out=STOP_POLLING),
-          FRAGMENT),
+    Route(
+        "forum/notifications/badge/",
+        _at("/forum/notifications/badge/"),
+        signed_in(OK, signed_out=STOP_POLLING),
+        FRAGMENT,
+    ),
     Route("forum/notifications/read-all/", _at("/forum/notifications/read-all/"), everyone(NOT_ALLOWED), POST_ONLY),
-    Route("forum/notifications/<int:topic_id>/open/", lambda w: f"/forum/notifications/{w.topic_pk}/open/",
-          everyone(NOT_ALLOWED), POST_ONLY),
+    Route(
+        "forum/notifications/<int:topic_id>/open/",
+        lambda w: f"/forum/notifications/{w.topic_pk}/open/",
+        everyone(NOT_ALLOWED),
+        POST_ONLY,
+    ),
     # --- Moderation ---
     Route("moderation/", _at("/moderation/"), moderators_only()),
     Route("moderation/log/", _at("/moderation/log/"), moderators_only()),
     Route("moderation/lockouts/", _at("/moderation/lockouts/"), moderators_only()),
     Route("moderation/lockouts/clear/", _at("/moderation/lockouts/clear/"), post_only(), POST_ONLY),
-    Route("moderation/posts/<int:pk>/approve/", lambda w: f"/moderation/posts/{w.held_reply_pk}/approve/",
-          post_only(), POST_ONLY),
-    Route("moderation/posts/<int:pk>/reject/", lambda w: f"/moderation/posts/{w.held_reply_pk}/reject/",
-          post_only(), POST_ONLY),
-    Route("moderation/posts/<int:pk>/reports/<slug:decision>/",
-          lambda w: f"/moderation/posts/{w.reply_pk}/reports/agree/", post_only(), POST_ONLY),
-    Route("moderation/posts/<int:pk>/edit/<slug:decision>/",
-          lambda w: f"/moderation/posts/{w.reply_pk}/edit/approve/", post_only(), POST_ONLY),
+    Route(
+        "moderation/posts/<int:pk>/approve/",
+        lambda w: f"/moderation/posts/{w.held_reply_pk}/approve/",
+        post_only(),
+        POST_ONLY,
+    ),
+    Route(
+        "moderation/posts/<int:pk>/reject/",
+        lambda w: f"/moderation/posts/{w.held_reply_pk}/reject/",
+        post_only(),
+        POST_ONLY,
+    ),
+    Route(
+        "moderation/posts/<int:pk>/reports/<slug:decision>/",
+        lambda w: f"/moderation/posts/{w.reply_pk}/reports/agree/",
+        post_only(),
+        POST_ONLY,
+    ),
+    Route(
+        "moderation/posts/<int:pk>/edit/<slug:decision>/",
+        lambda w: f"/moderation/posts/{w.reply_pk}/edit/approve/",
+        post_only(),
+        POST_ONLY,
+    ),
 ]
 
 

@@ -220,6 +220,7 @@ def test_crawl_every_route_as_every_role(browser, live_server, capsys):
             f"\ncrawl: {len(REGISTRY)} entries ({kinds[PAGE]} pages, {kinds[FRAGMENT]} fragments, {kinds[DATA]} data, "
             f"{kinds[POST_ONLY]} POST-only) x {len(ROLES)} roles: {totals['pages']} navigations, "
             f"{totals['requests']} requests, {totals['axe']} axe runs in {elapsed:.1f} s ("
-            + ", ".join(f"{role} {seconds:.1f} s" for role, seconds in timings.items()) + ")"
+            + ", ".join(f"{role} {seconds:.1f} s" for role, seconds in timings.items())
+            + ")"
         )
     assert not failures, f"{len(failures)} crawl failure(s):\n" + "\n".join(failures)

@@ -114,12 +114,20 @@ def dashboard_gardener(transactional_db, real_photos):
     topic = factories.TopicFactory(forum=forum, poster=user, subject=TOPIC_SUBJECT, created_at=now - timedelta(hours=1))
     opening = "Repotted last week; now the **leaf tips** are brown. Too much water?"
     factories.PostFactory(
-        topic=topic, poster=user, is_opening_post=True, source=opening, html=render_markdown(opening),
+        topic=topic,
+        poster=user,
+        is_opening_post=True,
+        source=opening,
+        html=render_markdown(opening),
         created_at=topic.created_at,
     )
     reply = "Update: moved it away from the radiator, new leaves look fine."
     factories.PostFactory(
-        topic=topic, poster=user, is_opening_post=False, source=reply, html=render_markdown(reply),
+        topic=topic,
+        poster=user,
+        is_opening_post=False,
+        source=reply,
+        html=render_markdown(reply),
         created_at=now - timedelta(minutes=30),
     )
 

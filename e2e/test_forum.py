@@ -33,9 +33,11 @@ def community(transactional_db):
     forum = factories.ForumFactory(name="Houseplants", slug="houseplants", description="Indoor plants")
     moderator = factories.UserFactory(username="mod", is_staff=True, trust_level=TrustLevel.VETERAN)
     moderator.groups.add(Group.objects.get(name="moderators"))
-    newbie = factories.UserFactory(username="newbie")
+    factories.UserFactory(username="newbie")  # signs in below
     trusted = factories.UserFactory(username="holly", trust_level=TrustLevel.TRUSTED)
-    topic = topic_create(forum=forum, poster=trusted, subject="Show us your windowsill", source="Mine has three ferns.", publish=True)
+    topic = topic_create(
+        forum=forum, poster=trusted, subject="Show us your windowsill", source="Mine has three ferns.", publish=True
+    )
     return {"forum": forum, "topic": topic}
 
 
@@ -90,7 +92,8 @@ def test_script_payloads_in_a_post_fire_nothing(browser, live_server, community)
     dangerous = page.evaluate("""() => [...document.querySelectorAll('.post-body *')].flatMap((el) =>
         [...el.attributes].filter((a) => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value))
           .map((a) => el.tagName + ' ' + a.name)).concat(
-        [...document.querySelectorAll('.post-body script, .post-body svg, .post-body iframe')].map((el) => el.tagName))""")
+        [...document.querySelectorAll('.post-body script, .post-body svg, .post-body iframe')]
+          .map((el) => el.tagName))""")
     assert dangerous == []
     assert "<script>window.__pwned = 1</script>" in page.locator(".post").last.inner_text()  # shown as text
     trusted_context.close()

@@ -37,7 +37,9 @@ def two_gardeners(transactional_db):
     return factories.UserFactory(username="rosa"), factories.UserFactory(username="basil")
 
 
-def test_identify_suggest_accept_and_save_a_care_card(browser, live_server, two_gardeners, real_photos, console_errors, page):
+def test_identify_suggest_accept_and_save_a_care_card(
+    browser, live_server, two_gardeners, real_photos, console_errors, page
+):
     owner_context, owner = _signed_in_page(browser, live_server, "rosa")
     owner.goto(f"{live_server.url}/plants/identify/")
     assert_no_axe_violations(owner)
@@ -109,10 +111,14 @@ def _bomb_png() -> bytes:
         ("bomb.png", "image/png", _bomb_png, "more than 40 megapixels"),
     ],
 )
-def test_bad_files_get_a_clear_message_and_leave_nothing_behind(browser, live_server, two_gardeners, name, mime, make, message):
+def test_bad_files_get_a_clear_message_and_leave_nothing_behind(
+    browser, live_server, two_gardeners, name, mime, make, message
+):
     context, page = _signed_in_page(browser, live_server, "rosa")
     page.goto(f"{live_server.url}/plants/identify/")
-    page.set_input_files('input[name="image"]', files=[{"name": name, "mimeType": mime, "buffer": make()}], timeout=60_000)
+    page.set_input_files(
+        'input[name="image"]', files=[{"name": name, "mimeType": mime, "buffer": make()}], timeout=60_000
+    )
     with page.expect_navigation(timeout=60_000):
         page.get_by_role("button", name="Ask for an identification").click()
     assert page.get_by_role("alert").filter(has_text=message).is_visible()

@@ -25,7 +25,9 @@ def gardener_and_moderator(transactional_db):
     return gardener, moderator
 
 
-def test_lockout_then_moderator_clears_it_then_gardener_signs_in(browser, live_server, gardener_and_moderator, console_errors, page):
+def test_lockout_then_moderator_clears_it_then_gardener_signs_in(
+    browser, live_server, gardener_and_moderator, console_errors, page
+):
     """Ten wrong passwords, then the lock page with the time remaining (even for the right
     password); a moderator clears the lock from /moderation/lockouts/ over htmx; the gardener
     signs in."""
@@ -55,9 +57,14 @@ def test_lockout_then_moderator_clears_it_then_gardener_signs_in(browser, live_s
     expect(row.get_by_role("status")).to_contain_text("Cleared.")
     assert_no_axe_violations(moderator_page)
     moderator_context.close()
-    assert ModerationAction.objects.filter(
-        action="lockout.clear", target_id=f"user:{gardener_and_moderator[0].pk}", reason="Owner called the help desk"
-    ).count() == 1
+    assert (
+        ModerationAction.objects.filter(
+            action="lockout.clear",
+            target_id=f"user:{gardener_and_moderator[0].pk}",
+            reason="Owner called the help desk",
+        ).count()
+        == 1
+    )
 
     page.goto(f"{live_server.url}/accounts/login/")
     submit_sign_in(page, username="rosa", password=factories.DEFAULT_PASSWORD)

@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_a_throttled_suggestion_is_swapped_into_the_form_keeping_the_typed_name(live_server, page, console_errors):
     owner = factories.UserFactory(username="rosa")
     factories.UserFactory(username="basil")  # trust level new: one suggestion per 30 s
-    id_request = factories.IdentificationRequestFactory(owner=owner, thumbnail="", status=IdentificationStatus.NEEDS_HELP)
+    id_request = factories.IdentificationRequestFactory(
+        owner=owner, thumbnail="", status=IdentificationStatus.NEEDS_HELP
+    )
     page.goto(f"{live_server.url}/accounts/login/")
     submit_sign_in(page, username="basil", password=factories.DEFAULT_PASSWORD)
     page.goto(f"{live_server.url}/plants/requests/{id_request.pk}/")

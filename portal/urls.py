@@ -14,9 +14,11 @@ from apps.dashboard import views as dashboard_views
 password_reset_urls = [
     path(
         "password_reset/",
-        account_views.RateLimitedPasswordResetView.as_view(template_name="accounts/password_reset_form.html",
-                                             email_template_name="accounts/email/password_reset.txt",
-                                             subject_template_name="accounts/email/password_reset_subject.txt"),
+        account_views.RateLimitedPasswordResetView.as_view(
+            template_name="accounts/password_reset_form.html",
+            email_template_name="accounts/email/password_reset.txt",
+            subject_template_name="accounts/email/password_reset_subject.txt",
+        ),
         name="password_reset",
     ),
     path(
@@ -26,7 +28,9 @@ password_reset_urls = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        account_views.LockClearingPasswordResetConfirmView.as_view(template_name="accounts/password_reset_confirm.html"),
+        account_views.LockClearingPasswordResetConfirmView.as_view(
+            template_name="accounts/password_reset_confirm.html"
+        ),
         name="password_reset_confirm",
     ),
     path(

@@ -13,8 +13,11 @@ problems = []
 try:
     parsed = urlparse(pg_url)
     with psycopg.connect(
-        host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
-        dbname="postgres", connect_timeout=3,
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        dbname="postgres",
+        connect_timeout=3,
     ) as connection:
         connection.execute("SELECT 1")
 except psycopg.Error as error:

@@ -136,7 +136,11 @@ def _drop_databases(names: list[str]) -> None:
 
     url = urlsplit(os.environ.get("TEST_DATABASE_URL", DEFAULT_DATABASE_URL))
     with psycopg.connect(
-        host=url.hostname, port=url.port or 5432, user=url.username, password=url.password, dbname="postgres",
+        host=url.hostname,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        dbname="postgres",
         autocommit=True,
     ) as connection:
         for name in names:
@@ -241,8 +245,10 @@ def report(module: str, *, elapsed: float | None, show_diffs: bool = True) -> fl
         for entry in unmatched_entries:
             print(f"  {entry['function']}: {entry['original'].strip()!r} -> {entry['mutant'].strip()!r}")
     print()
-    print(f"Mutants: {len(mutants)}; detected (killed or timed out): {detected}; survived: {len(survivors)} "
-          f"(equivalent: {len(equivalent)}, not yet judged or missing a test: {len(undecided)})")
+    print(
+        f"Mutants: {len(mutants)}; detected (killed or timed out): {detected}; survived: {len(survivors)} "
+        f"(equivalent: {len(equivalent)}, not yet judged or missing a test: {len(undecided)})"
+    )
     print(f"Score: {detected} / {judged} non-equivalent mutants killed = {score:.1f} %")
     if elapsed is not None:
         print(f"Run time: {elapsed / 60:.1f} min")

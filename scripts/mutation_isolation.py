@@ -95,8 +95,11 @@ def _mutation_reference_data(request):
         return
     request.getfixturevalue("django_db_setup")
     restore = next(
-        (getattr(plugin, "ensure_reference_data") for plugin in request.config.pluginmanager.get_plugins()
-         if hasattr(plugin, "ensure_reference_data")),
+        (
+            getattr(plugin, "ensure_reference_data")
+            for plugin in request.config.pluginmanager.get_plugins()
+            if hasattr(plugin, "ensure_reference_data")
+        ),
         None,
     )
     if restore is not None:

@@ -48,7 +48,9 @@ def token_obtain(request: HttpRequest) -> HttpResponse:
         return _bad_request("'username' or 'password' is too long.")
     try:
         user = sign_in_attempt(
-            name=data["username"], password=data["password"], ip=client_ip(request),
+            name=data["username"],
+            password=data["password"],
+            ip=client_ip(request),
             base_url=request.build_absolute_uri("/").rstrip("/"),
         )
         pair = tokens_start(user=user)
@@ -57,9 +59,11 @@ def token_obtain(request: HttpRequest) -> HttpResponse:
     except SignInLocked as locked:
         code = "RATE_LIMITED" if locked.scope == "ip" else "ACCOUNT_LOCKED"
         return problem_response(
-            status=429, title="Too many sign-in attempts",
+            status=429,
+            title="Too many sign-in attempts",
             detail=f"Sign-in is locked; retry in {locked.retry_after} seconds.",
-            code=code, headers={"Retry-After": str(locked.retry_after)},
+            code=code,
+            headers={"Retry-After": str(locked.retry_after)},
         )
     except SecurityUnavailable:
         return service_unavailable()

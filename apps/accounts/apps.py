@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Connects the signal receivers: imported in ready(), Django's documented place, so
         # they connect once, after the app registry is ready.
-        from . import signals  # noqa: F401
+        from . import signals  # noqa: F401 (imported to connect its receivers)

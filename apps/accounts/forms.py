@@ -30,7 +30,10 @@ class SignInForm(forms.Form):
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}),
     )
     password = forms.CharField(
-        label="Password", strip=False, max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label="Password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
     def __init__(self, *args, request=None, **kwargs):
@@ -84,7 +87,9 @@ class SignUpForm(forms.Form):
         help_text="At least 12 characters; not a common password.",
     )
     password2 = forms.CharField(
-        label="Password (again)", strip=False, max_length=4096,
+        label="Password (again)",
+        strip=False,
+        max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 

@@ -34,7 +34,9 @@ PREFIX = "sec:lockout"
 LOCK_KEY_PATTERN = r"\A(?:user:[1-9][0-9]{0,17}|name:[0-9a-f]{32})\Z"
 _LOCK_KEY_RE = re.compile(LOCK_KEY_PATTERN)
 
-_BEGIN = NOW_MS + """
+_BEGIN = (
+    NOW_MS
+    + """
 local account_ttl = redis.call('PTTL', KEYS[2])
 if account_ttl > 0 then return {'account_locked', account_ttl, 0} end
 local ip_ttl = redis.call('PTTL', KEYS[4])
@@ -65,8 +67,11 @@ redis.call('ZADD', KEYS[3], now, ARGV[1])
 redis.call('PEXPIRE', KEYS[3], ip_window)
 return {'proceed', 0, 0}
 """
+)
 
-_FAIL = NOW_MS + """
+_FAIL = (
+    NOW_MS
+    + """
 local created = 0
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) and redis.call('EXISTS', KEYS[2]) == 0 then
@@ -80,6 +85,7 @@ if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then
 end
 return created
 """
+)
 
 _SUCCEED = """
 local ttl = redis.call('PTTL', KEYS[2])

@@ -66,7 +66,11 @@ def trust_level_reached(*, current: str, approved_posts: int, account_age_days: 
     reached = TrustLevel(current)
     for level in TrustLevel:
         needs = level.requirements
-        if level > reached and approved_posts >= needs["approved_posts"] and account_age_days >= needs["account_age_days"]:
+        if (
+            level > reached
+            and approved_posts >= needs["approved_posts"]
+            and account_age_days >= needs["account_age_days"]
+        ):
             reached = level
     return reached
 
@@ -113,7 +117,8 @@ class User(AbstractUser):
     )
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
     tokens_valid_after = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Token families started before this (a password change, a deactivation) are refused.",
     )
 
@@ -174,9 +179,7 @@ class User(AbstractUser):
         self._loaded_is_active = self.is_active
         if revoke:
             changed_at = self.tokens_valid_after.timestamp()
-            transaction.on_commit(
-                lambda: user_families_revoke(user_id=self.pk, started_before=changed_at), robust=True
-            )
+            transaction.on_commit(lambda: user_families_revoke(user_id=self.pk, started_before=changed_at), robust=True)
 
     @property
     def account_age_days(self) -> int:

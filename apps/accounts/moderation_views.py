@@ -31,7 +31,9 @@ def _lockouts_page(request: HttpRequest, *, invalid_form: LockoutClearForm | Non
     refused_key = invalid_form.data.get("key") if invalid_form is not None else None
     for row in rows:
         row["form"] = invalid_form if row["key"] == refused_key else LockoutClearForm(key=row["key"])
-    unplaced = invalid_form if invalid_form is not None and not any(row["form"] is invalid_form for row in rows) else None
+    unplaced = (
+        invalid_form if invalid_form is not None and not any(row["form"] is invalid_form for row in rows) else None
+    )
     return render(request, TEMPLATE, {"rows": rows, "unplaced_form": unplaced})
 
 

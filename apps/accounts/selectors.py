@@ -80,13 +80,15 @@ def lockout_rows() -> list[dict]:
     rows = []
     for lock in locks:
         user = users.get(lock.user_id)
-        rows.append({
-            "key": lock.key,
-            "user": user,
-            "display": lock.display,
-            "label": user.username if user else f"the unknown name “{lock.display}”",
-            "time_left": time_left_text(seconds=lock.retry_after),
-        })
+        rows.append(
+            {
+                "key": lock.key,
+                "user": user,
+                "display": lock.display,
+                "label": user.username if user else f"the unknown name “{lock.display}”",
+                "time_left": time_left_text(seconds=lock.retry_after),
+            }
+        )
     return rows
 
 

@@ -130,6 +130,7 @@ def lockout_clear_by_moderator(*, key: str, moderator: User, reason: str) -> boo
 
 # --- Trust levels ---------------------------------------------------------------------------
 
+
 def trust_level_promote(*, user_id: int, now=None) -> str | None:
     """Raise ``user_id``'s trust level to the highest one their approved posts and account age
     reach (``trust_level_reached``; SPEC "Domain": basic 5 / 7 days, trusted 25 / 30, veteran
@@ -138,21 +139,28 @@ def trust_level_promote(*, user_id: int, now=None) -> str | None:
     Returns the new level's value or ``None``. Call inside a transaction (the user row is
     locked)."""
     now = now or timezone.now()
-    user = User.objects.select_for_update().only(
-        "id", "trust_level", "trust_level_set_by_moderator", "approved_post_count", "date_joined"
-    ).get(pk=user_id)
+    user = (
+        User.objects.select_for_update()
+        .only("id", "trust_level", "trust_level_set_by_moderator", "approved_post_count", "date_joined")
+        .get(pk=user_id)
+    )
     if user.trust_level_set_by_moderator:
         return None
     reached = trust_level_reached(
-        current=user.trust_level, approved_posts=user.approved_post_count,
+        current=user.trust_level,
+        approved_posts=user.approved_post_count,
         account_age_days=(now - user.date_joined).days,
     )
     if reached == user.trust_level:
         return None
     User.objects.filter(pk=user_id).update(trust_level=reached)
     audit_record(
-        actor=None, action="trust.promote", target_type="user", target_id=user_id,
-        reason=f"Automatic: {user.trust_level} -> {reached}", metadata={"from": user.trust_level, "to": str(reached)},
+        actor=None,
+        action="trust.promote",
+        target_type="user",
+        target_id=user_id,
+        reason=f"Automatic: {user.trust_level} -> {reached}",
+        metadata={"from": user.trust_level, "to": str(reached)},
     )
     return str(reached)
 
@@ -164,12 +172,13 @@ def trust_levels_update_all(*, now=None) -> int:
     promoted."""
     now = now or timezone.now()
     smallest = min(level.requirements["approved_posts"] for level in TrustLevel if level > TrustLevel.NEW)
-    candidates = User.objects.filter(
-        trust_level_set_by_moderator=False, approved_post_count__gte=smallest
-    ).exclude(trust_level=TrustLevel.VETERAN).values_list("id", flat=True)
+    candidates = (
+        User.objects.filter(trust_level_set_by_moderator=False, approved_post_count__gte=smallest)
+        .exclude(trust_level=TrustLevel.VETERAN)
+        .values_list("id", flat=True)
+    )
     promoted = 0
     for user_id in candidates.iterator():
         with transaction.atomic():
             promoted += trust_level_promote(user_id=user_id, now=now) is not None
     return promoted
-

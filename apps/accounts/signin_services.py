@@ -43,7 +43,6 @@ def canonical_login_name(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw or "").strip()
 
 
-
 class InvalidCredentials(Exception):
     """Wrong password, unknown name or inactive account: deliberately indistinguishable."""
 
@@ -140,12 +139,22 @@ def set_token_cookies(response, pair: tokens.TokenPair) -> None:
     (path ``/api/auth/``), ``SameSite=Lax``, ``Secure`` when ``DEBUG`` is off."""
     secure = not settings.DEBUG
     response.set_cookie(
-        settings.JWT_ACCESS_COOKIE, pair.access, max_age=pair.expires_in, path="/",
-        httponly=True, samesite="Lax", secure=secure,
+        settings.JWT_ACCESS_COOKIE,
+        pair.access,
+        max_age=pair.expires_in,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
     )
     response.set_cookie(
-        settings.JWT_REFRESH_COOKIE, pair.refresh, max_age=pair.refresh_expires_in,
-        path=settings.JWT_REFRESH_COOKIE_PATH, httponly=True, samesite="Lax", secure=secure,
+        settings.JWT_REFRESH_COOKIE,
+        pair.refresh,
+        max_age=pair.refresh_expires_in,
+        path=settings.JWT_REFRESH_COOKIE_PATH,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
     )
 
 

@@ -67,7 +67,11 @@ def _pair(*, user_id: int, family_id: str, family_expires_at: int, family_starte
     access_exp = min(now + settings.JWT_ACCESS_TOKEN_LIFETIME_SECONDS, family_expires_at)
     refresh_exp = min(now + settings.JWT_REFRESH_TOKEN_LIFETIME_SECONDS, family_expires_at)
     common = {
-        "sub": str(user_id), "fam": family_id, "fiat": family_started_at, "iat": now, "iss": settings.JWT_ISSUER,
+        "sub": str(user_id),
+        "fam": family_id,
+        "fiat": family_started_at,
+        "iat": now,
+        "iss": settings.JWT_ISSUER,
     }
     access = _encode({**common, "type": ACCESS, "jti": secrets.token_hex(16), "exp": access_exp})
     refresh = _encode(
@@ -119,10 +123,14 @@ def family_start(*, user_id: int) -> TokenPair:
     pipe.zadd(user_key, {family_id: started_at})
     pipe.expire(user_key, settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS + 3600)
     pipe.execute()
-    return _pair(user_id=user_id, family_id=family_id, family_expires_at=family_expires_at, family_started_at=started_at)
+    return _pair(
+        user_id=user_id, family_id=family_id, family_expires_at=family_expires_at, family_started_at=started_at
+    )
 
 
-_ROTATE = NOW_MS + """
+_ROTATE = (
+    NOW_MS
+    + """
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'revoked'} end
 local used = redis.call('HMGET', KEYS[1], 'at', 'successor', 'pair')
 if not used[1] then
@@ -137,6 +145,7 @@ end
 redis.call('SET', KEYS[2], now, 'PX', ARGV[5])
 return {'reused'}
 """
+)
 
 
 def _jti_of(token: str) -> str:
@@ -157,8 +166,12 @@ def refresh_rotate(*, claims: dict) -> TokenPair:
         user_id=user_id, family_id=family_id, family_expires_at=family_expires_at, family_started_at=claims["fiat"]
     )
     stored = json.dumps(
-        {"access": successor.access, "refresh": successor.refresh, "expires_in": successor.expires_in,
-         "refresh_expires_in": successor.refresh_expires_in}
+        {
+            "access": successor.access,
+            "refresh": successor.refresh,
+            "expires_in": successor.expires_in,
+            "refresh_expires_in": successor.refresh_expires_in,
+        }
     )
     now = int(time.time())
     used_ttl_ms = max(int(claims["exp"]) - now, 1) * 1000 + settings.JWT_REFRESH_REUSE_INTERVAL_SECONDS * 1000

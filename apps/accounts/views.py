@@ -72,8 +72,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             signin_services.set_token_cookies(response, pair)
             return response
         if form.locked is not None:
-            return too_many_requests(request, retry_after=form.locked.retry_after, template="accounts/locked.html",
-                                     context={"scope": form.locked.scope})
+            return too_many_requests(
+                request,
+                retry_after=form.locked.retry_after,
+                template="accounts/locked.html",
+                context={"scope": form.locked.scope},
+            )
         if form.unavailable:
             return _unavailable(request)
     return render(request, "accounts/login.html", {"form": form, "next": next_url or ""})
@@ -139,7 +143,9 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
         user = selectors.user_for_email_confirmation(token=token)
         if user is None:
             return error_page(request, 400, template="accounts/confirm_email_invalid.html")
-        return render(request, "accounts/confirm_email.html", {"already_confirmed": user.email_confirmed_at is not None})
+        return render(
+            request, "accounts/confirm_email.html", {"already_confirmed": user.email_confirmed_at is not None}
+        )
     user = services.user_confirm_email(token=token)
     if user is None:
         return error_page(request, 400, template="accounts/confirm_email_invalid.html")

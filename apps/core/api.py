@@ -53,7 +53,9 @@ def csrf_failure(request):
     if rejected is None:
         return None
     return problem_response(
-        status=403, title="CSRF check failed", detail="Send the X-CSRFToken header with cookie authentication.",
+        status=403,
+        title="CSRF check failed",
+        detail="Send the X-CSRFToken header with cookie authentication.",
         code="CSRF_FAILED",
     )
 
@@ -62,7 +64,10 @@ def unauthenticated(detail: str = "Sign in or send an Authorization: Bearer toke
     """401 problem response with ``WWW-Authenticate: Bearer`` (RFC 6750 section 3); ``detail``
     and ``code`` (e.g. ``TOKEN_INVALID``) say what was wrong."""
     return problem_response(
-        status=401, title="Authentication required", detail=detail, code=code,
+        status=401,
+        title="Authentication required",
+        detail=detail,
+        code=code,
         headers={"WWW-Authenticate": 'Bearer realm="api"'},
     )
 
@@ -70,7 +75,9 @@ def unauthenticated(detail: str = "Sign in or send an Authorization: Bearer toke
 def service_unavailable():
     """503 problem response when the security store (Redis) is down: fail closed."""
     return problem_response(
-        status=503, title="Temporarily unavailable",
+        status=503,
+        title="Temporarily unavailable",
         detail="Authentication is temporarily unavailable. Please retry shortly.",
-        code="SERVICE_UNAVAILABLE", headers={"Retry-After": "30"},
+        code="SERVICE_UNAVAILABLE",
+        headers={"Retry-After": "30"},
     )

@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Registers the system checks: imported in ready(), Django's documented place, so the
         # registration happens once, after the app registry is ready.
-        from . import checks  # noqa: F401
+        from . import checks  # noqa: F401 (imported to register its system checks)

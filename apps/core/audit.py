@@ -38,6 +38,10 @@ def audit_record(
     if len(reason) > REASON_MAX_CHARS:
         raise ValueError(f"An audit reason holds at most {REASON_MAX_CHARS} characters.")
     return ModerationAction.objects.create(
-        actor=actor, action=action, target_type=target_type, target_id=str(target_id), reason=reason,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        reason=reason,
         metadata=metadata or {},
     )

@@ -38,6 +38,7 @@ def send_mail_after_commit(*, subject: str, body: str, to: list[str]) -> None:
     anything by failing, because an email could not be delivered (the sign-up and lock paths
     answer the same whatever happens to the message).
     """
+
     def deliver():
         try:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)

@@ -38,7 +38,9 @@ class SessionRenewalMiddleware:
         session = getattr(request, "session", None)
         due = False
         if (
-            session is not None and session.session_key and SESSION_KEY in session
+            session is not None
+            and session.session_key
+            and SESSION_KEY in session
             and request.path not in settings.SESSION_RENEWAL_EXEMPT_PATHS
         ):
             due = int(time.time()) - session.get(SESSION_RENEWED_AT_KEY, 0) >= settings.SESSION_RENEWAL_INTERVAL_SECONDS

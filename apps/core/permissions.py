@@ -53,4 +53,3 @@ def first_user_with_moderator_flag(users):
     if user is not None:
         user._is_moderator = user.is_active and (user.is_superuser or user._moderator_flag)
     return user
-

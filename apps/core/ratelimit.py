@@ -20,7 +20,9 @@ PREFIX = "sec:rate"
 
 # KEYS[i]: one sorted set per limit. ARGV[1]: this hit's member; ARGV[2]: the time in ms, or ''
 # for Redis's own clock; ARGV[1 + 2i], ARGV[2 + 2i]: KEYS[i]'s count and window in ms.
-_HIT = NOW_MS + """
+_HIT = (
+    NOW_MS
+    + """
 if ARGV[2] ~= '' then now = tonumber(ARGV[2]) end
 local wait = 0
 for i, key in ipairs(KEYS) do
@@ -43,6 +45,7 @@ for i, key in ipairs(KEYS) do
 end
 return 0
 """
+)
 
 
 class RateLimited(Exception):

@@ -57,9 +57,7 @@ def write_throttle_limits(*, user_id: int, action: str, trust_level: str) -> lis
         windows = settings.WRITE_THROTTLES[trust_level][action]
     except KeyError:
         raise ValueError(f"WRITE_THROTTLES has no {action!r} limits for trust level {trust_level!r}") from None
-    return [
-        (limit_key(f"write:{action}:{seconds}s", str(user_id)), count, seconds) for count, seconds in windows
-    ]
+    return [(limit_key(f"write:{action}:{seconds}s", str(user_id)), count, seconds) for count, seconds in windows]
 
 
 def write_throttle_hit(*, user_id: int, action: str, trust_level: str, exempt: bool) -> None:

@@ -85,9 +85,7 @@ def server_error(request):
 def csrf_failure(request, reason=""):
     """403 for a failed CSRF check, in the site's look (or problem+json under ``/api/``), with
     what to do: usually a form left open too long or opened in another tab."""
-    detail = (
-        "This form expired or was opened in another tab. Go back, reload the page and try again."
-    )
+    detail = "This form expired or was opened in another tab. Go back, reload the page and try again."
     if _wants_problem(request):
         return problem_response(status=403, title="CSRF check failed", detail=detail, code="CSRF_FAILED")
     return error_page(request, 403, detail=detail, context={"title": "Please try again"})

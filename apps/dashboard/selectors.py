@@ -24,23 +24,31 @@ ACTIVITY_IDENTIFICATION = "identification"
 def _activity_parts(user: User, limit: int):
     no_text = Value(None, output_field=CharField())
     # The author's own topics and replies as the visibility rule shows them to the author.
-    topics = Topic.objects.visible_to(user).filter(poster=user).values(
-        kind=Value(ACTIVITY_TOPIC, output_field=CharField()),
-        object_id=F("id"),
-        thread_id=F("id"),
-        title=F("subject"),
-        forum_name=F("forum__name"),
-        state=no_text,
-        created=F("created_at"),
+    topics = (
+        Topic.objects.visible_to(user)
+        .filter(poster=user)
+        .values(
+            kind=Value(ACTIVITY_TOPIC, output_field=CharField()),
+            object_id=F("id"),
+            thread_id=F("id"),
+            title=F("subject"),
+            forum_name=F("forum__name"),
+            state=no_text,
+            created=F("created_at"),
+        )
     )
-    replies = Post.objects.visible_to(user).filter(poster=user, is_opening_post=False).values(
-        kind=Value(ACTIVITY_REPLY, output_field=CharField()),
-        object_id=F("id"),
-        thread_id=F("topic_id"),
-        title=F("topic__subject"),
-        forum_name=F("topic__forum__name"),
-        state=no_text,
-        created=F("created_at"),
+    replies = (
+        Post.objects.visible_to(user)
+        .filter(poster=user, is_opening_post=False)
+        .values(
+            kind=Value(ACTIVITY_REPLY, output_field=CharField()),
+            object_id=F("id"),
+            thread_id=F("topic_id"),
+            title=F("topic__subject"),
+            forum_name=F("topic__forum__name"),
+            state=no_text,
+            created=F("created_at"),
+        )
     )
     requests = PlantIdentificationRequest.objects.filter(owner=user).values(
         kind=Value(ACTIVITY_IDENTIFICATION, output_field=CharField()),
@@ -77,7 +85,9 @@ def recent_activity_for_user(*, user: User, limit: int | None = None) -> list[di
             if row["state"] == IdentificationStatus.IDENTIFIED and row["title"]:
                 title = f"Identified: {row['title']}"
             else:
-                title = f"Identification request #{row['object_id']} ({IdentificationStatus(row['state']).label.lower()})"
+                title = (
+                    f"Identification request #{row['object_id']} ({IdentificationStatus(row['state']).label.lower()})"
+                )
         else:
             if row["kind"] == ACTIVITY_REPLY:
                 url = reverse("forum:post-permalink", kwargs={"pk": row["object_id"]})

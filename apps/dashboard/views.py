@@ -87,7 +87,9 @@ PANELS: dict[str, Panel] = {
     "care-cards": Panel("care_cards", "Care cards", _care_cards, ("careCardSaved",)),
     "trust-progress": Panel("trust_progress", "Trust level", _trust_progress),
     "moderation-queue": Panel(
-        "moderation_queue", "Review queue", _moderation_queue,
+        "moderation_queue",
+        "Review queue",
+        _moderation_queue,
         ("postApproved", "postRejected", "editApproved", "editRejected", "reportsResolved", "postDecided"),
         moderators_only=True,
     ),

@@ -31,8 +31,17 @@ class _ReadOnlyContent(admin.ModelAdmin):
 class ForumAdmin(admin.ModelAdmin):
     list_display = ("name", "position", "topic_count", "post_count", "last_post_at")
     prepopulated_fields = {"slug": ("name",)}
-    fields = ("name", "slug", "description", "position", "topic_count", "post_count", "last_topic", "last_poster",
-              "last_post_at")
+    fields = (
+        "name",
+        "slug",
+        "description",
+        "position",
+        "topic_count",
+        "post_count",
+        "last_topic",
+        "last_poster",
+        "last_post_at",
+    )
     readonly_fields = ("topic_count", "post_count", "last_topic", "last_poster", "last_post_at")
 
     def get_queryset(self, request):
@@ -44,8 +53,17 @@ class ForumAdmin(admin.ModelAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(_ReadOnlyContent):
-    list_display = ("subject", "forum", "poster", "is_approved", "is_hidden", "is_pinned", "is_locked", "post_count",
-                    "last_post_at")
+    list_display = (
+        "subject",
+        "forum",
+        "poster",
+        "is_approved",
+        "is_hidden",
+        "is_pinned",
+        "is_locked",
+        "post_count",
+        "last_post_at",
+    )
     list_filter = ("is_approved", "is_hidden", "is_deleted", "is_pinned", "is_locked", "forum")
     list_select_related = ("forum", "poster", "last_poster")
     search_fields = ("subject",)

@@ -28,7 +28,9 @@ class PostImageField(forms.FileField):
 
 class ReplyForm(forms.Form):
     source = forms.CharField(
-        label="Your reply", max_length=POST_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 6}),
+        label="Your reply",
+        max_length=POST_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Markdown: **bold**, *italic*, lists, [links](https://example.org). Mention someone with @name.",
     )
     image = PostImageField(label="Photo (optional)", required=False, help_text="JPEG, PNG or WebP up to 10 MB.")
@@ -81,8 +83,12 @@ class DecisionForm(ReasonForm):
     text the moderator did not see; ``confirm`` answers the confirmation an opening post's
     deletion ("agree" with its reports) asks for."""
 
-    seen = forms.CharField(max_length=16, min_length=16, widget=forms.HiddenInput,
-                           error_messages={"required": "Reload the review queue and decide again."})
+    seen = forms.CharField(
+        max_length=16,
+        min_length=16,
+        widget=forms.HiddenInput,
+        error_messages={"required": "Reload the review queue and decide again."},
+    )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 

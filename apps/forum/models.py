@@ -269,9 +269,7 @@ class Report(models.Model):
     objects = PortalManager()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["post", "reporter"], name="forum_report_one_per_reporter")
-        ]
+        constraints = [models.UniqueConstraint(fields=["post", "reporter"], name="forum_report_one_per_reporter")]
         indexes = [
             models.Index(fields=["created_at"], condition=models.Q(status="open"), name="forum_report_open"),
         ]

@@ -34,31 +34,43 @@ PAGE_SIZE = 50
 
 # The filter's choices, grouped as the select shows them; labels read as "what happened".
 ACTION_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
-    ("Posts", [
-        ("post.approve", "Approved a post"),
-        ("post.reject", "Rejected a post"),
-        ("post.edit_approve", "Approved an edit"),
-        ("post.edit_reject", "Rejected an edit"),
-        ("post.delete", "Deleted a post"),
-        ("post.hide", "Hidden by reports"),
-    ]),
-    ("Reports", [
-        ("report.agree", "Agreed with reports"),
-        ("report.disagree", "Disagreed with reports"),
-        ("report.ignore", "Ignored reports"),
-    ]),
-    ("Topics", [
-        ("topic.lock", "Locked a topic"),
-        ("topic.unlock", "Unlocked a topic"),
-        ("topic.pin", "Pinned a topic"),
-        ("topic.unpin", "Unpinned a topic"),
-        ("topic.move", "Moved a topic"),
-        ("topic.delete", "Deleted a topic"),
-    ]),
-    ("Members", [
-        ("trust.promote", "Raised a trust level"),
-        ("lockout.clear", "Cleared a sign-in lock"),
-    ]),
+    (
+        "Posts",
+        [
+            ("post.approve", "Approved a post"),
+            ("post.reject", "Rejected a post"),
+            ("post.edit_approve", "Approved an edit"),
+            ("post.edit_reject", "Rejected an edit"),
+            ("post.delete", "Deleted a post"),
+            ("post.hide", "Hidden by reports"),
+        ],
+    ),
+    (
+        "Reports",
+        [
+            ("report.agree", "Agreed with reports"),
+            ("report.disagree", "Disagreed with reports"),
+            ("report.ignore", "Ignored reports"),
+        ],
+    ),
+    (
+        "Topics",
+        [
+            ("topic.lock", "Locked a topic"),
+            ("topic.unlock", "Unlocked a topic"),
+            ("topic.pin", "Pinned a topic"),
+            ("topic.unpin", "Unpinned a topic"),
+            ("topic.move", "Moved a topic"),
+            ("topic.delete", "Deleted a topic"),
+        ],
+    ),
+    (
+        "Members",
+        [
+            ("trust.promote", "Raised a trust level"),
+            ("lockout.clear", "Cleared a sign-in lock"),
+        ],
+    ),
 ]
 ACTION_LABELS: dict[str, str] = {action: label for _, group in ACTION_GROUPS for action, label in group}
 
@@ -170,11 +182,16 @@ class ModerationLogFilterForm(forms.Form):
     the field's message, so the view never queries with it."""
 
     moderator = forms.TypedChoiceField(
-        label="Moderator", required=False, coerce=int, empty_value=None,
+        label="Moderator",
+        required=False,
+        coerce=int,
+        empty_value=None,
         error_messages={"invalid_choice": "Choose a moderator from the list."},
     )
     action = forms.ChoiceField(
-        label="Action", required=False, choices=[("", "Any action"), *ACTION_GROUPS],
+        label="Action",
+        required=False,
+        choices=[("", "Any action"), *ACTION_GROUPS],
         error_messages={"invalid_choice": "Choose an action from the list."},
     )
 
@@ -188,9 +205,21 @@ def moderation_log_rows(*, actor_id: int | None = None, action: str | None = Non
     (``actor_id``) and one action's (``action``), with the actor's username: a lazy queryset
     for ``moderation_log_page`` to paginate. Ordered as the index ``core_modaction_action_recent``
     is, so one action's page is an index range; an actor's uses the foreign key's index."""
-    rows = ModerationAction.objects.select_related("actor").only(
-        "id", "action", "target_type", "target_id", "reason", "metadata", "created_at", "actor__id", "actor__username"
-    ).order_by("-created_at", "-id")
+    rows = (
+        ModerationAction.objects.select_related("actor")
+        .only(
+            "id",
+            "action",
+            "target_type",
+            "target_id",
+            "reason",
+            "metadata",
+            "created_at",
+            "actor__id",
+            "actor__username",
+        )
+        .order_by("-created_at", "-id")
+    )
     if actor_id is not None:
         rows = rows.filter(actor_id=actor_id)
     if action:
@@ -198,7 +227,9 @@ def moderation_log_rows(*, actor_id: int | None = None, action: str | None = Non
     return rows
 
 
-def moderation_log_page(*, page_number: str | int | None, actor_id: int | None = None, action: str | None = None) -> Page:
+def moderation_log_page(
+    *, page_number: str | int | None, actor_id: int | None = None, action: str | None = None
+) -> Page:
     """A page (``PAGE_SIZE``, 50) of the moderation log, newest first, as ``LogEntry`` sentences.
 
     ``page_number``: the ``page`` query parameter as given (text, int or ``None``); anything
@@ -217,7 +248,10 @@ def moderation_log_page(*, page_number: str | int | None, actor_id: int | None =
     targets = _Targets.load(actions)
     page.object_list = [
         LogEntry(
-            id=row.pk, created_at=row.created_at, action=row.action, label=ACTION_LABELS.get(row.action, row.action),
+            id=row.pk,
+            created_at=row.created_at,
+            action=row.action,
+            label=ACTION_LABELS.get(row.action, row.action),
             parts=tuple(_sentence(row, targets)),
         )
         for row in actions
@@ -260,14 +294,18 @@ class _Targets:
                 user_ids.add(owner)
         posts = {
             post.pk: post
-            for post in Post.objects.filter(pk__in=post_ids).select_related("topic", "poster").only(
+            for post in Post.objects.filter(pk__in=post_ids)
+            .select_related("topic", "poster")
+            .only(
                 "id", "is_deleted", "topic__id", "topic__subject", "topic__is_deleted", "poster__id", "poster__username"
             )
         }
         # A post that is gone may still name its topic in the metadata ({"topic_id": 7}).
         topic_ids.update(
-            topic_id for row in actions
-            if row.target_type == "post" and _int_id(row.target_id) not in posts
+            topic_id
+            for row in actions
+            if row.target_type == "post"
+            and _int_id(row.target_id) not in posts
             and (topic_id := _int_id(_meta(row, "topic_id")))
         )
         topics = {
@@ -291,7 +329,7 @@ def _topic_parts(topic: Topic | None) -> list[Part]:
 
 
 def _post_parts(row: ModerationAction, targets: _Targets, *, capital: bool = False, topic: bool = True) -> list[Part]:
-    """"a post by newbie in “Yellow leaves”" (linked to the post and the topic); ``topic=False``
+    """ "a post by newbie in “Yellow leaves”" (linked to the post and the topic); ``topic=False``
     leaves the topic out where the sentence goes on after the post."""
     article = "A" if capital else "a"
     post = targets.posts.get(_int_id(row.target_id))
@@ -338,8 +376,10 @@ def _sentence(row: ModerationAction, targets: _Targets) -> list[Part]:
         parts = [*who, Part(f" {_TOPIC_VERBS[row.action]} "), *_topic_parts(topic)]
         if row.action == "topic.move":
             parts += [
-                Part(" from "), *_forum_parts(targets.forums.get(_int_id(_meta(row, "from_forum")))),
-                Part(" to "), *_forum_parts(targets.forums.get(_int_id(_meta(row, "to_forum")))),
+                Part(" from "),
+                *_forum_parts(targets.forums.get(_int_id(_meta(row, "from_forum")))),
+                Part(" to "),
+                *_forum_parts(targets.forums.get(_int_id(_meta(row, "to_forum")))),
             ]
         replies = _int_id(_meta(row, "replies")) if row.action == "topic.delete" else None
         if replies:
@@ -358,4 +398,8 @@ def _sentence(row: ModerationAction, targets: _Targets) -> list[Part]:
         owner = "an unknown name" if user_id is None else targets.usernames.get(user_id, FORMER_MEMBER)
         return [*who, Part(f" cleared the sign-in lock on {owner}"), *_reason(row)]
     # An action this page does not know yet still says what the row holds.
-    return [Part(actor or "The portal"), Part(f" recorded “{row.action}” on {row.target_type} {row.target_id}"), *_reason(row)]
+    return [
+        Part(actor or "The portal"),
+        Part(f" recorded “{row.action}” on {row.target_type} {row.target_id}"),
+        *_reason(row),
+    ]

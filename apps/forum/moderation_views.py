@@ -70,8 +70,12 @@ def _decide(request: HttpRequest, pk: int, form, decide, *, event: str, message:
     try:
         done = decide(form.cleaned_data)
     except services.PostChanged:
-        return _refused(request, pk, status=409,
-                        message="This post changed after you opened the queue. Review the new text and decide again.")
+        return _refused(
+            request,
+            pk,
+            status=409,
+            message="This post changed after you opened the queue. Review the new text and decide again.",
+        )
     if not done:
         return _decided(request, "postDecided", "Another moderator already decided this post.", status=409)
     return _decided(request, event, message)
@@ -84,9 +88,12 @@ def post_approve(request: HttpRequest, pk: int) -> HttpResponse:
     everyone (``postApproved``)."""
     post = _queue_post(request, pk)
     return _decide(
-        request, pk, DecisionForm(request.POST),
+        request,
+        pk,
+        DecisionForm(request.POST),
         lambda data: services.post_approve(post_id=post.pk, moderator=request.user, seen=data["seen"]),
-        event="postApproved", message="Approved: it is visible now.",
+        event="postApproved",
+        message="Approved: it is visible now.",
     )
 
 
@@ -96,10 +103,14 @@ def post_reject(request: HttpRequest, pk: int) -> HttpResponse:
     """Reject a held post with a reason its author sees (``postRejected``)."""
     post = _queue_post(request, pk)
     return _decide(
-        request, pk, RejectForm(request.POST),
-        lambda data: services.post_reject(post_id=post.pk, moderator=request.user, reason=data["reason"],
-                                          seen=data["seen"]),
-        event="postRejected", message="Rejected: the author sees your reason.",
+        request,
+        pk,
+        RejectForm(request.POST),
+        lambda data: services.post_reject(
+            post_id=post.pk, moderator=request.user, reason=data["reason"], seen=data["seen"]
+        ),
+        event="postRejected",
+        message="Rejected: the author sees your reason.",
     )
 
 
@@ -113,9 +124,12 @@ def post_edit_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
         return error_page(request, 400, detail="Unknown decision.")
     approve = decision == "approve"
     return _decide(
-        request, pk, (DecisionForm if approve else RejectForm)(request.POST),
-        lambda data: services.post_edit_decide(post_id=post.pk, moderator=request.user, approve=approve,
-                                               reason=data["reason"], seen=data["seen"]),
+        request,
+        pk,
+        (DecisionForm if approve else RejectForm)(request.POST),
+        lambda data: services.post_edit_decide(
+            post_id=post.pk, moderator=request.user, approve=approve, reason=data["reason"], seen=data["seen"]
+        ),
         event="editApproved" if approve else "editRejected",
         message="Edit approved: the new text is public." if approve else "Edit declined: the author sees your reason.",
     )
@@ -141,10 +155,14 @@ def reports_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse
     if decision == "agree" and post.is_opening_post and form.is_valid() and not form.cleaned_data["confirm"]:
         return _refused(request, pk, status=200, message="confirm-agree", form=form)
     return _decide(
-        request, pk, form,
-        lambda data: services.reports_resolve(post_id=post.pk, moderator=request.user, decision=decision,
-                                              reason=data["reason"], seen=data["seen"]),
-        event="reportsResolved", message=REPORT_MESSAGES[decision],
+        request,
+        pk,
+        form,
+        lambda data: services.reports_resolve(
+            post_id=post.pk, moderator=request.user, decision=decision, reason=data["reason"], seen=data["seen"]
+        ),
+        event="reportsResolved",
+        message=REPORT_MESSAGES[decision],
     )
 
 
@@ -159,7 +177,8 @@ def moderation_log(request: HttpRequest) -> HttpResponse:
     page = None
     if form.is_valid():
         page = moderation_log_page(
-            page_number=request.GET.get("page"), actor_id=form.cleaned_data["moderator"],
+            page_number=request.GET.get("page"),
+            actor_id=form.cleaned_data["moderator"],
             action=form.cleaned_data["action"] or None,
         )
     return render(request, "forum/moderation_log.html", {"form": form, "page": page})

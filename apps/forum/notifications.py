@@ -47,7 +47,7 @@ class NotificationGroup:
 
     @property
     def actors_text(self) -> str:
-        """"ana", "ana and ben", "ana, ben, cleo and 2 others"."""
+        """ "ana", "ana and ben", "ana, ben, cleo and 2 others"."""
         names = list(self.actors)
         if self.more_actors:
             names.append(f"{self.more_actors} other{'s' if self.more_actors != 1 else ''}")
@@ -109,7 +109,9 @@ def notification_groups_for_user(*, user: User, now: datetime | None = None) -> 
     latest_rows = (
         shown.filter(topic_id__in=[group["topic_id"] for group in groups])
         .annotate(
-            position=Window(RowNumber(), partition_by=[F("topic_id")], order_by=[F("created_at").desc(), F("id").desc()])
+            position=Window(
+                RowNumber(), partition_by=[F("topic_id")], order_by=[F("created_at").desc(), F("id").desc()]
+            )
         )
         .filter(position__lte=ACTORS_SHOWN * 4)
         .values("topic_id", "post_id", "kind", "position", actor_name=F("actor__username"))
@@ -148,8 +150,11 @@ def latest_notified_post_id(*, user: User, topic_id: int) -> int | None:
     """The post of ``user``'s latest (still public) notification in topic ``topic_id``, or
     ``None`` when they have none there: the place "open" leads to. One statement."""
     return (
-        _visible_for(user).filter(topic_id=topic_id).order_by("-created_at", "-id")
-        .values_list("post_id", flat=True).first()
+        _visible_for(user)
+        .filter(topic_id=topic_id)
+        .order_by("-created_at", "-id")
+        .values_list("post_id", flat=True)
+        .first()
     )
 
 
@@ -165,6 +170,4 @@ def notifications_mark_topic_read(*, user: User, topic_id: int, now: datetime | 
 def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
     """Mark every unread notification of ``user`` read ("Mark all read"). One ``UPDATE`` over
     the partial unread index; returns how many rows changed."""
-    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(
-        read_at=now or timezone.now()
-    )
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(read_at=now or timezone.now())

@@ -22,6 +22,7 @@ NEW_USER_MAX_LINKS = 2
 
 # --- Getters (404 when not visible) ---------------------------------------------------------
 
+
 def get_forum_for_user(*, slug: str, user: User | None) -> Forum:
     """Forum ``slug`` (every forum is visible) with the viewer's extra topic count; raises
     ``Http404`` when there is none."""
@@ -50,6 +51,7 @@ def get_post_for_user(*, pk: int, user: User | None) -> Post:
 
 
 # --- Checks (PermissionDenied) --------------------------------------------------------------
+
 
 def check_post_permission(user: User) -> None:
     """Any active gardener with a confirmed email may write (SPEC "Sign-up": unconfirmed

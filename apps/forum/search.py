@@ -20,8 +20,8 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, JSONObject
-from django.utils.dateparse import parse_datetime
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -112,7 +112,7 @@ def _plain_marked(text: str, query: str, *, window: int | None) -> str:
     if window is not None and len(text) > window:
         found = pattern.search(text)
         start = max(0, (found.start() if found else 0) - window // 3)
-        text = ("…" if start else "") + text[start:start + window] + ("…" if start + window < len(text) else "")
+        text = ("…" if start else "") + text[start : start + window] + ("…" if start + window < len(text) else "")
     return pattern.sub(lambda m: f"{START_SEL}{m.group(0)}{STOP_SEL}", text)
 
 
@@ -154,11 +154,22 @@ def search_topics(*, query: str, viewer=None, forum_slug: str = "", author: str 
         post_rank = SearchRank(POST_VECTOR, search_query, normalization=Value(RANK_NORMALIZATION))
         ranked = hits_in_topic.annotate(rank=post_rank).order_by("-rank", "created_at", "id")
         best_marked = SearchHeadline(
-            "source", search_query, config=SEARCH_CONFIG, start_sel=START_SEL, stop_sel=STOP_SEL,
-            max_words=35, min_words=15, max_fragments=2, fragment_delimiter=" … ",
+            "source",
+            search_query,
+            config=SEARCH_CONFIG,
+            start_sel=START_SEL,
+            stop_sel=STOP_SEL,
+            max_words=35,
+            min_words=15,
+            max_fragments=2,
+            fragment_delimiter=" … ",
         )
         subject_marked = SearchHeadline(
-            "subject", search_query, config=SEARCH_CONFIG, start_sel=START_SEL, stop_sel=STOP_SEL,
+            "subject",
+            search_query,
+            config=SEARCH_CONFIG,
+            start_sel=START_SEL,
+            stop_sel=STOP_SEL,
             highlight_all=True,
         )
         subject_rank = SearchRank(SUBJECT_VECTOR, search_query, normalization=Value(RANK_NORMALIZATION))
@@ -174,7 +185,9 @@ def search_topics(*, query: str, viewer=None, forum_slug: str = "", author: str 
     )[:1]
     return (
         topics.select_related("forum", "poster")
-        .only("id", "subject", "last_post_at", "forum__id", "forum__name", "forum__slug", "poster__id", "poster__username")
+        .only(
+            "id", "subject", "last_post_at", "forum__id", "forum__name", "forum__slug", "poster__id", "poster__username"
+        )
         .annotate(
             rank=Coalesce(rank, Value(0.0), output_field=FloatField()),
             matched_posts=SubqueryCount(hits_in_topic),

@@ -23,21 +23,66 @@ from apps.core.db import SubqueryCount
 from .models import WAITING_POST, WAITING_TOPIC, Forum, Post, Report, Topic, post_version
 
 TOPIC_PAGE_FIELDS = (
-    "id", "forum_id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "is_hidden", "last_post_at",
-    "post_count", "poster__id", "poster__username", "poster__trust_level", "last_poster__id", "last_poster__username",
+    "id",
+    "forum_id",
+    "subject",
+    "created_at",
+    "is_locked",
+    "is_pinned",
+    "is_approved",
+    "is_hidden",
+    "last_post_at",
+    "post_count",
+    "poster__id",
+    "poster__username",
+    "poster__trust_level",
+    "last_poster__id",
+    "last_poster__username",
 )
 TOPIC_DETAIL_FIELDS = (
-    "id", "subject", "created_at", "is_locked", "is_pinned", "is_approved", "is_hidden", "post_count", "poster_id",
-    "forum__id", "forum__name", "forum__slug",
+    "id",
+    "subject",
+    "created_at",
+    "is_locked",
+    "is_pinned",
+    "is_approved",
+    "is_hidden",
+    "post_count",
+    "poster_id",
+    "forum__id",
+    "forum__name",
+    "forum__slug",
 )
 POST_PAGE_FIELDS = (
-    "id", "topic_id", "html", "created_at", "updated_at", "is_approved", "is_hidden", "is_opening_post",
-    "rejection_reason", "image", "pending_at", "pending_html", "edit_rejection_reason", "is_deleted",
-    "poster__id", "poster__username", "poster__trust_level",
+    "id",
+    "topic_id",
+    "html",
+    "created_at",
+    "updated_at",
+    "is_approved",
+    "is_hidden",
+    "is_opening_post",
+    "rejection_reason",
+    "image",
+    "pending_at",
+    "pending_html",
+    "edit_rejection_reason",
+    "is_deleted",
+    "poster__id",
+    "poster__username",
+    "poster__trust_level",
 )
 POST_CHANGE_FIELDS = (
-    "id", "topic_id", "poster_id", "source", "is_opening_post", "is_approved", "is_hidden", "is_deleted",
-    "pending_at", "pending_source",
+    "id",
+    "topic_id",
+    "poster_id",
+    "source",
+    "is_opening_post",
+    "is_approved",
+    "is_hidden",
+    "is_deleted",
+    "pending_at",
+    "pending_source",
 )
 
 
@@ -79,8 +124,18 @@ def forum_list() -> list[Forum]:
     return list(
         Forum.objects.select_related("last_topic", "last_poster")
         .only(
-            "id", "name", "slug", "description", "position", "topic_count", "post_count", "last_post_at",
-            "last_topic__id", "last_topic__subject", "last_poster__id", "last_poster__username",
+            "id",
+            "name",
+            "slug",
+            "description",
+            "position",
+            "topic_count",
+            "post_count",
+            "last_post_at",
+            "last_topic__id",
+            "last_topic__subject",
+            "last_poster__id",
+            "last_poster__username",
         )
         .order_by("position", "name")
     )
@@ -159,9 +214,12 @@ def post_location_for_viewer(*, pk: int, viewer: User | None) -> tuple[int, int]
     post = Post.objects.visible_to(viewer).filter(pk=pk).only("id", "topic_id", "created_at").first()
     if post is None:
         return None
-    before = Post.objects.visible_to(viewer).filter(topic_id=post.topic_id).filter(
-        Q(created_at__lt=post.created_at) | Q(created_at=post.created_at, id__lt=post.pk)
-    ).count()
+    before = (
+        Post.objects.visible_to(viewer)
+        .filter(topic_id=post.topic_id)
+        .filter(Q(created_at__lt=post.created_at) | Q(created_at=post.created_at, id__lt=post.pk))
+        .count()
+    )
     return post.topic_id, before // settings.FORUM_POSTS_PAGE_SIZE + 1
 
 
@@ -200,10 +258,25 @@ def review_queue(*, limit: int = 50, post_id: int | None = None) -> dict:
         Post.objects.filter(waiting, is_deleted=False, topic__is_deleted=False)
         .select_related("topic", "topic__forum", "poster")
         .only(
-            "id", "source", "html", "created_at", "is_approved", "is_hidden", "is_opening_post", "topic_id",
-            "pending_source", "pending_at", "rejection_reason",
-            "topic__id", "topic__subject", "topic__forum_id", "topic__forum__id", "topic__forum__name",
-            "poster__id", "poster__username", "poster__trust_level",
+            "id",
+            "source",
+            "html",
+            "created_at",
+            "is_approved",
+            "is_hidden",
+            "is_opening_post",
+            "topic_id",
+            "pending_source",
+            "pending_at",
+            "rejection_reason",
+            "topic__id",
+            "topic__subject",
+            "topic__forum_id",
+            "topic__forum__id",
+            "topic__forum__name",
+            "poster__id",
+            "poster__username",
+            "poster__trust_level",
         )
         .annotate(
             open_report_count=SubqueryCount(_open_reports(OuterRef("pk"))),

@@ -96,10 +96,23 @@ def _user_counter_deltas(before: dict[int, _PostState], after: dict[int, _PostSt
 
 
 def _topic_for_update(topic_id: int) -> Topic:
-    return Topic.objects.select_for_update().only(
-        "id", "forum_id", "poster_id", "subject", "is_approved", "is_hidden", "is_deleted", "is_locked", "is_pinned",
-        "post_count", "created_at",
-    ).get(pk=topic_id)
+    return (
+        Topic.objects.select_for_update()
+        .only(
+            "id",
+            "forum_id",
+            "poster_id",
+            "subject",
+            "is_approved",
+            "is_hidden",
+            "is_deleted",
+            "is_locked",
+            "is_pinned",
+            "post_count",
+            "created_at",
+        )
+        .get(pk=topic_id)
+    )
 
 
 def _forum_last_activity_refresh(forum_id: int) -> None:
@@ -153,7 +166,8 @@ class _TopicTransition:
         posts_after = _post_states(self.topic_id, self.post_ids)
         for user_id, (topics, posts, approved) in sorted(_user_counter_deltas(self.posts_before, posts_after).items()):
             User.objects.filter(pk=user_id).update(
-                topic_count=F("topic_count") + topics, post_count=F("post_count") + posts,
+                topic_count=F("topic_count") + topics,
+                post_count=F("post_count") + posts,
                 approved_post_count=F("approved_post_count") + approved,
             )
 
@@ -177,6 +191,7 @@ def _is_public(post: Post) -> bool:
 
 # --- Notifications -------------------------------------------------------------------------
 
+
 def _notify(post: Post, topic: Topic) -> None:
     """Notifications for a post that just became public for the first time: the topic's author
     (a reply) and every @mentioned gardener (mentions outside code and links, see
@@ -190,14 +205,17 @@ def _notify(post: Post, topic: Topic) -> None:
         for name in names:
             query |= Q(username__iexact=name)
         mentioned = (
-            User.objects.filter(query, is_active=True).exclude(pk=post.poster_id).order_by("id")
+            User.objects.filter(query, is_active=True)
+            .exclude(pk=post.poster_id)
+            .order_by("id")
             .values_list("id", flat=True)[:MENTIONS_NOTIFIED_MAX]
         )
         for user_id in mentioned:
             recipients.setdefault(user_id, Notification.Kind.MENTION)
     Notification.objects.bulk_create(
-        Notification(recipient_id=user_id, actor_id=post.poster_id, kind=kind, topic=topic, post=post,
-                     created_at=post.created_at)
+        Notification(
+            recipient_id=user_id, actor_id=post.poster_id, kind=kind, topic=topic, post=post, created_at=post.created_at
+        )
         for user_id, kind in recipients.items()
     )
 
@@ -211,6 +229,7 @@ def _first_published(post: Post, topic: Topic) -> None:
 
 # --- Writing -------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def topic_create(*, forum: Forum, poster: User, subject: str, source: str, image=None, publish: bool) -> Topic:
     """Start a topic in ``forum`` with its opening post (Markdown ``source``; ``image`` an
@@ -218,13 +237,24 @@ def topic_create(*, forum: Forum, poster: User, subject: str, source: str, image
     puts both in the review queue. Returns the topic."""
     now = timezone.now()
     topic = Topic.objects.create(
-        forum=forum, poster=poster, subject=subject, created_at=now, last_post_at=now, last_poster=poster,
+        forum=forum,
+        poster=poster,
+        subject=subject,
+        created_at=now,
+        last_post_at=now,
+        last_poster=poster,
         is_approved=publish,
     )
     with _TopicTransition(topic.pk, post_ids=[], new=True) as transition:
         post = Post.objects.create(
-            topic=topic, poster=poster, source=source, html=render_markdown(source), is_opening_post=True,
-            created_at=now, is_approved=publish, image=image or "",
+            topic=topic,
+            poster=poster,
+            source=source,
+            html=render_markdown(source),
+            is_opening_post=True,
+            created_at=now,
+            is_approved=publish,
+            image=image or "",
         )
         transition.track(post.pk)
     if publish:
@@ -242,8 +272,13 @@ def reply_create(*, topic: Topic, poster: User, source: str, image=None, publish
         if transition.topic.is_deleted or (transition.topic.is_locked and not is_moderator(poster)):
             raise TopicClosed("This topic was closed or deleted a moment ago; your reply was not posted.")
         post = Post.objects.create(
-            topic_id=topic.pk, poster=poster, source=source, html=render_markdown(source), created_at=timezone.now(),
-            is_approved=publish, image=image or "",
+            topic_id=topic.pk,
+            poster=poster,
+            source=source,
+            html=render_markdown(source),
+            created_at=timezone.now(),
+            is_approved=publish,
+            image=image or "",
         )
         transition.track(post.pk)
     if publish:
@@ -252,15 +287,33 @@ def reply_create(*, topic: Topic, poster: User, source: str, image=None, publish
 
 
 def _post_for_update(post_id: int) -> Post:
-    return Post.objects.select_for_update().only(
-        "id", "topic_id", "poster_id", "source", "is_opening_post", "is_approved", "is_hidden", "is_deleted",
-        "rejection_reason", "created_at", "pending_source", "pending_at",
-    ).get(pk=post_id)
+    return (
+        Post.objects.select_for_update()
+        .only(
+            "id",
+            "topic_id",
+            "poster_id",
+            "source",
+            "is_opening_post",
+            "is_approved",
+            "is_hidden",
+            "is_deleted",
+            "rejection_reason",
+            "created_at",
+            "pending_source",
+            "pending_at",
+        )
+        .get(pk=post_id)
+    )
 
 
 def _audit_post(*, actor: User | None, action: str, post: Post, reason: str = "", **metadata) -> None:
     audit_record(
-        actor=actor, action=action, target_type="post", target_id=post.pk, reason=reason,
+        actor=actor,
+        action=action,
+        target_type="post",
+        target_id=post.pk,
+        reason=reason,
         metadata={"topic_id": post.topic_id, **metadata},
     )
 
@@ -280,7 +333,9 @@ def post_edit(*, post_id: int, editor: User, source: str, review: bool) -> bool:
             raise TopicClosed("This post was deleted a moment ago.")
         if review:
             Post.objects.filter(pk=post.pk).update(
-                pending_source=source, pending_html=render_markdown(source), pending_at=timezone.now(),
+                pending_source=source,
+                pending_html=render_markdown(source),
+                pending_at=timezone.now(),
                 edit_rejection_reason="",
             )
             return False
@@ -292,7 +347,10 @@ def _apply_edit(*, post: Post, editor_id: int, source: str, clear_pending: bool)
     PostRevision.objects.create(post=post, editor_id=editor_id, previous_source=post.source)
     pending = {"pending_source": "", "pending_html": "", "pending_at": None} if clear_pending else {}
     Post.objects.filter(pk=post.pk).update(
-        source=source, html=render_markdown(source), updated_at=timezone.now(), edit_count=F("edit_count") + 1,
+        source=source,
+        html=render_markdown(source),
+        updated_at=timezone.now(),
+        edit_count=F("edit_count") + 1,
         **pending,
     )
 
@@ -319,11 +377,14 @@ def post_edit_decide(
             _apply_edit(post=post, editor_id=post.poster_id, source=post.pending_source, clear_pending=True)
         else:
             Post.objects.filter(pk=post.pk).update(
-                pending_source="", pending_html="", pending_at=None,
+                pending_source="",
+                pending_html="",
+                pending_at=None,
                 edit_rejection_reason=reason or "Declined by a moderator.",
             )
-        _audit_post(actor=moderator, action="post.edit_approve" if approve else "post.edit_reject", post=post,
-                    reason=reason)
+        _audit_post(
+            actor=moderator, action="post.edit_approve" if approve else "post.edit_reject", post=post, reason=reason
+        )
     return True
 
 
@@ -343,20 +404,29 @@ def _post_delete(*, post_id: int, actor: User, reason: str, audited: bool) -> in
         if post.is_deleted:
             return 0
         if post.is_opening_post:
-            replies = Post.objects.filter(topic_id=topic_id, is_deleted=False).exclude(pk=post.pk).update(is_deleted=True)
+            replies = (
+                Post.objects.filter(topic_id=topic_id, is_deleted=False).exclude(pk=post.pk).update(is_deleted=True)
+            )
         else:
             replies = 0
         Post.objects.filter(pk=post.pk).update(is_deleted=True)
         if audited and actor.pk != post.poster_id:
             if post.is_opening_post:
-                audit_record(actor=actor, action="topic.delete", target_type="topic", target_id=topic_id, reason=reason,
-                             metadata={"replies": replies, "subject": transition.topic.subject[:80]})
+                audit_record(
+                    actor=actor,
+                    action="topic.delete",
+                    target_type="topic",
+                    target_id=topic_id,
+                    reason=reason,
+                    metadata={"replies": replies, "subject": transition.topic.subject[:80]},
+                )
             else:
                 _audit_post(actor=actor, action="post.delete", post=post, reason=reason)
     return replies
 
 
 # --- Review queue --------------------------------------------------------------------------
+
 
 @transaction.atomic
 def post_approve(*, post_id: int, moderator: User, seen: str | None = None) -> bool:
@@ -432,9 +502,7 @@ REPORT_DECISIONS = {
 
 
 @transaction.atomic
-def reports_resolve(
-    *, post_id: int, moderator: User, decision: str, reason: str = "", seen: str | None = None
-) -> bool:
+def reports_resolve(*, post_id: int, moderator: User, decision: str, reason: str = "", seen: str | None = None) -> bool:
     """A moderator decides on post ``post_id``'s open reports: ``agree`` deletes the post (the
     whole topic for an opening post); ``disagree`` and ``ignore`` show it again if reports had
     hidden it. Only this post's open reports close, with the decision. Audited
@@ -490,8 +558,14 @@ def topic_move(*, topic_id: int, actor: User, to_forum: Forum, reason: str = "")
         if from_forum_id == to_forum.pk:
             return False
         Topic.objects.filter(pk=topic_id).update(forum=to_forum)
-        audit_record(actor=actor, action="topic.move", target_type="topic", target_id=topic_id, reason=reason,
-                     metadata={"from_forum": from_forum_id, "to_forum": to_forum.pk})
+        audit_record(
+            actor=actor,
+            action="topic.move",
+            target_type="topic",
+            target_id=topic_id,
+            reason=reason,
+            metadata={"from_forum": from_forum_id, "to_forum": to_forum.pk},
+        )
     return True
 
 

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from . import views
-from . import views_notifications, views_search
+from . import views, views_notifications, views_search
 
 app_name = "forum"
 

@@ -78,6 +78,7 @@ def post_permalink(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Writing ------------------------------------------------------------------------------
 
+
 def _content_error(request: HttpRequest, form) -> str | None:
     """The trust-level rule a valid form still breaks (an image below Basic, too many links
     for a new member), or ``None``."""
@@ -105,12 +106,17 @@ def topic_create(request: HttpRequest, slug: str) -> HttpResponse:
             status = throttled
         else:
             topic = services.topic_create(
-                forum=forum, poster=request.user, subject=form.cleaned_data["subject"],
-                source=form.cleaned_data["source"], image=form.cleaned_data["image"],
+                forum=forum,
+                poster=request.user,
+                subject=form.cleaned_data["subject"],
+                source=form.cleaned_data["source"],
+                image=form.cleaned_data["image"],
                 publish=permissions.publishes_at_once(request.user),
             )
             if not topic.is_approved:
-                messages.info(request, "Thanks! As a new member, your topic waits for a moderator before others see it.")
+                messages.info(
+                    request, "Thanks! As a new member, your topic waits for a moderator before others see it."
+                )
             return redirect(topic)
     response = render(request, "forum/topic_form.html", {"forum": forum, "form": form}, status=status)
     return _with_retry_after(response, form)
@@ -138,13 +144,18 @@ def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             try:
                 post = services.reply_create(
-                    topic=topic, poster=request.user, source=form.cleaned_data["source"],
-                    image=form.cleaned_data["image"], publish=permissions.publishes_at_once(request.user),
+                    topic=topic,
+                    poster=request.user,
+                    source=form.cleaned_data["source"],
+                    image=form.cleaned_data["image"],
+                    publish=permissions.publishes_at_once(request.user),
                 )
             except services.TopicClosed as closed:
                 return _closed(request, str(closed), form.cleaned_data["source"])
             if not post.is_approved:
-                messages.info(request, "Thanks! As a new member, your reply waits for a moderator before others see it.")
+                messages.info(
+                    request, "Thanks! As a new member, your reply waits for a moderator before others see it."
+                )
             return redirect(post)
     return _with_retry_after(_render_topic(request, topic, status=status, reply_form=form), form)
 
@@ -170,16 +181,27 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             try:
                 applied = services.post_edit(
-                    post_id=post.pk, editor=request.user, source=form.cleaned_data["source"],
+                    post_id=post.pk,
+                    editor=request.user,
+                    source=form.cleaned_data["source"],
                     review=permissions.edit_needs_review(request.user, post),
                 )
             except services.TopicClosed as closed:
                 return _closed(request, str(closed), form.cleaned_data["source"])
             if not applied:
-                messages.info(request, "Thanks! Your edit waits for a moderator; until then others see the earlier text.")
+                messages.info(
+                    request, "Thanks! Your edit waits for a moderator; until then others see the earlier text."
+                )
             return redirect(post)
-    return render(request, "forum/post_edit.html", {"form": form, "post": post, "pending_review": (
-        post.pending_at is not None and post.poster_id != request.user.pk)})
+    return render(
+        request,
+        "forum/post_edit.html",
+        {
+            "form": form,
+            "post": post,
+            "pending_review": (post.pending_at is not None and post.poster_id != request.user.pk),
+        },
+    )
 
 
 @login_required
@@ -194,9 +216,10 @@ def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
     confirmed = form.is_valid() and (form.cleaned_data["confirm"] or not post.is_opening_post)
     if request.method == "GET" or not confirmed:
         replies = selectors.replies_count(topic_id=post.topic_id, viewer=request.user)
-        context = {"post": post, "form": form, "replies": replies,
-                   "moderator": is_moderator(request.user)}
-        return render(request, "forum/post_delete.html", context, status=200 if form.is_valid() or not form.is_bound else 400)
+        context = {"post": post, "form": form, "replies": replies, "moderator": is_moderator(request.user)}
+        return render(
+            request, "forum/post_delete.html", context, status=200 if form.is_valid() or not form.is_bound else 400
+        )
     replies = services.post_delete(post_id=post.pk, actor=request.user, reason=form.cleaned_data["reason"])
     if post.is_opening_post:
         messages.info(request, f"The topic is deleted, with {replies} repl{'y' if replies == 1 else 'ies'}.")
@@ -219,7 +242,9 @@ def post_report(request: HttpRequest, pk: int) -> HttpResponse:
     hidden = services.report_create(
         post_id=post.pk, reporter=request.user, reason=form.cleaned_data["reason"], detail=form.cleaned_data["detail"]
     )
-    note = "Thanks: the post is hidden until a moderator looks at it." if hidden else "Thanks: moderators will look at it."
+    note = (
+        "Thanks: the post is hidden until a moderator looks at it." if hidden else "Thanks: moderators will look at it."
+    )
     if request.htmx:
         return HttpResponse(f'<p class="muted" role="status">{note}</p>')
     messages.info(request, note)
@@ -233,6 +258,7 @@ def _report_form(request: HttpRequest, post, form, *, status: int) -> HttpRespon
 
 
 # --- Topic tools ----------------------------------------------------------------------------
+
 
 @login_required
 @require_POST
@@ -248,7 +274,10 @@ def topic_moderate(request: HttpRequest, pk: int) -> HttpResponse:
             return render(request, "forum/topic_detail.html#tools", {"topic": topic, "tool_form": form}, status=400)
         return _render_topic(request, topic, tool_form=form)
     services.topic_flag_set(
-        topic_id=topic.pk, moderator=request.user, action=form.cleaned_data["action"], reason=form.cleaned_data["reason"]
+        topic_id=topic.pk,
+        moderator=request.user,
+        action=form.cleaned_data["action"],
+        reason=form.cleaned_data["reason"],
     )
     return redirect("forum:topic-detail", pk=topic.pk)
 

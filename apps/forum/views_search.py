@@ -16,7 +16,9 @@ class SearchForm(forms.Form):
     could make it fail."""
 
     q = forms.CharField(
-        label="Search the forum", required=False, max_length=QUERY_MAX_CHARS,
+        label="Search the forum",
+        required=False,
+        max_length=QUERY_MAX_CHARS,
         help_text='Words to find; "quotes" for a phrase, or for either word, -word to leave a word out.',
     )
     forum = forms.ChoiceField(label="Forum", required=False)

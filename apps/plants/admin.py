@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from .models import IdentificationSuggestion, PlantIdentificationRequest, PlantPhoto, PlantSpecies, SavedCareInstructions
+from .models import (
+    IdentificationSuggestion,
+    PlantIdentificationRequest,
+    PlantPhoto,
+    PlantSpecies,
+    SavedCareInstructions,
+)
 
 
 @admin.register(PlantSpecies)

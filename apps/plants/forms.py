@@ -39,17 +39,27 @@ class IdentificationRequestForm(forms.Form):
 
     image = MultipleImageField(
         label="Photos of the plant",
-        help_text="One to three JPEG, PNG or WebP photos, up to 10 MB each: a whole-plant shot and a close-up of a leaf or flower work best.",
+        help_text=(
+            "One to three JPEG, PNG or WebP photos, up to 10 MB each: "
+            "a whole-plant shot and a close-up of a leaf or flower work best."
+        ),
         widget=MultipleImageInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
     notes = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Where did you find it? How big is it? Anything that helps others identify it.",
     )
-    latitude = forms.DecimalField(required=False, min_value=Decimal("-90"), max_value=Decimal("90"), decimal_places=6, max_digits=9)
-    longitude = forms.DecimalField(required=False, min_value=Decimal("-180"), max_value=Decimal("180"), decimal_places=6, max_digits=10)
+    latitude = forms.DecimalField(
+        required=False, min_value=Decimal("-90"), max_value=Decimal("90"), decimal_places=6, max_digits=9
+    )
+    longitude = forms.DecimalField(
+        required=False, min_value=Decimal("-180"), max_value=Decimal("180"), decimal_places=6, max_digits=10
+    )
     exact_location = forms.BooleanField(
-        required=False, label="Store my exact location",
+        required=False,
+        label="Store my exact location",
         help_text="Off: the location is stored rounded to about 20 km (0.2°). Only you ever see the exact place.",
     )
 
@@ -78,7 +88,8 @@ class SuggestionForm(forms.Form):
     or a free-text name."""
 
     name = forms.CharField(
-        label="Your suggestion", max_length=120,
+        label="Your suggestion",
+        max_length=120,
         help_text="Start typing a common or scientific name; pick from the catalog or write your own.",
         widget=forms.TextInput(attrs={"list": "species-options", "autocomplete": "off"}),
     )

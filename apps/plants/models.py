@@ -97,9 +97,7 @@ class PlantIdentificationRequest(models.Model):
     latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     location_is_exact = models.BooleanField(default=False)
-    status = models.CharField(
-        max_length=12, choices=IdentificationStatus.choices, default=IdentificationStatus.PENDING
-    )
+    status = models.CharField(max_length=12, choices=IdentificationStatus.choices, default=IdentificationStatus.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     identified_at = models.DateTimeField(null=True, blank=True)
     accepted_suggestion = models.ForeignKey(
@@ -199,9 +197,7 @@ class SuggestionVote(models.Model):
     objects = PortalManager()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["suggestion", "voter"], name="plants_vote_one_per_voter")
-        ]
+        constraints = [models.UniqueConstraint(fields=["suggestion", "voter"], name="plants_vote_one_per_voter")]
 
 
 class CareCardStatus(models.TextChoices):
@@ -232,9 +228,7 @@ class SavedCareInstructions(models.Model):
         indexes = [
             models.Index(fields=["owner", "-updated_at", "-id"], name="plants_carecard_owner_recent"),
         ]
-        constraints = [
-            models.UniqueConstraint(fields=["owner", "species"], name="plants_carecard_one_per_species")
-        ]
+        constraints = [models.UniqueConstraint(fields=["owner", "species"], name="plants_carecard_one_per_species")]
 
     def __str__(self):
         return self.nickname or f"care card #{self.pk}"

@@ -9,9 +9,23 @@ from apps.accounts.models import User
 from .models import IdentificationSuggestion, PlantIdentificationRequest, SavedCareInstructions
 
 REQUEST_DETAIL_FIELDS = (
-    "id", "owner_id", "notes", "status", "created_at", "identified_at", "thumbnail", "latitude", "longitude",
-    "location_is_exact", "accepted_suggestion_id", "owner__id", "owner__username", "species__id", "species__slug",
-    "species__primary_common_name", "species__scientific_name",
+    "id",
+    "owner_id",
+    "notes",
+    "status",
+    "created_at",
+    "identified_at",
+    "thumbnail",
+    "latitude",
+    "longitude",
+    "location_is_exact",
+    "accepted_suggestion_id",
+    "owner__id",
+    "owner__username",
+    "species__id",
+    "species__slug",
+    "species__primary_common_name",
+    "species__scientific_name",
 )
 
 
@@ -34,7 +48,11 @@ def get_identification_request_for_user(*, pk: int, user: User) -> PlantIdentifi
 
 def get_suggestion_for_request(*, id_request: PlantIdentificationRequest, pk: int) -> IdentificationSuggestion:
     """A suggestion of ``id_request``; ``Http404`` when it belongs to another request or none."""
-    suggestion = IdentificationSuggestion.objects.filter(request=id_request, pk=pk).only("id", "request_id", "species_id").first()
+    suggestion = (
+        IdentificationSuggestion.objects.filter(request=id_request, pk=pk)
+        .only("id", "request_id", "species_id")
+        .first()
+    )
     if suggestion is None:
         raise Http404("No such suggestion.")
     return suggestion

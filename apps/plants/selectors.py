@@ -22,7 +22,18 @@ from .models import (
 )
 from .services import is_community_consensus
 
-REQUEST_LIST_FIELDS = ("id", "owner_id", "status", "created_at", "thumbnail", "notes", "accepted_suggestion_id", "species__primary_common_name", "species__scientific_name", "species__slug")
+REQUEST_LIST_FIELDS = (
+    "id",
+    "owner_id",
+    "status",
+    "created_at",
+    "thumbnail",
+    "notes",
+    "accepted_suggestion_id",
+    "species__primary_common_name",
+    "species__scientific_name",
+    "species__slug",
+)
 
 
 def plant_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
@@ -70,9 +81,9 @@ def _requests_with_top_suggestion():
         .only(*REQUEST_LIST_FIELDS)
         .annotate(
             top_suggestion_name=Subquery(
-                top.annotate(
-                    name=Coalesce(NullIf("species__primary_common_name", Value("")), "free_text_name")
-                ).values("name")[:1]
+                top.annotate(name=Coalesce(NullIf("species__primary_common_name", Value("")), "free_text_name")).values(
+                    "name"
+                )[:1]
             ),
             top_suggestion_probability=Subquery(top.values("probability")[:1]),
         )
@@ -118,9 +129,7 @@ def identification_requests_for_user(
     """
     queryset = _requests_with_top_suggestion().filter(owner=user)
     if after is not None:
-        queryset = queryset.filter(
-            Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk)
-        )
+        queryset = queryset.filter(Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk))
     rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
@@ -135,8 +144,16 @@ def care_cards_for_user(*, user: User, limit: int | None = None) -> list[SavedCa
         SavedCareInstructions.objects.filter(owner=user)
         .select_related("species")
         .only(
-            "id", "owner_id", "nickname", "personal_notes", "status", "is_favourite", "updated_at",
-            "species__slug", "species__primary_common_name", "species__scientific_name",
+            "id",
+            "owner_id",
+            "nickname",
+            "personal_notes",
+            "status",
+            "is_favourite",
+            "updated_at",
+            "species__slug",
+            "species__primary_common_name",
+            "species__scientific_name",
         )
         .order_by("-updated_at", "-id")
     )
@@ -153,12 +170,16 @@ def species_search(*, query: str = "", limit: int = 200, viewer: User | None = N
     queryset = PlantSpecies.objects.all()
     query = " ".join(query.replace("\x00", " ").split())[:100]
     if viewer is not None and viewer.is_authenticated:
-        queryset = queryset.annotate(is_saved=Exists(SavedCareInstructions.objects.filter(owner=viewer, species=OuterRef("pk"))))
+        queryset = queryset.annotate(
+            is_saved=Exists(SavedCareInstructions.objects.filter(owner=viewer, species=OuterRef("pk")))
+        )
     if not query:
         return list(queryset.order_by("primary_common_name")[:limit])
     contains = (
-        Q(primary_common_name__icontains=query) | Q(scientific_name__icontains=query)
-        | Q(common_names__icontains=query) | Q(family__iexact=query)
+        Q(primary_common_name__icontains=query)
+        | Q(scientific_name__icontains=query)
+        | Q(common_names__icontains=query)
+        | Q(family__iexact=query)
     )
     if connection.vendor == "postgresql":
         queryset = queryset.annotate(
@@ -174,7 +195,9 @@ def species_detail(*, slug: str, viewer: User | None) -> PlantSpecies | None:
     """One species by slug, with ``is_saved`` for a signed-in viewer, in one statement."""
     queryset = PlantSpecies.objects.filter(slug=slug)
     if viewer is not None and viewer.is_authenticated:
-        queryset = queryset.annotate(is_saved=Exists(SavedCareInstructions.objects.filter(owner=viewer, species=OuterRef("pk"))))
+        queryset = queryset.annotate(
+            is_saved=Exists(SavedCareInstructions.objects.filter(owner=viewer, species=OuterRef("pk")))
+        )
     return queryset.first()
 
 
@@ -183,21 +206,36 @@ def identification_request_detail(*, id_request: PlantIdentificationRequest, vie
     has its species and suggester joined, ``viewer_vote`` (``True`` agree, ``False``
     disagree, ``None``) and ``is_consensus`` (more than two thirds of at least two voters
     agree). Returns ``{"photos": [...], "suggestions": [...]}``."""
-    photos = list(id_request.photos.only("id", "request_id", "image", "position", "width", "height").order_by("position"))
+    photos = list(
+        id_request.photos.only("id", "request_id", "image", "position", "width", "height").order_by("position")
+    )
     viewer_votes = SuggestionVote.objects.filter(suggestion=OuterRef("pk"), voter=viewer)
     suggestions = list(
         IdentificationSuggestion.objects.filter(request=id_request)
         .select_related("species", "suggested_by")
         .only(
-            "id", "request_id", "free_text_name", "probability", "source", "vote_count", "disagree_count", "created_at",
-            "species__id", "species__slug", "species__primary_common_name", "species__scientific_name",
-            "suggested_by__id", "suggested_by__username",
+            "id",
+            "request_id",
+            "free_text_name",
+            "probability",
+            "source",
+            "vote_count",
+            "disagree_count",
+            "created_at",
+            "species__id",
+            "species__slug",
+            "species__primary_common_name",
+            "species__scientific_name",
+            "suggested_by__id",
+            "suggested_by__username",
         )
         .annotate(viewer_vote=Subquery(viewer_votes.values("agrees")[:1]))
         .order_by("-vote_count", F("probability").desc(nulls_last=True), "id")
     )
     for suggestion in suggestions:
-        suggestion.is_consensus = is_community_consensus(agree=suggestion.vote_count, disagree=suggestion.disagree_count)
+        suggestion.is_consensus = is_community_consensus(
+            agree=suggestion.vote_count, disagree=suggestion.disagree_count
+        )
     return {"photos": photos, "suggestions": suggestions}
 
 

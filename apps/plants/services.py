@@ -72,7 +72,9 @@ def identification_request_create(
                 location_is_exact=bool(exact_location and latitude is not None),
                 status=IdentificationStatus.PENDING if machine else IdentificationStatus.NEEDS_HELP,
             )
-            id_request.thumbnail.save(f"{stem}-thumb.jpg", encode_jpeg(images[0], max_px=THUMBNAIL_PX, name="t.jpg"), save=False)
+            id_request.thumbnail.save(
+                f"{stem}-thumb.jpg", encode_jpeg(images[0], max_px=THUMBNAIL_PX, name="t.jpg"), save=False
+            )
             stored.append(id_request.thumbnail.name)
             id_request.save()
             for position, image in enumerate(images):
@@ -100,8 +102,10 @@ def suggestion_add(
     there agrees with it instead of duplicating it. Returns the suggestion."""
     with transaction.atomic():
         existing = IdentificationSuggestion.objects.select_for_update().filter(request=id_request)
-        existing = existing.filter(species=species) if species else existing.filter(
-            species__isnull=True, free_text_name__iexact=free_text_name
+        existing = (
+            existing.filter(species=species)
+            if species
+            else existing.filter(species__isnull=True, free_text_name__iexact=free_text_name)
         )
         suggestion = existing.first()
         if suggestion is None:
@@ -157,7 +161,11 @@ def suggestion_accept(*, id_request: PlantIdentificationRequest, suggestion: Ide
     with its species (``None`` for a free-text name) and the owner's identified-plant counter
     rises once (re-accepting another suggestion does not count again)."""
     with transaction.atomic():
-        current = PlantIdentificationRequest.objects.select_for_update().only("id", "status", "owner_id").get(pk=id_request.pk)
+        current = (
+            PlantIdentificationRequest.objects.select_for_update()
+            .only("id", "status", "owner_id")
+            .get(pk=id_request.pk)
+        )
         was_identified = current.status == IdentificationStatus.IDENTIFIED
         PlantIdentificationRequest.objects.filter(pk=id_request.pk).update(
             status=IdentificationStatus.IDENTIFIED,
@@ -187,7 +195,9 @@ def care_card_toggle(*, owner: User, species: PlantSpecies) -> SavedCareInstruct
         return card
 
 
-def care_card_update(*, card: SavedCareInstructions, nickname: str, personal_notes: str, status: str, is_favourite: bool) -> None:
+def care_card_update(
+    *, card: SavedCareInstructions, nickname: str, personal_notes: str, status: str, is_favourite: bool
+) -> None:
     """Save the gardener's edits to one of their care cards."""
     card.nickname, card.personal_notes, card.status, card.is_favourite = nickname, personal_notes, status, is_favourite
     card.updated_at = timezone.now()

@@ -11,7 +11,9 @@ urlpatterns = [
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
     path("requests/<int:pk>/suggestions/", views.suggestion_create, name="suggestion-create"),
     path("requests/<int:pk>/suggestions/<int:suggestion_pk>/vote/", views.suggestion_vote, name="suggestion-vote"),
-    path("requests/<int:pk>/suggestions/<int:suggestion_pk>/accept/", views.suggestion_accept, name="suggestion-accept"),
+    path(
+        "requests/<int:pk>/suggestions/<int:suggestion_pk>/accept/", views.suggestion_accept, name="suggestion-accept"
+    ),
     path("species/", views.species_list, name="species-list"),
     path("species/autocomplete/", views.species_autocomplete, name="species-autocomplete"),
     path("species/<slug:slug>/", views.species_detail, name="species-detail"),

@@ -14,8 +14,8 @@ from django_htmx.http import trigger_client_event
 
 from apps.core.permissions import is_moderator
 from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit, set_retry_after
-from apps.core.throttle import write_throttle_hit, write_throttle_message
 from apps.core.responses import error_page, too_many_requests
+from apps.core.throttle import write_throttle_hit, write_throttle_message
 
 from . import selectors, services
 from .forms import CareCardForm, IdentificationRequestForm, SuggestionForm
@@ -54,8 +54,9 @@ def identify(request: HttpRequest) -> HttpResponse:
     form = IdentificationRequestForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     if request.method == "POST" and form.is_valid():
         if (retry_after := _identification_allowed(request)) is not None:
-            return too_many_requests(request, retry_after=retry_after,
-                                     detail="You have asked for many identifications this hour.")
+            return too_many_requests(
+                request, retry_after=retry_after, detail="You have asked for many identifications this hour."
+            )
         identification = services.identification_request_create(
             owner=request.user,
             images=form.cleaned_data["images"],
@@ -170,8 +171,10 @@ def suggestion_create(request: HttpRequest, pk: int) -> HttpResponse:
         response = _suggestions_again(request, identification, suggestion_form=form, status=429)
         return set_retry_after(response, limited.retry_after)
     services.suggestion_add(
-        id_request=identification, suggester=request.user,
-        species=form.cleaned_data["species"], free_text_name=form.cleaned_data["name"],
+        id_request=identification,
+        suggester=request.user,
+        species=form.cleaned_data["species"],
+        free_text_name=form.cleaned_data["name"],
     )
     return _suggestions_response(request, pk)
 
@@ -189,8 +192,9 @@ def suggestion_vote(request: HttpRequest, pk: int, suggestion_pk: int) -> HttpRe
         return error_page(request, 400, detail="Choose agree or disagree.")
     if limited := _write_throttled(request, "vote"):
         message = write_throttle_message(action="vote", retry_after=limited.retry_after)
-        return set_retry_after(_suggestions_again(request, identification, vote_message=message, status=429),
-                               limited.retry_after)
+        return set_retry_after(
+            _suggestions_again(request, identification, vote_message=message, status=429), limited.retry_after
+        )
     services.suggestion_vote(suggestion=suggestion, voter=request.user, agrees=request.POST["agrees"] == "1")
     return _suggestions_response(request, pk)
 
@@ -240,7 +244,9 @@ def species_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def care_card_toggle(request: HttpRequest, slug: str) -> HttpResponse:
     """Save or remove the care card of a species (htmx swaps the button; ``careCardSaved``)."""
-    species = get_object_or_404(PlantSpecies.objects.only("id", "slug", "primary_common_name", "scientific_name"), slug=slug)
+    species = get_object_or_404(
+        PlantSpecies.objects.only("id", "slug", "primary_common_name", "scientific_name"), slug=slug
+    )
     card = services.care_card_toggle(owner=request.user, species=species)
     species.is_saved = card is not None
     if not request.htmx:
@@ -269,11 +275,15 @@ def care_card_update(request: HttpRequest, pk: int) -> HttpResponse:
     if saved:
         services.care_card_update(card=card, **{name: form.cleaned_data[name] for name in form.Meta.fields})
     if not request.htmx:
-        return redirect("plants:care-card-list") if saved else render(
-            request, "plants/care_card_list.html", {"rows": [{"card": card, "form": form}]}
+        return (
+            redirect("plants:care-card-list")
+            if saved
+            else render(request, "plants/care_card_list.html", {"rows": [{"card": card, "form": form}]})
         )
     response = render(
-        request, "plants/care_card_list.html#care_card_row", {"row": {"card": card, "form": form}, "saved": saved},
+        request,
+        "plants/care_card_list.html#care_card_row",
+        {"row": {"card": card, "form": form}, "saved": saved},
         status=200 if saved else 400,
     )
     return trigger_client_event(response, "careCardSaved") if saved else response

@@ -1,6 +1,6 @@
 """Local development: the embedded default unless DATABASE_URL / REDIS_URL are set."""
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403 (Django settings layer on the base settings)
 from .env import env_bool
 
 DEBUG = env_bool("DEBUG", True)

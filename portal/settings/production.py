@@ -9,7 +9,7 @@ the insecure local keys of ``base``, SQLite or the per-process security store.
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403 (Django settings layer on the base settings)
 from .base import DATABASE_URL, DATABASES, REDIS_URL
 from .env import env_bool, env_int, env_str
 

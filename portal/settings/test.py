@@ -7,7 +7,7 @@ number so tests never touch what a running portal keeps in db 0.
 import dj_database_url
 from django.db import models
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403 (Django settings layer on the base settings)
 from .base import CACHES
 from .env import env_str
 

@@ -89,12 +89,16 @@ def test_fifty_concurrent_wrong_passwords_run_at_most_ten_checks_and_lock_once()
 def test_twenty_concurrent_refreshes_with_one_token_yield_one_successor():
     """Parallel tabs refreshing with the same token all get the same successor pair."""
     UserFactory(username="rosa")
-    pair = Client().post(
-        "/api/auth/token/", {"username": "rosa", "password": DEFAULT_PASSWORD}, content_type="application/json"
-    ).json()
+    pair = (
+        Client()
+        .post("/api/auth/token/", {"username": "rosa", "password": DEFAULT_PASSWORD}, content_type="application/json")
+        .json()
+    )
 
     def refresh(_index):
-        response = Client().post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, content_type="application/json")
+        response = Client().post(
+            "/api/auth/token/refresh/", {"refresh": pair["refresh"]}, content_type="application/json"
+        )
         return response.status_code, response.json()
 
     results, spans = _run_on_barrier(20, refresh)
@@ -138,9 +142,21 @@ def two_servers(tmp_path, settings):
     ports = [_free_port(), _free_port()]
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-             "portal.wsgi:application"],
-            cwd=PROJECT, env=env, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "1",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "portal.wsgi:application",
+            ],
+            cwd=PROJECT,
+            env=env,
+            start_new_session=True,
         )
         for port in ports
     ]
@@ -177,7 +193,9 @@ def test_two_server_processes_lock_at_exactly_the_tenth_failure(two_servers):
     assert statuses == [401] * 10 + [429, 429]
 
     def burst(index):
-        return _post_json(f"{(first, second)[index % 2]}/api/auth/token/", {"username": "FERN", "password": "nope-nope-1"})
+        return _post_json(
+            f"{(first, second)[index % 2]}/api/auth/token/", {"username": "FERN", "password": "nope-nope-1"}
+        )
 
     results, spans = _run_on_barrier(30, burst)
     assert _overlapped(spans)
@@ -185,7 +203,11 @@ def test_two_server_processes_lock_at_exactly_the_tenth_failure(two_servers):
     # The file backend may append two processes' messages to one file (it names files by
     # time and object id), so count messages, not files.
     mailbox = "".join(path.read_text() for path in mail_dir.iterdir())
-    locked = [part for part in mailbox.split("Subject: ")[1:] if part.startswith("Your Plant Community Portal account is locked")]
+    locked = [
+        part
+        for part in mailbox.split("Subject: ")[1:]
+        if part.startswith("Your Plant Community Portal account is locked")
+    ]
     assert len(locked) == 2
     assert sum("To: rosa@example.com" in part for part in locked) == 1
     assert sum("To: fern@example.com" in part for part in locked) == 1

@@ -57,7 +57,18 @@ def test_tenth_failure_answers_like_any_then_every_attempt_is_429(client, garden
 def test_every_spelling_counts_as_one_account(client, gardener):
     """Letter case, surrounding spaces, Unicode form (fullwidth letters) and the email all
     count against the same account."""
-    spellings = ["rosa", "ROSA", "  Rosa  ", "ｒｏｓａ", "rosa@example.com", "ROSA@EXAMPLE.COM", "Rosa", "rOsA", " rosa", "ＲＯＳＡ"]
+    spellings = [
+        "rosa",
+        "ROSA",
+        "  Rosa  ",
+        "ｒｏｓａ",
+        "rosa@example.com",
+        "ROSA@EXAMPLE.COM",
+        "Rosa",
+        "rOsA",
+        " rosa",
+        "ＲＯＳＡ",
+    ]
     for spelling in spellings:
         assert _form(client, spelling).status_code == 200
     assert _form(client, "rosa@Example.com", DEFAULT_PASSWORD).status_code == 429
@@ -132,12 +143,20 @@ def test_client_ip_honours_trusted_proxy_count(client, settings, gardener):
         _api(client, f"guess{index}", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR=f"10.0.0.{index}")
     assert _api(client, "rosa", DEFAULT_PASSWORD, REMOTE_ADDR="198.51.100.1").status_code == 429
     settings.TRUSTED_PROXY_COUNT = 1
-    assert _api(client, "rosa", DEFAULT_PASSWORD, REMOTE_ADDR="198.51.100.1",
-                HTTP_X_FORWARDED_FOR="1.2.3.4, 192.0.2.50").status_code == 200
+    assert (
+        _api(
+            client, "rosa", DEFAULT_PASSWORD, REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 192.0.2.50"
+        ).status_code
+        == 200
+    )
     for index in range(3):
-        _api(client, f"other{index}", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=f"1.1.1.1, 192.0.2.60")
-    assert _api(client, "rosa", DEFAULT_PASSWORD, REMOTE_ADDR="10.9.9.10",
-                HTTP_X_FORWARDED_FOR="2.2.2.2, 192.0.2.60").status_code == 429
+        _api(client, f"other{index}", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="1.1.1.1, 192.0.2.60")
+    assert (
+        _api(
+            client, "rosa", DEFAULT_PASSWORD, REMOTE_ADDR="10.9.9.10", HTTP_X_FORWARDED_FOR="2.2.2.2, 192.0.2.60"
+        ).status_code
+        == 429
+    )
 
 
 def test_password_reset_keeps_working_while_locked(client, locked_account):
@@ -226,15 +245,25 @@ def test_sign_up_is_limited_per_ip(client, settings):
     from apps.accounts.models import User
 
     for index in range(5):
-        response = client.post(reverse("accounts:signup"), {
-            "username": f"newbie{index}", "email": f"n{index}@example.com",
-            "password1": "window-basil-trellis-42", "password2": "window-basil-trellis-42",
-        })
+        response = client.post(
+            reverse("accounts:signup"),
+            {
+                "username": f"newbie{index}",
+                "email": f"n{index}@example.com",
+                "password1": "window-basil-trellis-42",
+                "password2": "window-basil-trellis-42",
+            },
+        )
         assert response.status_code == 302
-    sixth = client.post(reverse("accounts:signup"), {
-        "username": "newbie9", "email": "n9@example.com",
-        "password1": "window-basil-trellis-42", "password2": "window-basil-trellis-42",
-    })
+    sixth = client.post(
+        reverse("accounts:signup"),
+        {
+            "username": "newbie9",
+            "email": "n9@example.com",
+            "password1": "window-basil-trellis-42",
+            "password2": "window-basil-trellis-42",
+        },
+    )
     assert sixth.status_code == 429
     assert int(sixth["Retry-After"]) > 3500
     assert not User.objects.filter(username="newbie9").exists()
@@ -248,7 +277,9 @@ def test_password_reset_is_limited_per_email_and_per_ip(client, gardener):
     assert client.post(reverse("password_reset"), {"email": "x1@example.com"}).status_code == 302
     assert client.post(reverse("password_reset"), {"email": "x2@example.com"}).status_code == 302
     assert client.post(reverse("password_reset"), {"email": "x3@example.com"}).status_code == 429
-    assert client.post(reverse("password_reset"), {"email": "x3@example.com"}, REMOTE_ADDR="192.0.2.9").status_code == 302
+    assert (
+        client.post(reverse("password_reset"), {"email": "x3@example.com"}, REMOTE_ADDR="192.0.2.9").status_code == 302
+    )
 
 
 def test_a_completed_password_reset_ends_the_lock(client, locked_account):
@@ -258,7 +289,9 @@ def test_a_completed_password_reset_ends_the_lock(client, locked_account):
     client.post(reverse("password_reset"), {"email": "rosa@example.com"})
     link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
     form_url = client.get(link)["Location"]
-    response = client.post(form_url, {"new_password1": "a-fresh-passphrase-31", "new_password2": "a-fresh-passphrase-31"})
+    response = client.post(
+        form_url, {"new_password1": "a-fresh-passphrase-31", "new_password2": "a-fresh-passphrase-31"}
+    )
     assert response.status_code == 302
     assert _form(client, "rosa", "a-fresh-passphrase-31").status_code == 302
 
@@ -271,20 +304,31 @@ def broken_smtp(settings):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                                    "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 1}}}
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 1},
+        }
+    }
 
 
-def test_an_unreachable_mail_server_never_turns_into_a_500(client, gardener, broken_smtp, django_capture_on_commit_callbacks):
+def test_an_unreachable_mail_server_never_turns_into_a_500(
+    client, gardener, broken_smtp, django_capture_on_commit_callbacks
+):
     """The 10th failure (which sends the lock email) answers like the others, and sign-up
     still answers "check your email" with one account created."""
     from apps.accounts.models import User
 
     with django_capture_on_commit_callbacks(execute=True):
         statuses = [_api(client, "rosa").status_code for _ in range(10)]
-        signup = client.post(reverse("accounts:signup"), {
-            "username": "basil", "email": "basil@example.com",
-            "password1": "window-basil-trellis-42", "password2": "window-basil-trellis-42",
-        })
+        signup = client.post(
+            reverse("accounts:signup"),
+            {
+                "username": "basil",
+                "email": "basil@example.com",
+                "password1": "window-basil-trellis-42",
+                "password2": "window-basil-trellis-42",
+            },
+        )
     assert statuses == [401] * 10
     assert signup.status_code == 302 and User.objects.filter(username="basil").count() == 1

@@ -41,7 +41,10 @@ def _lock(client_factory, name: str) -> None:
     """Ten failed sign-ins from another browser lock the account named ``name``."""
     browser = client_factory()
     for _ in range(10):
-        assert browser.post(reverse("accounts:login"), {"username": name, "password": "wrong-guess-123"}).status_code == 200
+        assert (
+            browser.post(reverse("accounts:login"), {"username": name, "password": "wrong-guess-123"}).status_code
+            == 200
+        )
     assert browser.post(reverse("accounts:login"), {"username": name, "password": "wrong-guess-123"}).status_code == 429
 
 
@@ -59,7 +62,16 @@ def _locked_keys() -> set[str]:
 def test_time_left_reads_in_minutes_and_hours():
     """Seconds are never shown: under a minute, whole minutes rounded down, then hours."""
     assert [time_left_text(seconds=s) for s in (1, 59, 60, 119, 3599, 3600, 3659, 3660, 5400, 7200)] == [
-        "under a minute", "under a minute", "1 min", "1 min", "59 min", "1 h", "1 h", "1 h 1 min", "1 h 30 min", "2 h",
+        "under a minute",
+        "under a minute",
+        "1 min",
+        "1 min",
+        "59 min",
+        "1 h",
+        "1 h",
+        "1 h 1 min",
+        "1 h 30 min",
+        "2 h",
     ]
 
 
@@ -88,7 +100,9 @@ def test_lockouts_page_shows_time_left_in_minutes(moderator_client, locked_accou
     [("spam\x00", "Null characters are not allowed."), ("x" * 501, "Keep the reason to 500 characters (it has 501).")],
     ids=["nul-byte", "501-chars"],
 )
-def test_a_refused_reason_over_htmx_is_400_with_the_message_and_changes_nothing(moderator_client, locked_account, reason, message):
+def test_a_refused_reason_over_htmx_is_400_with_the_message_and_changes_nothing(
+    moderator_client, locked_account, reason, message
+):
     """htmx: 400 with the form and its message, retargeted onto the form; the lock stays and no
     audit row is written."""
     key = f"user:{locked_account.pk}"
@@ -109,7 +123,9 @@ def test_a_refused_reason_over_htmx_is_400_with_the_message_and_changes_nothing(
     [("spam\x00", "Null characters are not allowed."), ("x" * 501, "Keep the reason to 500 characters (it has 501).")],
     ids=["nul-byte", "501-chars"],
 )
-def test_a_refused_reason_in_a_plain_post_shows_the_page_again_and_changes_nothing(moderator_client, locked_account, reason, message):
+def test_a_refused_reason_in_a_plain_post_shows_the_page_again_and_changes_nothing(
+    moderator_client, locked_account, reason, message
+):
     """Plain POST: the lockouts page again (200) with the message in the lock's row."""
     key = f"user:{locked_account.pk}"
     response = moderator_client.post(CLEAR, {"key": key, "reason": reason})
@@ -137,7 +153,9 @@ def test_a_malformed_key_is_refused_and_changes_nothing(moderator_client, locked
     assert not ModerationAction.objects.exists()
 
 
-def test_clearing_over_htmx_writes_one_audit_row_removes_the_lock_and_says_cleared(moderator_client, moderator, locked_account, client):
+def test_clearing_over_htmx_writes_one_audit_row_removes_the_lock_and_says_cleared(
+    moderator_client, moderator, locked_account, client
+):
     """The swapped row says "Cleared." in a status region; exactly one ``lockout.clear`` row
     with the reason; the owner can sign in at once."""
     key = f"user:{locked_account.pk}"
@@ -150,14 +168,19 @@ def test_clearing_over_htmx_writes_one_audit_row_removes_the_lock_and_says_clear
     assert key not in _locked_keys()
     [row] = ModerationAction.objects.values("actor_id", "action", "target_type", "target_id", "reason")
     assert row == {
-        "actor_id": moderator.pk, "action": "lockout.clear", "target_type": "account", "target_id": key,
+        "actor_id": moderator.pk,
+        "action": "lockout.clear",
+        "target_type": "account",
+        "target_id": key,
         "reason": "Owner called the help desk",
     }
     moderator_client.logout()
     assert client.post(reverse("accounts:login"), {"username": "rosa", "password": DEFAULT_PASSWORD}).status_code == 302
 
 
-def test_clearing_with_a_plain_post_redirects_to_the_page_saying_cleared(moderator_client, locked_account, client_factory):
+def test_clearing_with_a_plain_post_redirects_to_the_page_saying_cleared(
+    moderator_client, locked_account, client_factory
+):
     """A lock on an unknown name clears the same way; the page says so in a status region."""
     _lock(client_factory, "nobody-by-this-name")
     [unknown_key] = _locked_keys() - {f"user:{locked_account.pk}"}

@@ -36,7 +36,9 @@ def test_revoked_families_content_type_and_permissions_survive_the_move():
     old_family.objects.create(family_id="f" * 32)
     content_type, _ = old_content_type.objects.get_or_create(app_label="core", model="revokedtokenfamily")
     permission, _ = old_permission.objects.get_or_create(
-        content_type=content_type, codename="view_revokedtokenfamily", defaults={"name": "Can view revoked token family"}
+        content_type=content_type,
+        codename="view_revokedtokenfamily",
+        defaults={"name": "Can view revoked token family"},
     )
     group = old_group.objects.create(name="auditors")
     group.permissions.add(permission)

@@ -12,7 +12,9 @@ from tests.redis_server import redis_server
 pytestmark = pytest.mark.django_db
 
 
-def test_sign_in_and_refresh_answer_503_when_redis_dies_while_pages_still_render(client, client_factory, gardener, own_redis):
+def test_sign_in_and_refresh_answer_503_when_redis_dies_while_pages_still_render(
+    client, client_factory, gardener, own_redis
+):
     browser = client_factory()
     assert browser.post("/accounts/login/", {"username": "rosa", "password": DEFAULT_PASSWORD}).status_code == 302
     pair = client.post(
@@ -25,7 +27,9 @@ def test_sign_in_and_refresh_answer_503_when_redis_dies_while_pages_still_render
     assert "temporarily unavailable" in form.content.decode()
     assert "_auth_user_id" not in client.session
     for response in (
-        client.post("/api/auth/token/", {"username": "rosa", "password": DEFAULT_PASSWORD}, content_type="application/json"),
+        client.post(
+            "/api/auth/token/", {"username": "rosa", "password": DEFAULT_PASSWORD}, content_type="application/json"
+        ),
         client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, content_type="application/json"),
         client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {pair['access']}"),
     ):
@@ -60,8 +64,9 @@ def test_production_refuses_a_store_processes_do_not_share(settings):
     assert security_store_shared_check(None) == []
 
 
-def test_revocation_survives_a_redis_outage_and_restart(client, client_factory, gardener, own_redis, settings,
-                                                       django_capture_on_commit_callbacks):
+def test_revocation_survives_a_redis_outage_and_restart(
+    client, client_factory, gardener, own_redis, settings, django_capture_on_commit_callbacks
+):
     """Sign-out and password change while Redis is down still revoke: the database records
     (``RevokedTokenFamily``, ``tokens_valid_after``) are checked by the token query, so an
     empty Redis afterwards does not bring the old tokens back."""
@@ -87,7 +92,9 @@ def test_revocation_survives_a_redis_outage_and_restart(client, client_factory, 
     assert me.status_code == 401
 
 
-@pytest.mark.parametrize("body", ['{"username": "gard\\u0000ener", "password": "x"}', '{"username": "\\ud800", "password": "x"}'])
+@pytest.mark.parametrize(
+    "body", ['{"username": "gard\\u0000ener", "password": "x"}', '{"username": "\\ud800", "password": "x"}']
+)
 def test_nul_and_lone_surrogates_in_api_bodies_are_400(client, body):
     response = client.post("/api/auth/token/", body, content_type="application/json")
     assert response.status_code == 400 and response.json()["code"] == "INVALID_REQUEST"

@@ -8,13 +8,15 @@ from django.conf import settings
 from django.urls import reverse
 
 from apps.accounts import tokens
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 
 def _obtain(client, name="rosa", password=DEFAULT_PASSWORD):
-    response = client.post("/api/auth/token/", {"username": name, "password": password}, content_type="application/json")
+    response = client.post(
+        "/api/auth/token/", {"username": name, "password": password}, content_type="application/json"
+    )
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -48,7 +50,9 @@ def test_token_endpoint_answers_spec_shape(client, gardener):
     assert {"type", "sub", "jti", "fam", "iat", "exp", "fexp"} <= set(claims)
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"username": "rosa"}', b'{"username": 3, "password": "x"}', b""])
+@pytest.mark.parametrize(
+    "body", [b"not json", b"[]", b'{"username": "rosa"}', b'{"username": 3, "password": "x"}', b""]
+)
 def test_token_endpoint_rejects_malformed_bodies_with_400(client, body):
     response = client.post("/api/auth/token/", body, content_type="application/json")
     assert response.status_code == 400
@@ -147,10 +151,18 @@ def test_family_lifetime_is_absolute(client, gardener, settings):
 
 def test_revoke_endpoint_is_204_for_anything_and_revokes_a_valid_family(client, gardener):
     pair = _obtain(client)
-    assert client.post("/api/auth/token/revoke/", {"refresh": "nonsense"}, content_type="application/json").status_code == 204
+    assert (
+        client.post("/api/auth/token/revoke/", {"refresh": "nonsense"}, content_type="application/json").status_code
+        == 204
+    )
     response = client.post("/api/auth/token/revoke/", {"refresh": pair["refresh"]}, content_type="application/json")
     assert response.status_code == 204
-    assert client.post("/api/auth/token/revoke/", {"refresh": pair["refresh"]}, content_type="application/json").status_code == 204
+    assert (
+        client.post(
+            "/api/auth/token/revoke/", {"refresh": pair["refresh"]}, content_type="application/json"
+        ).status_code
+        == 204
+    )
     assert _me(client, pair["access"]).status_code == 401
     assert _refresh(client, pair["refresh"]).status_code == 401
 
@@ -167,7 +179,9 @@ def test_sign_out_revokes_this_browser_family_only(client_factory, gardener):
     assert "access_token" in browser.cookies and browser.cookies["access_token"].value == ""
 
 
-def test_password_change_revokes_all_families_and_other_sessions(client_factory, gardener, django_capture_on_commit_callbacks):
+def test_password_change_revokes_all_families_and_other_sessions(
+    client_factory, gardener, django_capture_on_commit_callbacks
+):
     """Every token family of the user is revoked and other browsers are signed out; the
     browser that changed it stays signed in with fresh tokens."""
     here, elsewhere = client_factory(), client_factory()
@@ -175,10 +189,14 @@ def test_password_change_revokes_all_families_and_other_sessions(client_factory,
     elsewhere.post("/accounts/login/", {"username": "rosa", "password": DEFAULT_PASSWORD})
     api_pair = _obtain(client_factory())
     with django_capture_on_commit_callbacks(execute=True):
-        response = here.post(reverse("accounts:password-change"), {
-            "old_password": DEFAULT_PASSWORD, "new_password1": "a-brand-new-passphrase-99",
-            "new_password2": "a-brand-new-passphrase-99",
-        })
+        response = here.post(
+            reverse("accounts:password-change"),
+            {
+                "old_password": DEFAULT_PASSWORD,
+                "new_password1": "a-brand-new-passphrase-99",
+                "new_password2": "a-brand-new-passphrase-99",
+            },
+        )
     assert response.status_code == 302
     assert _me(here, api_pair["access"]).status_code == 401
     assert _refresh(here, api_pair["refresh"]).status_code == 401
@@ -208,7 +226,10 @@ def test_refresh_by_cookie_requires_csrf(gardener, client_factory):
     rejected = browser.post("/api/auth/token/refresh/", b"{}", content_type="application/json")
     assert rejected.status_code == 403 and rejected.json()["code"] == "CSRF_FAILED"
     accepted = browser.post(
-        "/api/auth/token/refresh/", b"{}", content_type="application/json", HTTP_X_CSRFTOKEN=browser.cookies["csrftoken"].value
+        "/api/auth/token/refresh/",
+        b"{}",
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=browser.cookies["csrftoken"].value,
     )
     assert accepted.status_code == 200
     assert browser.cookies["refresh_token"].value != refresh_cookie

@@ -94,7 +94,12 @@ def test_signed_out_api_call_is_401_problem(client):
 
 
 def _sign_up(client, **overrides):
-    data = {"username": "basil", "email": "basil@example.com", "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD}
+    data = {
+        "username": "basil",
+        "email": "basil@example.com",
+        "password1": STRONG_PASSWORD,
+        "password2": STRONG_PASSWORD,
+    }
     data.update(overrides)
     return client.post(reverse("accounts:signup"), data)
 
@@ -119,9 +124,7 @@ def test_sign_up_creates_account_and_sends_confirmation_link(client, django_capt
     assert user.email_confirmed_at is not None
 
 
-def test_sign_up_answers_the_same_when_email_or_username_is_taken(
-    client, gardener, django_capture_on_commit_callbacks
-):
+def test_sign_up_answers_the_same_when_email_or_username_is_taken(client, gardener, django_capture_on_commit_callbacks):
     """Taken names change nothing and the answer is identical; the owner is told someone tried."""
     with django_capture_on_commit_callbacks(execute=True):
         fresh = _sign_up(client, username="basil", email="basil@example.com")
@@ -134,7 +137,9 @@ def test_sign_up_answers_the_same_when_email_or_username_is_taken(
     subjects = sorted(message.subject for message in mail.outbox)
     assert "Someone tried to sign up with your email" in subjects
     assert "Choose another username" in subjects
-    assert mail.outbox[[m.subject for m in mail.outbox].index("Someone tried to sign up with your email")].to == ["ROSA@example.com"]
+    assert mail.outbox[[m.subject for m in mail.outbox].index("Someone tried to sign up with your email")].to == [
+        "ROSA@example.com"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -225,11 +230,22 @@ def test_trust_levels_are_ordered_and_reached_by_the_spec_rules():
 
     assert TrustLevel.NEW < TrustLevel.BASIC < TrustLevel.TRUSTED < TrustLevel.VETERAN
     assert "basic" >= TrustLevel.BASIC and "new" < TrustLevel.BASIC and TrustLevel("veteran") > "trusted"
-    assert [level.next_level for level in TrustLevel] == [TrustLevel.BASIC, TrustLevel.TRUSTED, TrustLevel.VETERAN, None]
+    assert [level.next_level for level in TrustLevel] == [
+        TrustLevel.BASIC,
+        TrustLevel.TRUSTED,
+        TrustLevel.VETERAN,
+        None,
+    ]
     cases = [
-        (("new", 4, 365), "new"), (("new", 5, 6), "new"), (("new", 5, 7), "basic"), (("new", 25, 29), "basic"),
-        (("new", 25, 30), "trusted"), (("new", 99, 365), "trusted"), (("new", 100, 90), "veteran"),
-        (("trusted", 0, 0), "trusted"), (("basic", 100, 8), "basic"),
+        (("new", 4, 365), "new"),
+        (("new", 5, 6), "new"),
+        (("new", 5, 7), "basic"),
+        (("new", 25, 29), "basic"),
+        (("new", 25, 30), "trusted"),
+        (("new", 99, 365), "trusted"),
+        (("new", 100, 90), "veteran"),
+        (("trusted", 0, 0), "trusted"),
+        (("basic", 100, 8), "basic"),
     ]
     for (current, posts, days), expected in cases:
         assert trust_level_reached(current=current, approved_posts=posts, account_age_days=days) == expected

@@ -49,11 +49,16 @@ def test_pages_work_on_the_embedded_default(tmp_path):
     `new` gardener and the moderator, and the seeded forum state has no drift."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env |= {
-        "DJANGO_SETTINGS_MODULE": "portal.settings.local", "SQLITE_NAME": str(tmp_path / "db.sqlite3"),
+        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
+        "SQLITE_NAME": str(tmp_path / "db.sqlite3"),
         "MEDIA_ROOT": str(tmp_path / "media"),
     }
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], cwd=Path(settings.BASE_DIR), env=env, capture_output=True, text=True,
+        [sys.executable, "-c", SCRIPT],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -44,8 +44,10 @@ def test_every_route_that_answers_htmx_differently_says_so_in_vary(mailoutbox):
                 continue
             differing.append(url)
             if not (_varies_on_hx_request(plain) and _varies_on_hx_request(htmx)):
-                missing.append(f"{role} {url}: plain {_shape(plain)} Vary={plain.get('Vary')!r}, "
-                               f"htmx {_shape(htmx)} Vary={htmx.get('Vary')!r}")
+                missing.append(
+                    f"{role} {url}: plain {_shape(plain)} Vary={plain.get('Vary')!r}, "
+                    f"htmx {_shape(htmx)} Vary={htmx.get('Vary')!r}"
+                )
     assert not missing, "answers that depend on HX-Request without saying so:\n" + "\n".join(missing)
     # The rule was exercised: panels, the request list, the sign-in redirect for htmx differ.
     assert checked > 100 and len(set(differing)) >= 5, (checked, sorted(set(differing)))

@@ -143,7 +143,9 @@ def make_world(client: Client, capture_on_commit) -> World:
     locked = factories.UserFactory(username="locked")
     with capture_on_commit(execute=True):
         for _ in range(10):
-            assert client.post("/accounts/login/", {"username": "locked", "password": "wrong password"}).status_code == 200
+            assert (
+                client.post("/accounts/login/", {"username": "locked", "password": "wrong password"}).status_code == 200
+            )
     [lock_email] = [message for message in mail.outbox if message.to == [locked.email]]
     unlock_token = re.search(r"/accounts/unlock/([^/\s]+)/", lock_email.body).group(1)
 
@@ -151,11 +153,23 @@ def make_world(client: Client, capture_on_commit) -> World:
         task_backends["default"].enqueue(identify_plant, [identification.pk], {})
 
     return World(
-        rosa=rosa, moderator=moderator, superuser=superuser, forum_slug=forum.slug, topic=topic, reply=reply,
-        held_post=held, reported_post=reported, request_pk=identification.pk, suggestion_pk=suggestion.pk,
-        species_slug=species.slug, care_card_pk=card.pk, thumbnail_name=identification.thumbnail.name,
-        confirm_token=email_confirmation_token(user=unconfirmed), unlock_token=unlock_token,
-        reset_uidb64=urlsafe_base64_encode(force_bytes(rosa.pk)), reset_token=default_token_generator.make_token(rosa),
+        rosa=rosa,
+        moderator=moderator,
+        superuser=superuser,
+        forum_slug=forum.slug,
+        topic=topic,
+        reply=reply,
+        held_post=held,
+        reported_post=reported,
+        request_pk=identification.pk,
+        suggestion_pk=suggestion.pk,
+        species_slug=species.slug,
+        care_card_pk=card.pk,
+        thumbnail_name=identification.thumbnail.name,
+        confirm_token=email_confirmation_token(user=unconfirmed),
+        unlock_token=unlock_token,
+        reset_uidb64=urlsafe_base64_encode(force_bytes(rosa.pk)),
+        reset_token=default_token_generator.make_token(rosa),
     )
 
 
@@ -168,10 +182,12 @@ URL_KWARGS = {
     "dashboard/panels/<slug:name>/": lambda w: [{"name": name} for name in PANELS],
     "plants/requests/<int:pk>/": lambda w: [{"pk": w.request_pk}],
     "plants/requests/<int:pk>/suggestions/": lambda w: [{"pk": w.request_pk}],
-    "plants/requests/<int:pk>/suggestions/<int:suggestion_pk>/vote/":
-        lambda w: [{"pk": w.request_pk, "suggestion_pk": w.suggestion_pk}],
-    "plants/requests/<int:pk>/suggestions/<int:suggestion_pk>/accept/":
-        lambda w: [{"pk": w.request_pk, "suggestion_pk": w.suggestion_pk}],
+    "plants/requests/<int:pk>/suggestions/<int:suggestion_pk>/vote/": lambda w: [
+        {"pk": w.request_pk, "suggestion_pk": w.suggestion_pk}
+    ],
+    "plants/requests/<int:pk>/suggestions/<int:suggestion_pk>/accept/": lambda w: [
+        {"pk": w.request_pk, "suggestion_pk": w.suggestion_pk}
+    ],
     "plants/species/<slug:slug>/": lambda w: [{"slug": w.species_slug}],
     "plants/species/<slug:slug>/care-card/": lambda w: [{"slug": w.species_slug}],
     "plants/care-cards/<int:pk>/": lambda w: [{"pk": w.care_card_pk}],
@@ -188,10 +204,12 @@ URL_KWARGS = {
     "forum/notifications/<int:topic_id>/open/": lambda w: [{"topic_id": w.topic.pk}],
     "moderation/posts/<int:pk>/approve/": lambda w: [{"pk": w.held_post.pk}],
     "moderation/posts/<int:pk>/reject/": lambda w: [{"pk": w.held_post.pk}],
-    "moderation/posts/<int:pk>/reports/<slug:decision>/":
-        lambda w: [{"pk": w.reported_post.pk, "decision": decision} for decision in ("agree", "disagree", "ignore")],
-    "moderation/posts/<int:pk>/edit/<slug:decision>/":
-        lambda w: [{"pk": w.reply.pk, "decision": decision} for decision in ("approve", "reject")],
+    "moderation/posts/<int:pk>/reports/<slug:decision>/": lambda w: [
+        {"pk": w.reported_post.pk, "decision": decision} for decision in ("agree", "disagree", "ignore")
+    ],
+    "moderation/posts/<int:pk>/edit/<slug:decision>/": lambda w: [
+        {"pk": w.reply.pk, "decision": decision} for decision in ("approve", "reject")
+    ],
     "^media/(?P<path>.*)$": lambda w: [{"path": w.thumbnail_name}],
 }
 
@@ -273,7 +291,9 @@ def covered_urls(world: World) -> dict[str, list[str]]:
 
 # --- What counts as a change --------------------------------------------------------------
 
-_WRITE = re.compile(r"^\s*(?:WITH\b.*?\)\s*)?(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE|MERGE\s+INTO)\s+\"?(\w+)\"?", re.I | re.S)
+_WRITE = re.compile(
+    r"^\s*(?:WITH\b.*?\)\s*)?(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE|MERGE\s+INTO)\s+\"?(\w+)\"?", re.I | re.S
+)
 _LAST_LOGIN_ONLY = re.compile(r'^\s*UPDATE\s+"accounts_user"\s+SET\s+"last_login"\s*=\s*%s\s+WHERE', re.I)
 
 
@@ -336,8 +356,13 @@ def test_every_url_pattern_is_covered(world, capsys, request):
         for path in paths:
             assert resolve(path.partition("?")[0]).route == route, (path, route)
     # The ones this issue is about, and one of each family, are in the walk.
-    for route in ("forum/notifications/<int:topic_id>/open/", "accounts/confirm/<str:token>/",
-                  "accounts/unlock/<str:token>/", "admin/forum/topic/<path:object_id>/change/", "^media/(?P<path>.*)$"):
+    for route in (
+        "forum/notifications/<int:topic_id>/open/",
+        "accounts/confirm/<str:token>/",
+        "accounts/unlock/<str:token>/",
+        "admin/forum/topic/<path:object_id>/change/",
+        "^media/(?P<path>.*)$",
+    ):
         assert route in covered
     with capsys.disabled():
         print(f"\nGET/HEAD walk: {len(covered)} URL patterns, {sum(map(len, covered.values()))} URLs")
@@ -348,10 +373,13 @@ def test_every_url_pattern_is_covered(world, capsys, request):
 
 @pytest.mark.parametrize("role", ["signed-out", "gardener", "moderator", "superuser"])
 def test_get_and_head_change_nothing_on_any_url(role, world, client, subtests):
-    """GET, HEAD and htmx GET of every URL (and its ``QUERY_VARIANTS``), as each kind of visitor, write nothing but the session (and
-    ``last_login``), leave Redis and the outbox as they were, and never answer 5xx. Each
-    pattern is a subtest, so a failure names the route, the URL and the visitor."""
-    user = {"signed-out": None, "gardener": world.rosa, "moderator": world.moderator, "superuser": world.superuser}[role]
+    """GET, HEAD and htmx GET of every URL (and its ``QUERY_VARIANTS``), as each kind of visitor,
+    write nothing but the session (and ``last_login``), leave Redis and the outbox as they were,
+    and never answer 5xx. Each pattern is a subtest, so a failure names the route, the URL and
+    the visitor."""
+    user = {"signed-out": None, "gardener": world.rosa, "moderator": world.moderator, "superuser": world.superuser}[
+        role
+    ]
     if user is not None:
         client.force_login(user)
     client.get("/healthz")
@@ -378,8 +406,10 @@ def test_an_image_in_a_post_pointing_at_open_changes_nothing(world, client):
     nothing and leaves the reader's notifications unread."""
     open_url = f"/forum/notifications/{world.topic.pk}/open/"
     reply_create(
-        topic=Topic.objects.get(pk=world.topic.pk), poster=User.objects.get(username="ben"),
-        source=f"![.]({open_url})", publish=True,
+        topic=Topic.objects.get(pk=world.topic.pk),
+        poster=User.objects.get(username="ben"),
+        source=f"![.]({open_url})",
+        publish=True,
     )
     unread_before = Notification.objects.filter(recipient=world.rosa, read_at__isnull=True).count()
     assert unread_before > 0
@@ -389,10 +419,15 @@ def test_an_image_in_a_post_pointing_at_open_changes_nothing(world, client):
     assert src == open_url
     before_redis = redis_state()
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(src, headers={
-            "accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8", "sec-fetch-dest": "image",
-            "sec-fetch-mode": "no-cors", "referer": f"http://testserver/forum/t/{world.topic.pk}/",
-        })
+        response = client.get(
+            src,
+            headers={
+                "accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8",
+                "sec-fetch-dest": "image",
+                "sec-fetch-mode": "no-cors",
+                "referer": f"http://testserver/forum/t/{world.topic.pk}/",
+            },
+        )
     assert response.status_code == 405
     assert state_changing_statements(captured.captured_queries) == []
     assert redis_state() == before_redis

@@ -27,7 +27,11 @@ def _load(env: dict) -> subprocess.CompletedProcess:
     clean = {key: value for key, value in os.environ.items() if key not in GOOD and key not in NOT_INHERITED}
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('started')"],
-        cwd=PROJECT, env={**clean, **env}, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -69,17 +73,28 @@ def test_production_settings_with_debug_on_use_the_given_keys():
     (never ``base``'s insecure local defaults)."""
     result = subprocess.run(
         [
-            sys.executable, "-c",
+            sys.executable,
+            "-c",
             "import django; django.setup(); from django.conf import settings as s; "
             "print(s.DEBUG, s.SECRET_KEY, s.JWT_SECRET_KEY, s.DATABASES['default']['ENGINE'], s.REDIS_URL)",
         ],
         cwd=PROJECT,
-        env={**{k: v for k, v in os.environ.items() if k not in GOOD and k not in NOT_INHERITED}, **GOOD, "DEBUG": "true"},
-        capture_output=True, text=True, timeout=60,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in GOOD and k not in NOT_INHERITED},
+            **GOOD,
+            "DEBUG": "true",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "True", "s" * 60, "j" * 60, "django.db.backends.postgresql", "redis://127.0.0.1:6379/0",
+        "True",
+        "s" * 60,
+        "j" * 60,
+        "django.db.backends.postgresql",
+        "redis://127.0.0.1:6379/0",
     ]
 
 
@@ -89,11 +104,15 @@ def test_check_deploy_is_clean_under_production_settings():
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=PROJECT,
         env={
-            **{k: v for k, v in os.environ.items() if k not in GOOD and k not in NOT_INHERITED}, **GOOD,
+            **{k: v for k, v in os.environ.items() if k not in GOOD and k not in NOT_INHERITED},
+            **GOOD,
             "ALLOWED_HOSTS": "portal.example",
-            "SECRET_KEY": secrets.token_urlsafe(60), "JWT_SECRET_KEY": secrets.token_urlsafe(60),
+            "SECRET_KEY": secrets.token_urlsafe(60),
+            "JWT_SECRET_KEY": secrets.token_urlsafe(60),
         },
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout

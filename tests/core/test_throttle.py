@@ -157,10 +157,21 @@ def test_the_issues_example_and_discourses_numbers_are_the_defaults():
     assert settings.WRITE_THROTTLES["basic"]["post"][0] == (1, 5)
 
 
-@pytest.mark.parametrize("seconds, phrase", [
-    (0, "1 second"), (1, "1 second"), (25, "25 seconds"), (59, "59 seconds"), (60, "1 minute"),
-    (61, "2 minutes"), (3599, "60 minutes"), (5399, "90 minutes"), (5400, "2 hours"), (86400, "24 hours"),
-])
+@pytest.mark.parametrize(
+    "seconds, phrase",
+    [
+        (0, "1 second"),
+        (1, "1 second"),
+        (25, "25 seconds"),
+        (59, "59 seconds"),
+        (60, "1 minute"),
+        (61, "2 minutes"),
+        (3599, "60 minutes"),
+        (5399, "90 minutes"),
+        (5400, "2 hours"),
+        (86400, "24 hours"),
+    ],
+)
 def test_wait_phrases_round_up(seconds, phrase):
     assert wait_phrase(seconds) == phrase
 
@@ -219,7 +230,7 @@ def test_parallel_writes_of_one_gardener_let_exactly_the_limit_through(action, a
         thread.join(timeout=30)
     assert outcomes.count("through") == allowed and outcomes.count("limited") == threads_count - allowed
     # They overlapped: some write started before another had finished.
-    assert any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1:])
+    assert any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1 :])
 
 
 def _model_decision(admitted: list[int], windows: list[tuple[int, int]], now: int) -> int:

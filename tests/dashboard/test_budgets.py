@@ -67,7 +67,9 @@ def test_previous_searches_page_query_budget(gardener, gardener_client, rows_per
     cursor = response.context["next_cursor"]
     if cursor:
         with django_assert_num_queries(2):
-            deeper = gardener_client.get(reverse("plants:request-list"), {"after": cursor}, headers={"HX-Request": "true"})
+            deeper = gardener_client.get(
+                reverse("plants:request-list"), {"after": cursor}, headers={"HX-Request": "true"}
+            )
         assert deeper.status_code == 200
         assert deeper.content.decode().count('class="thumb"') == 20
 

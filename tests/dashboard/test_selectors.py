@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_searches_this_week_is_a_rolling_seven_days_and_weeks_bucket_correctly(gardener):
-    """"This week" is the last 7 days rolling (SPEC); the sparkline has 12 weekly buckets,
+    """ "This week" is the last 7 days rolling (SPEC); the sparkline has 12 weekly buckets,
     oldest first, and ignores older requests."""
     now = timezone.now()
     for days_ago in (0, 1, 6.9, 7.1, 13, 20, 83, 85, 400):
@@ -40,9 +40,13 @@ def test_recent_activity_mixes_topics_replies_and_requests_newest_first(gardener
     """Up to 8 items from the three sources, newest first, each with a working URL."""
     now = timezone.now()
     forum = factories.ForumFactory(name="Pests")
-    topic = factories.TopicFactory(forum=forum, poster=gardener, subject="Aphids everywhere", created_at=now - timedelta(hours=3))
+    topic = factories.TopicFactory(
+        forum=forum, poster=gardener, subject="Aphids everywhere", created_at=now - timedelta(hours=3)
+    )
     reply = factories.PostFactory(topic=topic, poster=gardener, created_at=now - timedelta(hours=1))
-    id_request = factories.IdentificationRequestFactory(owner=gardener, created_at=now - timedelta(hours=2), thumbnail="")
+    id_request = factories.IdentificationRequestFactory(
+        owner=gardener, created_at=now - timedelta(hours=2), thumbnail=""
+    )
     other = factories.UserFactory()
     factories.TopicFactory(forum=forum, poster=other, created_at=now)
     items = recent_activity_for_user(user=gardener)
@@ -72,7 +76,9 @@ def test_recent_activity_is_capped_at_eight(gardener):
 def test_trust_progress_follows_spec_thresholds(level, approved_posts, age_days, expected):
     """basic 5 posts / 7 days, trusted 25 / 30, veteran 100 / 90 (SPEC "Domain")."""
     user = factories.UserFactory.build(
-        trust_level=level, approved_post_count=approved_posts, date_joined=timezone.now() - timedelta(days=age_days, hours=1)
+        trust_level=level,
+        approved_post_count=approved_posts,
+        date_joined=timezone.now() - timedelta(days=age_days, hours=1),
     )
     assert trust_progress_for_user(user=user) == {"level": level.value, **expected}
 
@@ -94,4 +100,4 @@ def test_lazy_loads_raise_under_the_test_settings(gardener):
     factories.IdentificationRequestFactory(owner=gardener, thumbnail="")
     id_request = PlantIdentificationRequest.objects.get()
     with pytest.raises(FieldFetchBlocked):
-        id_request.owner  # noqa: B018
+        id_request.owner

@@ -20,15 +20,26 @@ from apps.demo.seeding.scaled.draw import _power_exponent
 from apps.forum.models import Forum, Post, Topic
 from apps.forum.recount import forum_state_drift
 from apps.forum.services import forum_counters_recount
-from apps.plants.models import IdentificationSuggestion, PlantIdentificationRequest, SavedCareInstructions, SuggestionVote
+from apps.plants.models import (
+    IdentificationSuggestion,
+    PlantIdentificationRequest,
+    SavedCareInstructions,
+    SuggestionVote,
+)
 
 pytestmark = pytest.mark.django_db
 
 # At this size the gardener writes a tenth of the rows (the large scale: 1 %), so "most active"
 # is not left to chance.
 TINY = ScaleSizes("tiny", users=80, topics=40, posts=400, requests=300, care_cards=60, text_templates=6, top_share=0.1)
-COUNTERS = ("post_count", "approved_post_count", "topic_count", "identification_request_count",
-            "identified_plant_count", "care_card_count")
+COUNTERS = (
+    "post_count",
+    "approved_post_count",
+    "topic_count",
+    "identification_request_count",
+    "identified_plant_count",
+    "care_card_count",
+)
 
 
 @pytest.fixture
@@ -50,8 +61,10 @@ def test_tiny_scale_writes_the_sizes_asked_for(tiny_seed):
     assert SavedCareInstructions.objects.count() == TINY.care_cards
     assert tiny_seed.foreign_keys_checked >= 15
     # Ids were assigned in Python: the sequences continue after them.
-    assert User.objects.create(username="after_seed", email="after@example.com").pk > User.objects.exclude(
-        username="after_seed").aggregate(top=Max("pk"))["top"]
+    assert (
+        User.objects.create(username="after_seed", email="after@example.com").pk
+        > User.objects.exclude(username="after_seed").aggregate(top=Max("pk"))["top"]
+    )
 
 
 def test_counters_agree_with_the_recount_services(tiny_seed):
@@ -60,19 +73,33 @@ def test_counters_agree_with_the_recount_services(tiny_seed):
     drift."""
     assert forum_state_drift() == []
     before_users = {row["id"]: row for row in User.objects.values("id", *COUNTERS)}
-    before_topics = {row["id"]: row for row in Topic.objects.values("id", "post_count", "last_poster_id", "last_post_at")}
-    before_forums = {row["id"]: row for row in Forum.objects.values(
-        "id", "topic_count", "post_count", "last_topic_id", "last_poster_id", "last_post_at")}
+    before_topics = {
+        row["id"]: row for row in Topic.objects.values("id", "post_count", "last_poster_id", "last_post_at")
+    }
+    before_forums = {
+        row["id"]: row
+        for row in Forum.objects.values(
+            "id", "topic_count", "post_count", "last_topic_id", "last_poster_id", "last_post_at"
+        )
+    }
     user_counters_recount()
     forum_counters_recount()
     assert {row["id"]: row for row in User.objects.values("id", *COUNTERS)} == before_users
-    assert {row["id"]: row for row in Topic.objects.values("id", "post_count", "last_poster_id", "last_post_at")} == before_topics
-    assert {row["id"]: row for row in Forum.objects.values(
-        "id", "topic_count", "post_count", "last_topic_id", "last_poster_id", "last_post_at")} == before_forums
+    assert {
+        row["id"]: row for row in Topic.objects.values("id", "post_count", "last_poster_id", "last_post_at")
+    } == before_topics
+    assert {
+        row["id"]: row
+        for row in Forum.objects.values(
+            "id", "topic_count", "post_count", "last_topic_id", "last_poster_id", "last_post_at"
+        )
+    } == before_forums
 
 
 def test_votes_match_vote_counts(tiny_seed):
-    counted = dict(SuggestionVote.objects.values_list("suggestion").annotate(n=Count("id")).values_list("suggestion", "n"))
+    counted = dict(
+        SuggestionVote.objects.values_list("suggestion").annotate(n=Count("id")).values_list("suggestion", "n")
+    )
     for suggestion_id, vote_count in IdentificationSuggestion.objects.values_list("id", "vote_count"):
         assert counted.get(suggestion_id, 0) == vote_count
 
@@ -86,7 +113,9 @@ def test_gardener_is_the_most_active_and_levels_follow_the_rules(tiny_seed):
     assert User.objects.get(username=NEWBIE.username).trust_level == TrustLevel.NEW
     basic = settings.TRUST_LEVEL_REQUIREMENTS["basic"]
     for user in User.objects.exclude(username=MODERATOR.username):
-        qualifies = user.approved_post_count >= basic["approved_posts"] and user.account_age_days >= basic["account_age_days"]
+        qualifies = (
+            user.approved_post_count >= basic["approved_posts"] and user.account_age_days >= basic["account_age_days"]
+        )
         assert (user.trust_level != TrustLevel.NEW) == qualifies, user.username
     quiet = quiet_gardener_username()
     if quiet is not None:
@@ -99,7 +128,11 @@ def test_large_scale_refuses_sqlite_with_a_clear_message(tmp_path):
     env |= {"DJANGO_SETTINGS_MODULE": "portal.settings.local", "SQLITE_NAME": str(tmp_path / "db.sqlite3")}
     done = subprocess.run(
         [sys.executable, "manage.py", "seed_demo", "--scale", "large"],
-        cwd=Path(settings.BASE_DIR), env=env, capture_output=True, text=True, timeout=120,
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode != 0
     assert "PostgreSQL" in done.stderr and "sqlite" in done.stderr.lower()

@@ -14,8 +14,8 @@ from PIL import Image
 
 from apps.accounts.models import User
 from apps.core.models import ModerationAction
-from apps.forum.recount import forum_state_drift
 from apps.forum.models import Forum, Post, Report, Topic
+from apps.forum.recount import forum_state_drift
 from apps.plants.models import (
     IdentificationStatus,
     IdentificationSuggestion,
@@ -26,15 +26,23 @@ from apps.plants.models import (
 )
 from apps.plants.selectors import plant_stats_for_user
 
-from .. import factories
-
 pytestmark = pytest.mark.django_db
 
 # Small enough to stay fast; large enough that every kind of row exists.
 SMALL = {"users": 5, "topics": 10, "posts": 30, "requests": 12, "care_cards": 10}
 MODELS = (
-    User, Group, Forum, Topic, Post, Report, ModerationAction, PlantIdentificationRequest, PlantPhoto,
-    IdentificationSuggestion, SuggestionVote, SavedCareInstructions,
+    User,
+    Group,
+    Forum,
+    Topic,
+    Post,
+    Report,
+    ModerationAction,
+    PlantIdentificationRequest,
+    PlantPhoto,
+    IdentificationSuggestion,
+    SuggestionVote,
+    SavedCareInstructions,
 )
 
 

@@ -68,7 +68,7 @@ MENTIONS = {
     "trailing comma": ("@ana, have a look", {"ana"}),
     "trailing colon and question mark": ("@ana: really? @ben?", {"ana", "ben"}),
     "in parentheses": ("(cc @ana)", {"ana"}),
-    "in quotes": ('"@ana" and \'@ben\'', {"ana", "ben"}),
+    "in quotes": ("\"@ana\" and '@ben'", {"ana", "ben"}),
     "name with dot inside": ("@ben.k.", {"ben.k"}),
     "name with plus, minus, underscore": ("@a+b @c-d @e_f", {"a+b", "c-d", "e_f"}),
     "30-character name": (f"@{NAME_30}", {NAME_30}),
@@ -123,8 +123,10 @@ _word = st.text(alphabet=_alnum, min_size=1, max_size=10)
 _name = st.builds(
     lambda first, rest: first + "".join(separator + chunk for separator, chunk in rest),
     st.text(alphabet=_alnum, min_size=1, max_size=8),
-    st.lists(st.tuples(st.sampled_from(["", ".", "_", "-", "+"]), st.text(alphabet=_alnum, min_size=1, max_size=6)),
-             max_size=3),
+    st.lists(
+        st.tuples(st.sampled_from(["", ".", "_", "-", "+"]), st.text(alphabet=_alnum, min_size=1, max_size=6)),
+        max_size=3,
+    ),
 ).filter(lambda name: len(name) <= 30)
 _words_and_mentions = st.lists(st.one_of(_word, _name.map(lambda name: "@" + name)), min_size=1, max_size=25)
 

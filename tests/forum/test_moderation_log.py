@@ -91,7 +91,11 @@ POST_SENTENCES = [
     ("post.approve", "", "mod approved a post by newbie in “Yellow leaves”"),
     ("post.reject", "spam", "mod rejected a post by newbie in “Yellow leaves”: spam"),
     ("post.edit_approve", "", "mod approved an edit to a post by newbie in “Yellow leaves”"),
-    ("post.edit_reject", "links to a shop", "mod rejected an edit to a post by newbie in “Yellow leaves”: links to a shop"),
+    (
+        "post.edit_reject",
+        "links to a shop",
+        "mod rejected an edit to a post by newbie in “Yellow leaves”: links to a shop",
+    ),
     ("post.delete", "", "mod deleted a post by newbie in “Yellow leaves”"),
     ("post.delete", "off topic", "mod deleted a post by newbie in “Yellow leaves”: off topic"),
     ("report.agree", "", "mod agreed with the reports on a post by newbie in “Yellow leaves”"),
@@ -100,19 +104,35 @@ POST_SENTENCES = [
 ]
 
 
-@pytest.mark.parametrize(("action", "reason", "sentence"), POST_SENTENCES, ids=[f"{a}-{r or 'no reason'}" for a, r, _ in POST_SENTENCES])
-def test_post_actions_read_as_sentences_linking_the_post_and_its_topic(moderator_client, moderator, world, action, reason, sentence):
+@pytest.mark.parametrize(
+    ("action", "reason", "sentence"), POST_SENTENCES, ids=[f"{a}-{r or 'no reason'}" for a, r, _ in POST_SENTENCES]
+)
+def test_post_actions_read_as_sentences_linking_the_post_and_its_topic(
+    moderator_client, moderator, world, action, reason, sentence
+):
     post, topic = world["post"], world["topic"]
-    _record(actor=moderator, action=action, target_type="post", target_id=post.pk, reason=reason,
-            metadata={"topic_id": topic.pk})
+    _record(
+        actor=moderator,
+        action=action,
+        target_type="post",
+        target_id=post.pk,
+        reason=reason,
+        metadata={"topic_id": topic.pk},
+    )
 
     assert _entries(moderator_client.get(LOG)) == [(action, sentence, [_post_url(post), _topic_url(topic)])]
 
 
 def test_a_post_hidden_by_reports_reads_as_automatic(moderator_client, world):
     post = world["post"]
-    _record(actor=None, action="post.hide", target_type="post", target_id=post.pk, reason="3 reports",
-            metadata={"topic_id": world["topic"].pk})
+    _record(
+        actor=None,
+        action="post.hide",
+        target_type="post",
+        target_id=post.pk,
+        reason="3 reports",
+        metadata={"topic_id": world["topic"].pk},
+    )
 
     assert _entries(moderator_client.get(LOG)) == [
         ("post.hide", "A post by newbie was hidden automatically after 3 reports", [_post_url(post)])
@@ -131,8 +151,12 @@ TOPIC_SENTENCES = [
 ]
 
 
-@pytest.mark.parametrize(("action", "reason", "metadata", "sentence"), TOPIC_SENTENCES, ids=[s for *_, s in TOPIC_SENTENCES])
-def test_topic_actions_read_as_sentences_linking_the_topic(moderator_client, moderator, world, action, reason, metadata, sentence):
+@pytest.mark.parametrize(
+    ("action", "reason", "metadata", "sentence"), TOPIC_SENTENCES, ids=[s for *_, s in TOPIC_SENTENCES]
+)
+def test_topic_actions_read_as_sentences_linking_the_topic(
+    moderator_client, moderator, world, action, reason, metadata, sentence
+):
     topic = world["topic"]
     _record(actor=moderator, action=action, target_type="topic", target_id=topic.pk, reason=reason, metadata=metadata)
 
@@ -141,26 +165,51 @@ def test_topic_actions_read_as_sentences_linking_the_topic(moderator_client, mod
 
 def test_a_move_names_both_forums_with_links(moderator_client, moderator, world):
     topic, houseplants, pests = world["topic"], world["houseplants"], world["pests"]
-    _record(actor=moderator, action="topic.move", target_type="topic", target_id=topic.pk, reason="It is about mites",
-            metadata={"from_forum": houseplants.pk, "to_forum": pests.pk})
+    _record(
+        actor=moderator,
+        action="topic.move",
+        target_type="topic",
+        target_id=topic.pk,
+        reason="It is about mites",
+        metadata={"from_forum": houseplants.pk, "to_forum": pests.pk},
+    )
 
-    assert _entries(moderator_client.get(LOG)) == [(
-        "topic.move", "mod moved “Yellow leaves” from Houseplants to Pests: It is about mites",
-        [_topic_url(topic), _forum_url(houseplants), _forum_url(pests)],
-    )]
+    assert _entries(moderator_client.get(LOG)) == [
+        (
+            "topic.move",
+            "mod moved “Yellow leaves” from Houseplants to Pests: It is about mites",
+            [_topic_url(topic), _forum_url(houseplants), _forum_url(pests)],
+        )
+    ]
 
 
 def test_member_actions_read_as_sentences(moderator_client, moderator, world):
     """Promotions (automatic or by a moderator) and lock clears name the member; a lock on a
     name that matches no account says so without showing the hash."""
     newbie, rosa = world["newbie"], world["rosa"]
-    _record(actor=None, action="trust.promote", target_type="user", target_id=newbie.pk,
-            metadata={"from": "new", "to": "basic"})
-    _record(actor=moderator, action="trust.promote", target_type="user", target_id=rosa.pk, reason="Helps everyone",
-            metadata={"from": "basic", "to": "trusted"})
+    _record(
+        actor=None,
+        action="trust.promote",
+        target_type="user",
+        target_id=newbie.pk,
+        metadata={"from": "new", "to": "basic"},
+    )
+    _record(
+        actor=moderator,
+        action="trust.promote",
+        target_type="user",
+        target_id=rosa.pk,
+        reason="Helps everyone",
+        metadata={"from": "basic", "to": "trusted"},
+    )
     _record(actor=moderator, action="lockout.clear", target_type="account", target_id=f"user:{rosa.pk}")
-    _record(actor=moderator, action="lockout.clear", target_type="account", target_id="name:" + "ab" * 16,
-            reason="Owner asked by email")
+    _record(
+        actor=moderator,
+        action="lockout.clear",
+        target_type="account",
+        target_id="name:" + "ab" * 16,
+        reason="Owner asked by email",
+    )
 
     assert [(action, text) for action, text, _ in _entries(moderator_client.get(LOG))] == [
         ("lockout.clear", "mod cleared the sign-in lock on an unknown name: Owner asked by email"),
@@ -178,15 +227,31 @@ def test_entries_whose_target_is_gone_still_read_well(moderator_client, moderato
     former_moderator = _make_moderator("old_mod")
     other_topic = factories.TopicFactory(forum=world["houseplants"], subject="Aphids")
     lost_forum = factories.ForumFactory(name="Lost", slug="lost")
-    _record(actor=moderator, action="post.reject", target_type="post", target_id=gone_post.pk, reason="spam",
-            metadata={"topic_id": topic.pk})
+    _record(
+        actor=moderator,
+        action="post.reject",
+        target_type="post",
+        target_id=gone_post.pk,
+        reason="spam",
+        metadata={"topic_id": topic.pk},
+    )
     _record(actor=moderator, action="post.approve", target_type="post", target_id=987654321)
     _record(actor=moderator, action="topic.lock", target_type="topic", target_id=other_topic.pk)
-    _record(actor=moderator, action="topic.move", target_type="topic", target_id=topic.pk,
-            metadata={"from_forum": lost_forum.pk, "to_forum": world["pests"].pk})
+    _record(
+        actor=moderator,
+        action="topic.move",
+        target_type="topic",
+        target_id=topic.pk,
+        metadata={"from_forum": lost_forum.pk, "to_forum": world["pests"].pk},
+    )
     _record(actor=former_moderator, action="topic.pin", target_type="topic", target_id=topic.pk)
-    _record(actor=None, action="trust.promote", target_type="user", target_id=newbie.pk,
-            metadata={"from": "new", "to": "basic"})
+    _record(
+        actor=None,
+        action="trust.promote",
+        target_type="user",
+        target_id=newbie.pk,
+        metadata={"from": "new", "to": "basic"},
+    )
     unknown_target = world["post"].pk
     _record(actor=moderator, action="post.feature", target_type="post", target_id=unknown_target)
     Post.objects.filter(pk=gone_post.pk).delete()
@@ -217,8 +282,13 @@ def mixed_log(world, moderator):
     _record(actor=moderator, action="topic.lock", target_type="topic", target_id=topic.pk)
     _record(actor=other, action="topic.lock", target_type="topic", target_id=topic.pk, reason="second opinion")
     _record(actor=other, action="topic.pin", target_type="topic", target_id=topic.pk)
-    _record(actor=veteran, action="topic.move", target_type="topic", target_id=topic.pk,
-            metadata={"from_forum": world["houseplants"].pk, "to_forum": world["pests"].pk})
+    _record(
+        actor=veteran,
+        action="topic.move",
+        target_type="topic",
+        target_id=topic.pk,
+        metadata={"from_forum": world["houseplants"].pk, "to_forum": world["pests"].pk},
+    )
     return {"other": other, "veteran": veteran}
 
 
@@ -229,23 +299,36 @@ def test_filters_by_moderator_and_action(moderator_client, moderator, mixed_log)
         return [(action, text) for action, text, _ in _entries(moderator_client.get(LOG, params))]
 
     assert len(shown()) == 4
-    assert shown(moderator=other.pk) == [("topic.pin", "mod2 pinned “Yellow leaves”"),
-                                         ("topic.lock", "mod2 locked “Yellow leaves”: second opinion")]
-    assert shown(action="topic.lock") == [("topic.lock", "mod2 locked “Yellow leaves”: second opinion"),
-                                          ("topic.lock", "mod locked “Yellow leaves”")]
+    assert shown(moderator=other.pk) == [
+        ("topic.pin", "mod2 pinned “Yellow leaves”"),
+        ("topic.lock", "mod2 locked “Yellow leaves”: second opinion"),
+    ]
+    assert shown(action="topic.lock") == [
+        ("topic.lock", "mod2 locked “Yellow leaves”: second opinion"),
+        ("topic.lock", "mod locked “Yellow leaves”"),
+    ]
     assert shown(moderator=moderator.pk, action="topic.lock") == [("topic.lock", "mod locked “Yellow leaves”")]
     assert shown(moderator=veteran.pk, action="topic.lock") == []
-    assert "No entries match this filter." in moderator_client.get(LOG, {"moderator": veteran.pk, "action": "topic.lock"}).content.decode()
+    assert (
+        "No entries match this filter."
+        in moderator_client.get(LOG, {"moderator": veteran.pk, "action": "topic.lock"}).content.decode()
+    )
 
 
 def test_the_filter_offers_moderators_and_actors_and_readable_actions(moderator_client, moderator, mixed_log, world):
     """The moderator select lists moderators and anyone who acted (the veteran), not other
     members; the action select shows readable labels, grouped."""
     page = moderator_client.get(LOG).content.decode()
-    moderator_select = page[page.index('<select name="moderator"'):page.index("</select>", page.index('<select name="moderator"'))]
+    moderator_select = page[
+        page.index('<select name="moderator"') : page.index("</select>", page.index('<select name="moderator"'))
+    ]
     options = re.findall(r'<option value="(\d*)"[^>]*>([^<]+)</option>', moderator_select)
-    assert options == [("", "Anyone"), (str(moderator.pk), "mod"), (str(mixed_log["other"].pk), "mod2"),
-                       (str(mixed_log["veteran"].pk), "vera")]
+    assert options == [
+        ("", "Anyone"),
+        (str(moderator.pk), "mod"),
+        (str(mixed_log["other"].pk), "mod2"),
+        (str(mixed_log["veteran"].pk), "vera"),
+    ]
     assert '<optgroup label="Topics">' in page
     assert '<option value="topic.lock">Locked a topic</option>' in page
     assert '<option value="lockout.clear">Cleared a sign-in lock</option>' in page
@@ -305,7 +388,9 @@ def test_pages_keep_the_filters(moderator_client, moderator, world):
 
 
 @pytest.mark.parametrize("entries", [5, 120], ids=["5-entries", "120-entries"])
-def test_the_log_page_costs_a_fixed_number_of_statements(moderator_client, moderator, django_assert_num_queries, entries):
+def test_the_log_page_costs_a_fixed_number_of_statements(
+    moderator_client, moderator, django_assert_num_queries, entries
+):
     """Each group of five entries names its own post, topic, forums and member, so the batched
     lookups grow with the page but the statements do not: user (with the moderator flag), the
     moderator choices, count, rows, then posts, topics, users and forums: 8."""
@@ -314,13 +399,29 @@ def test_the_log_page_costs_a_fixed_number_of_statements(moderator_client, moder
         member = factories.UserFactory(username=f"member{group}")
         topic = factories.TopicFactory(forum=target, poster=member, subject=f"Topic {group}")
         post = factories.PostFactory(topic=topic, poster=member)
-        _record(actor=moderator, action="post.reject", target_type="post", target_id=post.pk, reason="spam",
-                metadata={"topic_id": topic.pk})
+        _record(
+            actor=moderator,
+            action="post.reject",
+            target_type="post",
+            target_id=post.pk,
+            reason="spam",
+            metadata={"topic_id": topic.pk},
+        )
         _record(actor=moderator, action="topic.lock", target_type="topic", target_id=topic.pk)
-        _record(actor=moderator, action="topic.move", target_type="topic", target_id=topic.pk,
-                metadata={"from_forum": source.pk, "to_forum": target.pk})
-        _record(actor=None, action="trust.promote", target_type="user", target_id=member.pk,
-                metadata={"from": "new", "to": "basic"})
+        _record(
+            actor=moderator,
+            action="topic.move",
+            target_type="topic",
+            target_id=topic.pk,
+            metadata={"from_forum": source.pk, "to_forum": target.pk},
+        )
+        _record(
+            actor=None,
+            action="trust.promote",
+            target_type="user",
+            target_id=member.pk,
+            metadata={"from": "new", "to": "basic"},
+        )
         _record(actor=moderator, action="lockout.clear", target_type="account", target_id=f"user:{member.pk}")
 
     with django_assert_num_queries(8):
@@ -332,11 +433,17 @@ def test_the_log_page_costs_a_fixed_number_of_statements(moderator_client, moder
     assert shown[:5] == [
         ("lockout.clear", f"mod cleared the sign-in lock on member{newest}", []),
         ("trust.promote", f"member{newest} was promoted from New to Basic automatically", []),
-        ("topic.move", f"mod moved “Topic {newest}” from {source.name} to {target.name}",
-         [_topic_url(topic), _forum_url(source), _forum_url(target)]),
+        (
+            "topic.move",
+            f"mod moved “Topic {newest}” from {source.name} to {target.name}",
+            [_topic_url(topic), _forum_url(source), _forum_url(target)],
+        ),
         ("topic.lock", f"mod locked “Topic {newest}”", [_topic_url(topic)]),
-        ("post.reject", f"mod rejected a post by member{newest} in “Topic {newest}”: spam",
-         [_post_url(post), _topic_url(topic)]),
+        (
+            "post.reject",
+            f"mod rejected a post by member{newest} in “Topic {newest}”: spam",
+            [_post_url(post), _topic_url(topic)],
+        ),
     ]
 
 

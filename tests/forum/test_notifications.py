@@ -81,7 +81,11 @@ def test_replies_to_your_topic_notify_you_but_never_your_own_posts(gardener, hou
     post = reply(topic, ben, "Looks healthy!")
     [note] = Notification.objects.all()
     assert (note.recipient_id, note.actor_id, note.kind, note.topic_id, note.post_id) == (
-        gardener.pk, ben.pk, "reply", topic.pk, post.pk
+        gardener.pk,
+        ben.pk,
+        "reply",
+        topic.pk,
+        post.pk,
     )
     assert unread(ben) == 0
 
@@ -107,7 +111,10 @@ def test_held_posts_notify_only_once_approved(gardener, houseplants, cleo):
     held = reply(topic, newcomer, "Hi @cleo", publish=False)
     assert Notification.objects.count() == 0
     post_approve(post_id=held.pk, moderator=factories.UserFactory(is_staff=True))
-    assert {(n.recipient_id, n.kind) for n in Notification.objects.all()} == {(gardener.pk, "reply"), (cleo.pk, "mention")}
+    assert {(n.recipient_id, n.kind) for n in Notification.objects.all()} == {
+        (gardener.pk, "reply"),
+        (cleo.pk, "mention"),
+    }
 
 
 def test_page_groups_notifications_per_topic_unread_first(gardener, gardener_client, rosas_topics):
@@ -123,12 +130,16 @@ def test_page_groups_notifications_per_topic_unread_first(gardener, gardener_cli
     assert "ben and cleo replied" in unread_part
     assert "Cactus soil" in read_part and "cleo mentioned you" in read_part
     fern_form = re.search(
-        rf'<form method="post" action="{reverse("forum:notification-open", args=[rosas_topics["fern"].pk])}"[^>]*>(.*?)</form>',
-        unread_part, re.S,
+        r'<form method="post" '
+        rf'action="{reverse("forum:notification-open", args=[rosas_topics["fern"].pk])}"[^>]*>(.*?)</form>',
+        unread_part,
+        re.S,
     )
     assert fern_form is not None
     assert 'name="csrfmiddlewaretoken"' in fern_form.group(1)
-    assert re.search(r'<button type="submit" class="notification-topic link-button">Fern fronds browning', fern_form.group(1))
+    assert re.search(
+        r'<button type="submit" class="notification-topic link-button">Fern fronds browning', fern_form.group(1)
+    )
     assert 'href="/forum/notifications/' not in body.replace(f'href="{PAGE_URL}"', "")
     assert 'action="/forum/notifications/read-all/"' in unread_part
 
@@ -189,7 +200,9 @@ def test_signed_out_badge_answers_286_so_htmx_stops_polling(client, db):
     assert "HX-Redirect" not in response
 
 
-def test_header_badge_loads_itself_without_adding_queries(gardener_client, houseplants, rosas_topics, django_assert_num_queries):
+def test_header_badge_loads_itself_without_adding_queries(
+    gardener_client, houseplants, rosas_topics, django_assert_num_queries
+):
     """Pages carry a placeholder that htmx fills on load and every 60 s; it costs the page no
     statement (the forum index stays at the user lookup and the forum list) and shows no
     count until the fragment arrives. Signed-out pages carry no badge at all."""
@@ -214,7 +227,9 @@ def test_badge_costs_two_statements(gardener, gardener_client, houseplants, ben,
 
 
 @pytest.mark.parametrize("count", [1, 200], ids=["1-notification", "200-notifications"])
-def test_page_costs_three_statements(gardener, gardener_client, houseplants, ben, cleo, count, django_assert_num_queries):
+def test_page_costs_three_statements(
+    gardener, gardener_client, houseplants, ben, cleo, count, django_assert_num_queries
+):
     """The notifications page costs the user lookup, the grouped topics and their latest rows,
     at 1 and at 200 notifications (and at most 50 entries show)."""
     topics = [start(houseplants, gardener, f"Topic {index}") for index in range(min(count, 60))]
@@ -259,7 +274,9 @@ def test_mark_all_read_as_a_plain_form(gardener, gardener_client, rosas_topics, 
     assert "You are all caught up." in page and "Mark all read" not in page
 
 
-def test_mark_all_read_over_htmx_answers_the_badge_and_an_event(gardener, gardener_client, rosas_topics, django_assert_num_queries):
+def test_mark_all_read_over_htmx_answers_the_badge_and_an_event(
+    gardener, gardener_client, rosas_topics, django_assert_num_queries
+):
     """An htmx POST answers the updated badge (to swap into the header) and the
     ``notificationsRead`` event the list listens for: the user lookup and one UPDATE."""
     with django_assert_num_queries(2):
@@ -285,7 +302,7 @@ def test_mark_all_read_needs_post_and_a_signed_in_gardener(client, gardener_clie
 
 
 def test_opening_a_topic_marks_only_that_topic_read(gardener, gardener_client, rosas_topics):
-    """"Open" (a POST) marks that topic's notifications read and answers 303 to the permalink
+    """ "Open" (a POST) marks that topic's notifications read and answers 303 to the permalink
     of the latest notified post; the other topic stays unread."""
     fern, cactus = rosas_topics["fern"], rosas_topics["cactus"]
     response = gardener_client.post(reverse("forum:notification-open", args=[fern.pk]))

@@ -12,7 +12,7 @@ from django.urls import reverse
 from apps.accounts.models import TrustLevel
 from apps.forum import search
 from apps.forum.models import Post, Topic
-from apps.forum.services import forum_counters_recount, post_delete, report_create, reply_create, topic_create
+from apps.forum.services import forum_counters_recount, post_delete, reply_create, report_create, topic_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -115,12 +115,10 @@ def test_snippet_highlights_the_match_and_links_to_the_best_post(client, housepl
 def test_highlighting_escapes_html_from_posts_and_subjects(client, houseplants, ana, ben):
     """Markup in a post or subject is shown as text: a ``<script>`` (or an event handler)
     never reaches the results page unescaped; only the ``<mark>`` tags search adds are HTML."""
-    topic = start(
-        houseplants, ana, '<img src=x onerror=alert(1)> orchid help', "Roots look silvery."
-    )
+    topic = start(houseplants, ana, "<img src=x onerror=alert(1)> orchid help", "Roots look silvery.")
     reply(topic, ben, "<script>alert('orchid')</script> My orchid <b>blooms</b> & grows \ue001 \ue000 well.")
     body = client.get(SEARCH_URL, {"q": "orchid"}).content.decode()
-    results = body[body.index('class="search-results"'):]
+    results = body[body.index('class="search-results"') :]
     assert "<script>alert" not in results
     assert "<img src=x" not in results and "onerror=alert(1)>" not in results
     assert "<mark>orchid</mark>" in results and "&amp; grows" in results
@@ -244,9 +242,14 @@ def test_junk_filters_and_pages_never_fail(client, houseplants, ana):
     never an error."""
     start(houseplants, ana, "Plant", "Plant words.")
     for params in (
-        {"q": "plant", "page": "-1"}, {"q": "plant", "page": "99999"}, {"q": "plant", "page": "1e9"},
-        {"q": "plant", "forum": "x" * 500}, {"q": "plant", "author": "a" * 500}, {"q": "plant", "author": "\x00"},
-        {"q": ["plant", "two"]}, {"q": "   "},
+        {"q": "plant", "page": "-1"},
+        {"q": "plant", "page": "99999"},
+        {"q": "plant", "page": "1e9"},
+        {"q": "plant", "forum": "x" * 500},
+        {"q": "plant", "author": "a" * 500},
+        {"q": "plant", "author": "\x00"},
+        {"q": ["plant", "two"]},
+        {"q": "   "},
     ):
         assert client.get(SEARCH_URL, params).status_code == 200, params
 
@@ -312,7 +315,10 @@ def three_thousand_posts(houseplants, ana):
     Topic.objects.filter(pk=topics[7].pk).update(subject=topics[7].subject)
     Post.objects.bulk_create(
         Post(
-            topic=topic, poster=ana, html="<p>x</p>", is_opening_post=index == 0,
+            topic=topic,
+            poster=ana,
+            html="<p>x</p>",
+            is_opening_post=index == 0,
             source=f"Water the fern weekly, mist it, number {n}" + (" kokedama" if n % 997 == 0 else ""),
         )
         for n, (topic, index) in enumerate((topic, index) for topic in topics for index in range(5))
@@ -356,13 +362,17 @@ def test_the_indexes_match_what_searchvector_compiles_to(three_thousand_posts):
 
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-    plan = Post.objects.annotate(v=search.POST_VECTOR).filter(
-        v=search.SearchQuery("kokedama", config="english", search_type="websearch")
-    ).explain()
+    plan = (
+        Post.objects.annotate(v=search.POST_VECTOR)
+        .filter(v=search.SearchQuery("kokedama", config="english", search_type="websearch"))
+        .explain()
+    )
     assert "Bitmap Index Scan on forum_post_source_fts" in plan, plan
-    plan = Topic.objects.annotate(v=search.SUBJECT_VECTOR).filter(
-        v=search.SearchQuery("kokedama", config="english", search_type="websearch")
-    ).explain()
+    plan = (
+        Topic.objects.annotate(v=search.SUBJECT_VECTOR)
+        .filter(v=search.SearchQuery("kokedama", config="english", search_type="websearch"))
+        .explain()
+    )
     assert "Bitmap Index Scan on forum_topic_subject_fts" in plan, plan
 
 

@@ -15,7 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
-from apps.accounts.models import TrustLevel, User
+from apps.accounts.models import TrustLevel
+from apps.accounts.services import trust_level_promote, trust_levels_update_all
 from apps.core.models import ModerationAction
 from apps.forum.models import Forum, Notification, Post, PostRevision, Report, Topic
 from apps.forum.recount import forum_state_drift
@@ -33,13 +34,13 @@ from apps.forum.services import (
     topic_flag_set,
     topic_move,
 )
-from apps.accounts.services import trust_level_promote, trust_levels_update_all
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 # --- Fixtures and helpers --------------------------------------------------------------------
+
 
 @pytest.fixture
 def forum(db):
@@ -84,7 +85,9 @@ def _start(forum, poster, subject="Yellow leaves on my pothos", source="What sho
 
 
 def _reply(topic, poster, source="Water less.", *, publish=True, image=None):
-    return reply_create(topic=Topic.objects.get(pk=topic.pk), poster=poster, source=source, publish=publish, image=image)
+    return reply_create(
+        topic=Topic.objects.get(pk=topic.pk), poster=poster, source=source, publish=publish, image=image
+    )
 
 
 def _opening(topic) -> Post:
@@ -126,6 +129,7 @@ def _user_counts(user):
 
 # --- Reports hide posts ----------------------------------------------------------------------
 
+
 def test_open_reports_on_other_posts_do_not_count_towards_hiding(forum, basic, trusted):
     """Only this post's reports count: two on one post and one on another hide neither; the
     third on the first hides it, audited without an actor, with the count as the reason."""
@@ -137,7 +141,11 @@ def test_open_reports_on_other_posts_do_not_count_towards_hiding(forum, basic, t
     assert _fresh(first).is_hidden and not _fresh(second).is_hidden
     [hide] = _audits("post.hide")
     assert (hide.actor_id, hide.target_type, hide.target_id, hide.reason, hide.metadata) == (
-        None, "post", str(first.pk), "3 reports", {"topic_id": topic.pk}
+        None,
+        "post",
+        str(first.pk),
+        "3 reports",
+        {"topic_id": topic.pk},
     )
     assert _fresh(topic).post_count == 2
     _settled()
@@ -206,6 +214,7 @@ def test_report_detail_is_kept_to_its_500_characters(forum, basic, trusted):
 
 # --- Moderators decide on reports ------------------------------------------------------------
 
+
 def test_deciding_one_posts_reports_leaves_every_other_report_as_it_was(forum, basic, trusted, moderator):
     """Only the decided post's *open* reports close: another post's reports stay open, and a
     report closed earlier keeps its earlier decision. Audited with the number closed."""
@@ -222,7 +231,11 @@ def test_deciding_one_posts_reports_leaves_every_other_report_as_it_was(forum, b
     assert list(Report.objects.filter(post=other).values_list("status", flat=True)) == ["open"]
     ignore = _audits("report.ignore")[-1]
     assert (ignore.actor_id, ignore.target_type, ignore.target_id, ignore.reason, ignore.metadata) == (
-        moderator.pk, "post", str(decided.pk), "", {"topic_id": topic.pk, "reports": 2}
+        moderator.pk,
+        "post",
+        str(decided.pk),
+        "",
+        {"topic_id": topic.pk, "reports": 2},
     )
     assert reports_resolve(post_id=decided.pk, moderator=moderator, decision="ignore") is False
     assert len(_audits("report.ignore")) == 1
@@ -230,7 +243,7 @@ def test_deciding_one_posts_reports_leaves_every_other_report_as_it_was(forum, b
 
 
 def test_disagreeing_shows_the_post_again(forum, basic, trusted, moderator):
-    """"Disagree" closes the reports and shows the hidden post again, counted again; it
+    """ "Disagree" closes the reports and shows the hidden post again, counted again; it
     deletes nothing."""
     topic = _start(forum, trusted)
     post = _reply(topic, basic)
@@ -245,7 +258,7 @@ def test_disagreeing_shows_the_post_again(forum, basic, trusted, moderator):
 
 
 def test_agreeing_deletes_the_reported_reply_with_one_audit_entry(forum, basic, trusted, moderator):
-    """"Agree" deletes the reply (it stays marked hidden), closes its reports as agreed and is
+    """ "Agree" deletes the reply (it stays marked hidden), closes its reports as agreed and is
     recorded once, as ``report.agree`` with the reason; no separate ``post.delete``."""
     topic = _start(forum, trusted)
     post = _reply(topic, basic)
@@ -256,7 +269,11 @@ def test_agreeing_deletes_the_reported_reply_with_one_audit_entry(forum, basic, 
     assert post.is_deleted and post.is_hidden and not _fresh(kept).is_deleted
     assert set(Report.objects.filter(post=post).values_list("status", flat=True)) == {"agreed"}
     [agree] = _audits("report.agree")
-    assert (agree.actor_id, agree.reason, agree.metadata) == (moderator.pk, "Spam link", {"topic_id": topic.pk, "reports": 3})
+    assert (agree.actor_id, agree.reason, agree.metadata) == (
+        moderator.pk,
+        "Spam link",
+        {"topic_id": topic.pk, "reports": 3},
+    )
     assert _audits("post.delete") == [] and _audits("topic.delete") == []
     assert _user_counts(basic) == (0, 1, 1)
     assert _fresh(topic).post_count == 2 and not _fresh(topic).is_deleted
@@ -291,6 +308,7 @@ def test_reports_on_a_deleted_post_are_left_alone(forum, basic, trusted, moderat
 
 # --- Review queue ------------------------------------------------------------------------------
 
+
 def test_a_second_approval_changes_nothing_and_notifications_carry_the_posts_time(forum, basic, newbie, moderator):
     """The second approval of a post is refused and changes nothing: one ``post.approve``, one
     reply notification for the topic's author and one mention, dated when the post was
@@ -303,12 +321,16 @@ def test_a_second_approval_changes_nothing_and_notifications_carry_the_posts_tim
     assert post_approve(post_id=held.pk, moderator=moderator) is False
     notified = Notification.objects.filter(post=held).order_by("recipient_id")
     assert [(row.recipient_id, row.kind, row.actor_id) for row in notified] == [
-        (basic.pk, "reply", newbie.pk), (ana.pk, "mention", newbie.pk)
+        (basic.pk, "reply", newbie.pk),
+        (ana.pk, "mention", newbie.pk),
     ]
     assert {row.created_at for row in notified} == {_fresh(held).created_at}
     [approve] = _audits("post.approve")
     assert (approve.actor_id, approve.target_id, approve.reason, approve.metadata) == (
-        moderator.pk, str(held.pk), "", {"topic_id": topic.pk}
+        moderator.pk,
+        str(held.pk),
+        "",
+        {"topic_id": topic.pk},
     )
     assert _user_counts(newbie) == (0, 1, 1)
     assert _fresh(topic).post_count == 2 and _fresh(forum).post_count == 2
@@ -356,6 +378,7 @@ def test_rejecting_twice_keeps_the_first_decision(forum, basic, newbie, moderato
 
 # --- Deleting --------------------------------------------------------------------------------
 
+
 def test_a_moderator_deleting_someones_reply_is_audited_the_author_is_not(forum, basic, trusted, moderator):
     """``post.delete`` records the moderator, the post and the reason (empty when none was
     given); deleting your own post records nothing; deleting twice changes nothing."""
@@ -388,7 +411,11 @@ def test_a_moderator_deleting_an_opening_post_audits_the_topic_with_its_live_rep
     assert not Post.objects.filter(topic=topic, is_deleted=False).exists() and _fresh(own_reply).is_deleted
     [delete] = _audits("topic.delete")
     assert (delete.actor_id, delete.target_type, delete.target_id, delete.reason, delete.metadata) == (
-        moderator.pk, "topic", str(topic.pk), "Duplicate", {"replies": 2, "subject": subject[:80]}
+        moderator.pk,
+        "topic",
+        str(topic.pk),
+        "Duplicate",
+        {"replies": 2, "subject": subject[:80]},
     )
     assert _audits("post.delete") == []
     assert _user_counts(basic) == (0, 0, 0) and _user_counts(trusted) == (0, 0, 0)
@@ -410,6 +437,7 @@ def test_deleting_a_reply_after_an_earlier_deleted_one_moves_its_authors_counter
 
 
 # --- Topics: creating, tools, moves and last activity -----------------------------------------
+
 
 def test_a_new_topic_is_as_old_as_its_rendered_opening_post(forum, basic):
     """The returned topic carries its fields; topic and opening post share their creation
@@ -472,7 +500,11 @@ def test_moving_a_topic_moves_each_forums_counters_and_last_activity(forum, gard
     assert _forum_state(garden)[:4] == (2, 3, newer.pk, trusted.pk)
     [move] = _audits("topic.move")
     assert (move.actor_id, move.target_type, move.target_id, move.reason, move.metadata) == (
-        veteran.pk, "topic", str(newer.pk), "", {"from_forum": forum.pk, "to_forum": garden.pk}
+        veteran.pk,
+        "topic",
+        str(newer.pk),
+        "",
+        {"from_forum": forum.pk, "to_forum": garden.pk},
     )
     assert topic_move(topic_id=newer.pk, actor=veteran, to_forum=garden, reason="Again") is False
     assert len(_audits("topic.move")) == 1
@@ -519,6 +551,7 @@ def test_forum_last_activity_takes_the_newer_topic_on_a_tie(forum, basic, truste
 
 # --- Hidden and deleted rows in the counters -------------------------------------------------
 
+
 def test_a_hidden_opening_post_takes_its_topic_and_replies_out_of_the_forum(forum, basic, trusted, moderator):
     """Hiding an opening post hides the topic: the forum stops counting it and its public
     replies and shows the other topic as last activity; showing it again restores both."""
@@ -553,6 +586,7 @@ def test_recount_rewrites_drifted_counters_from_hidden_held_and_deleted_rows(for
 
 # --- Edits -----------------------------------------------------------------------------------
 
+
 def test_a_new_gardeners_edit_waits_and_approval_applies_it_as_theirs(forum, newbie, basic, moderator):
     """An edit under review keeps the public text, stores the rendered pending text and clears
     an earlier refusal; approving it applies it as a revision by its author, clears the
@@ -562,18 +596,30 @@ def test_a_new_gardeners_edit_waits_and_approval_applies_it_as_theirs(forum, new
     Post.objects.filter(pk=post.pk).update(edit_rejection_reason="Earlier refusal")
     assert post_edit(post_id=post.pk, editor=newbie, source="Better **tip**", review=True) is False
     waiting = _fresh(post)
-    assert (waiting.source, waiting.pending_source, waiting.edit_rejection_reason) == ("Original tip", "Better **tip**", "")
+    assert (waiting.source, waiting.pending_source, waiting.edit_rejection_reason) == (
+        "Original tip",
+        "Better **tip**",
+        "",
+    )
     assert "<strong>tip</strong>" in waiting.pending_html and waiting.has_pending_edit
 
     assert post_edit_decide(post_id=post.pk, moderator=moderator, approve=True) is True
     applied = _fresh(post)
-    assert (applied.source, applied.edit_count, applied.pending_source, applied.pending_html) == ("Better **tip**", 1, "", "")
+    assert (applied.source, applied.edit_count, applied.pending_source, applied.pending_html) == (
+        "Better **tip**",
+        1,
+        "",
+        "",
+    )
     assert "<strong>tip</strong>" in applied.html and not applied.has_pending_edit and applied.updated_at is not None
     revision = PostRevision.objects.get(post=post)
     assert (revision.editor_id, revision.previous_source) == (newbie.pk, "Original tip")
     [approve] = _audits("post.edit_approve")
     assert (approve.actor_id, approve.target_id, approve.reason, approve.metadata) == (
-        moderator.pk, str(post.pk), "", {"topic_id": topic.pk}
+        moderator.pk,
+        str(post.pk),
+        "",
+        {"topic_id": topic.pk},
     )
     assert post_edit_decide(post_id=post.pk, moderator=moderator, approve=True) is False
     assert PostRevision.objects.filter(post=post).count() == 1 and len(_audits("post.edit_approve")) == 1
@@ -587,12 +633,20 @@ def test_a_refused_edit_keeps_the_public_text_and_tells_the_author_why(forum, ne
     post_edit(post_id=post.pk, editor=newbie, source="Buy my fertiliser", review=True)
     assert post_edit_decide(post_id=post.pk, moderator=moderator, approve=False) is True
     refused = _fresh(post)
-    assert (refused.source, refused.pending_source, refused.pending_html, refused.pending_at) == ("Original tip", "", "", None)
+    assert (refused.source, refused.pending_source, refused.pending_html, refused.pending_at) == (
+        "Original tip",
+        "",
+        "",
+        None,
+    )
     assert refused.edit_rejection_reason == "Declined by a moderator."
     post_edit(post_id=post.pk, editor=newbie, source="Buy it now", review=True)
     assert post_edit_decide(post_id=post.pk, moderator=moderator, approve=False, reason="No advertising") is True
     assert _fresh(post).edit_rejection_reason == "No advertising"
-    assert [(row.actor_id, row.reason) for row in _audits("post.edit_reject")] == [(moderator.pk, ""), (moderator.pk, "No advertising")]
+    assert [(row.actor_id, row.reason) for row in _audits("post.edit_reject")] == [
+        (moderator.pk, ""),
+        (moderator.pk, "No advertising"),
+    ]
     assert not PostRevision.objects.filter(post=post).exists()
     _settled()
 
@@ -604,7 +658,12 @@ def test_a_direct_edit_records_its_editor_and_replaces_a_pending_edit(forum, bas
     post_edit(post_id=post.pk, editor=basic, source="Pending version", review=True)
     assert post_edit(post_id=post.pk, editor=basic, source="Final version", review=False) is True
     edited = _fresh(post)
-    assert (edited.source, edited.pending_source, edited.pending_html, edited.pending_at) == ("Final version", "", "", None)
+    assert (edited.source, edited.pending_source, edited.pending_html, edited.pending_at) == (
+        "Final version",
+        "",
+        "",
+        None,
+    )
     assert edited.updated_at is not None
     revision = PostRevision.objects.get(post=post)
     assert (revision.editor_id, revision.previous_source) == (basic.pk, "First version")
@@ -621,20 +680,27 @@ def test_a_pending_edit_of_a_deleted_post_is_not_decided(forum, newbie, basic, m
 
 # --- Trust levels and notifications ----------------------------------------------------------
 
+
 def test_trust_level_requirements_are_reached_at_exactly_the_numbers(db):
     """5 approved posts and 7 days make `basic` (SPEC "Domain"), not one less of either; the
     promotion is audited as automatic with both levels."""
     now = timezone.now()
     ready = factories.UserFactory(approved_post_count=5, date_joined=now - timedelta(days=7))
     short_a_post = factories.UserFactory(approved_post_count=4, date_joined=now - timedelta(days=7))
-    short_a_second = factories.UserFactory(approved_post_count=5, date_joined=now - timedelta(days=7) + timedelta(seconds=1))
+    short_a_second = factories.UserFactory(
+        approved_post_count=5, date_joined=now - timedelta(days=7) + timedelta(seconds=1)
+    )
     with transaction.atomic():
         assert trust_level_promote(user_id=ready.pk, now=now) == "basic"
         assert trust_level_promote(user_id=short_a_post.pk, now=now) is None
         assert trust_level_promote(user_id=short_a_second.pk, now=now) is None
     [promote] = _audits("trust.promote")
     assert (promote.actor_id, promote.target_type, promote.target_id, promote.reason, promote.metadata) == (
-        None, "user", str(ready.pk), "Automatic: new -> basic", {"from": "new", "to": "basic"}
+        None,
+        "user",
+        str(ready.pk),
+        "Automatic: new -> basic",
+        {"from": "new", "to": "basic"},
     )
 
 
@@ -659,6 +725,7 @@ def test_every_active_mentioned_gardener_is_notified(forum, basic):
 
 
 # --- Locks ----------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_a_move_locks_both_forums_before_it_changes_anything(forum, garden, basic, moderator):

@@ -49,6 +49,7 @@ REPORTS_TO_HIDE = 3  # SPEC "Domain"
 
 # --- The model: the rules, written on their own ------------------------------------------------
 
+
 @dataclass
 class MPost:
     id: int
@@ -78,7 +79,7 @@ class MTopic:
 
 
 class ForumModel:
-    """What SPEC and the issue say the forum's state is, for a handful of users."""
+    """What SPEC and issue 9 say the forum's state is, for a handful of users."""
 
     def __init__(self):
         self.topics: dict[int, MTopic] = {}
@@ -117,11 +118,14 @@ class ForumModel:
         public = [p for p in self.topic_posts(topic_id) if p.public]
         last = public[-1] if public else None
         return {
-            "is_approved": opening.approved, "is_hidden": opening.hidden, "is_deleted": opening.deleted,
+            "is_approved": opening.approved,
+            "is_hidden": opening.hidden,
+            "is_deleted": opening.deleted,
             "post_count": len(public),
             "last_post_at": last.created_at if last else topic.created_at,
             "last_poster": last.poster if last else topic.poster,
-            "forum": topic.forum, "is_locked": topic.locked,
+            "forum": topic.forum,
+            "is_locked": topic.locked,
         }
 
     def forum_state(self, forum_id: int) -> dict:
@@ -144,7 +148,7 @@ class ForumModel:
             "approved_post_count": sum(p.approved for p in live),
         }
 
-    # Transitions (each mirrors the rule in SPEC "Domain" / the issue).
+    # Transitions (each mirrors the rule in SPEC "Domain" / issue 9).
     def publishes(self, user: str) -> bool:
         return self.level(user) != "new" or self.is_moderator(user)
 
@@ -208,8 +212,12 @@ class ForumMachine(RuleBasedStateMachine):
 
     def _add_post(self, post: Post, poster: str) -> None:
         self.model.posts[post.pk] = MPost(
-            id=post.pk, topic=post.topic_id, poster=poster, opening=post.is_opening_post,
-            created_at=post.created_at, approved=self.model.publishes(poster),
+            id=post.pk,
+            topic=post.topic_id,
+            poster=poster,
+            opening=post.is_opening_post,
+            created_at=post.created_at,
+            approved=self.model.publishes(poster),
         )
 
     def _live_posts(self, data, condition) -> MPost | None:
@@ -221,24 +229,36 @@ class ForumMachine(RuleBasedStateMachine):
     def create_topic(self, data, poster, forum_index):
         publish = self.model.publishes(poster)
         topic = services.topic_create(
-            forum=Forum.objects.get(pk=self.forums[forum_index]), poster=self._user(poster), subject="A topic",
-            source="Opening post", publish=publish,
+            forum=Forum.objects.get(pk=self.forums[forum_index]),
+            poster=self._user(poster),
+            subject="A topic",
+            source="Opening post",
+            publish=publish,
         )
         opening = Post.objects.get(topic=topic, is_opening_post=True)
-        self.model.topics[topic.pk] = MTopic(id=topic.pk, forum=self.forums[forum_index], poster=poster,
-                                             created_at=opening.created_at)
+        self.model.topics[topic.pk] = MTopic(
+            id=topic.pk, forum=self.forums[forum_index], poster=poster, created_at=opening.created_at
+        )
         self._add_post(opening, poster)
 
     @precondition(lambda self: self.model.topics)
     @rule(data=st.data(), poster=st.sampled_from(list(LEVELS)))
     def reply(self, data, poster):
-        topics = [t for t in sorted(self.model.topics) if self.model.topic_visible(poster, t)
-                  and (not self.model.topics[t].locked or self.model.is_moderator(poster))]
+        topics = [
+            t
+            for t in sorted(self.model.topics)
+            if self.model.topic_visible(poster, t)
+            and (not self.model.topics[t].locked or self.model.is_moderator(poster))
+        ]
         if not topics:
             return
         topic_id = data.draw(st.sampled_from(topics))
-        post = services.reply_create(topic=Topic.objects.get(pk=topic_id), poster=self._user(poster), source="Reply",
-                                     publish=self.model.publishes(poster))
+        post = services.reply_create(
+            topic=Topic.objects.get(pk=topic_id),
+            poster=self._user(poster),
+            source="Reply",
+            publish=self.model.publishes(poster),
+        )
         self._add_post(post, poster)
 
     @precondition(lambda self: self.model.posts)
@@ -263,14 +283,17 @@ class ForumMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.model.posts)
     @rule(data=st.data(), actor=st.sampled_from(list(LEVELS)))
     def edit(self, data, actor):
-        post = self._live_posts(data, lambda p: self.model.post_visible(actor, p)
-                                and (p.poster == actor or self.model.is_moderator(actor)))
+        post = self._live_posts(
+            data, lambda p: self.model.post_visible(actor, p) and (p.poster == actor or self.model.is_moderator(actor))
+        )
         if post is None:
             return
         review = post.approved and not self.model.publishes(actor)
         applied = services.post_edit(post_id=post.id, editor=self._user(actor), source="Edited text", review=review)
         assert applied is not review
-        post.pending = review
+        # An edit for review replaces the author's pending one; the author's direct edit drops
+        # it; a moderator's direct edit leaves it waiting for its decision (services.post_edit).
+        post.pending = review or (post.pending and actor != post.poster)
 
     @precondition(lambda self: self.model.posts)
     @rule(data=st.data(), approve=st.booleans())
@@ -278,15 +301,20 @@ class ForumMachine(RuleBasedStateMachine):
         post = self._live_posts(data, lambda p: p.pending and not p.deleted)
         if post is None:
             return
-        assert services.post_edit_decide(post_id=post.id, moderator=self._user("mod"), approve=approve,
-                                         reason="" if approve else "Please keep the original")
+        assert services.post_edit_decide(
+            post_id=post.id,
+            moderator=self._user("mod"),
+            approve=approve,
+            reason="" if approve else "Please keep the original",
+        )
         post.pending = False
 
     @precondition(lambda self: self.model.posts)
     @rule(data=st.data(), actor=st.sampled_from(list(LEVELS)))
     def delete(self, data, actor):
-        post = self._live_posts(data, lambda p: self.model.post_visible(actor, p)
-                                and (p.poster == actor or self.model.is_moderator(actor)))
+        post = self._live_posts(
+            data, lambda p: self.model.post_visible(actor, p) and (p.poster == actor or self.model.is_moderator(actor))
+        )
         if post is None:
             return
         services.post_delete(post_id=post.id, actor=self._user(actor))
@@ -295,8 +323,10 @@ class ForumMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.model.posts)
     @rule(data=st.data(), reporter=st.sampled_from(["basic", "trusted", "veteran", "mod"]))
     def report(self, data, reporter):
-        post = self._live_posts(data, lambda p: self.model.post_visible(reporter, p) and p.poster != reporter
-                                and p.approved and not p.hidden)
+        post = self._live_posts(
+            data,
+            lambda p: self.model.post_visible(reporter, p) and p.poster != reporter and p.approved and not p.hidden,
+        )
         if post is None:
             return
         hid = services.report_create(post_id=post.id, reporter=self._user(reporter), reason="spam", detail="")
@@ -331,8 +361,9 @@ class ForumMachine(RuleBasedStateMachine):
         if not topics:
             return
         topic = self.model.topics[data.draw(st.sampled_from(topics))]
-        services.topic_flag_set(topic_id=topic.id, moderator=self._user("mod"),
-                                action="unlock" if topic.locked else "lock")
+        services.topic_flag_set(
+            topic_id=topic.id, moderator=self._user("mod"), action="unlock" if topic.locked else "lock"
+        )
         topic.locked = not topic.locked
 
     # Checks ------------------------------------------------------------------------------------
@@ -342,21 +373,37 @@ class ForumMachine(RuleBasedStateMachine):
 
     @invariant()
     def stored_state_equals_the_model(self):
-        for row in Topic.objects.values("id", "forum_id", "is_approved", "is_hidden", "is_deleted", "post_count",
-                                        "last_post_at", "last_poster_id", "is_locked"):
+        for row in Topic.objects.values(
+            "id",
+            "forum_id",
+            "is_approved",
+            "is_hidden",
+            "is_deleted",
+            "post_count",
+            "last_post_at",
+            "last_poster_id",
+            "is_locked",
+        ):
             expected = self.model.topic_state(row["id"])
             assert {
-                "is_approved": row["is_approved"], "is_hidden": row["is_hidden"], "is_deleted": row["is_deleted"],
-                "post_count": row["post_count"], "last_post_at": row["last_post_at"],
-                "last_poster": self.names[row["last_poster_id"]], "forum": row["forum_id"],
+                "is_approved": row["is_approved"],
+                "is_hidden": row["is_hidden"],
+                "is_deleted": row["is_deleted"],
+                "post_count": row["post_count"],
+                "last_post_at": row["last_post_at"],
+                "last_poster": self.names[row["last_poster_id"]],
+                "forum": row["forum_id"],
                 "is_locked": row["is_locked"],
             } == expected, row["id"]
         for row in Forum.objects.filter(pk__in=self.forums).values(
             "id", "topic_count", "post_count", "last_topic_id", "last_poster_id", "last_post_at"
         ):
             assert {
-                "topic_count": row["topic_count"], "post_count": row["post_count"], "last_topic": row["last_topic_id"],
-                "last_poster": self.names.get(row["last_poster_id"]), "last_post_at": row["last_post_at"],
+                "topic_count": row["topic_count"],
+                "post_count": row["post_count"],
+                "last_topic": row["last_topic_id"],
+                "last_poster": self.names.get(row["last_poster_id"]),
+                "last_post_at": row["last_post_at"],
             } == self.model.forum_state(row["id"]), row["id"]
         for name, user in self.users.items():
             row = User.objects.filter(pk=user.pk).values("topic_count", "post_count", "approved_post_count").get()

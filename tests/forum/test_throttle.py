@@ -70,7 +70,8 @@ def test_topics_share_the_post_limit_and_keep_subject_and_text(client, forum, pu
     client.post(reverse("forum:reply-create", args=[public_topic.pk]), {"source": "A reply"}, headers=headers)
     response = client.post(
         reverse("forum:topic-create", args=[forum.slug]),
-        {"subject": "Monstera with brown edges", "source": "The edges went crispy last week."}, headers=headers,
+        {"subject": "Monstera with brown edges", "source": "The edges went crispy last week."},
+        headers=headers,
     )
     body = _throttled(response, action="post")
     assert "Monstera with brown edges" in body and "The edges went crispy last week." in body
@@ -134,15 +135,25 @@ def test_reports_are_throttled_keeping_the_reason_and_details(client, public_top
     429 with the report form keeping the chosen reason and the details typed."""
     reporter = factories.UserFactory(username="rep", trust_level=TrustLevel.BASIC)
     allowed = _limit("basic", "report", 60)
-    posts = [reply_create(topic=public_topic, poster=factories.UserFactory(trust_level=TrustLevel.BASIC),
-                          source=f"Post {index}", publish=True) for index in range(allowed + 1)]
+    posts = [
+        reply_create(
+            topic=public_topic,
+            poster=factories.UserFactory(trust_level=TrustLevel.BASIC),
+            source=f"Post {index}",
+            publish=True,
+        )
+        for index in range(allowed + 1)
+    ]
     client.force_login(reporter)
     headers = HTMX if htmx else {}
     for post in posts[:allowed]:
         ok = client.post(reverse("forum:post-report", args=[post.pk]), {"reason": "spam"}, headers=headers)
         assert ok.status_code == (200 if htmx else 302)
-    response = client.post(reverse("forum:post-report", args=[posts[-1].pk]),
-                           {"reason": "off_topic", "detail": "Selling seeds again"}, headers=headers)
+    response = client.post(
+        reverse("forum:post-report", args=[posts[-1].pk]),
+        {"reason": "off_topic", "detail": "Selling seeds again"},
+        headers=headers,
+    )
     body = _throttled(response, action="report")
     assert "Selling seeds again" in body and 'value="off_topic" selected' in body
     assert Report.objects.filter(reporter=reporter).count() == allowed

@@ -55,6 +55,7 @@ def _opening(topic) -> Post:
 
 # --- Denormalized state ---------------------------------------------------------------------
 
+
 def test_deleting_the_last_reply_moves_last_activity_back(client, forum, people):
     """The issue's failing case: A opens a topic, B replies, B deletes the reply: the topic,
     the forum list and /forum/ name A at the opening post's time again."""
@@ -86,7 +87,11 @@ def test_a_move_updates_both_forums_last_activity(forum, people):
     garden.refresh_from_db()
     assert (forum.last_topic_id, forum.topic_count, forum.post_count) == (older.pk, 1, 1)
     assert (garden.last_topic_id, garden.last_poster_id, garden.topic_count, garden.post_count) == (
-        newer.pk, people["a"].pk, 1, 2)
+        newer.pk,
+        people["a"].pk,
+        1,
+        2,
+    )
     action = ModerationAction.objects.get(action="topic.move")
     assert (action.reason, action.metadata) == ("Outdoor plant", {"from_forum": forum.pk, "to_forum": garden.pk})
     assert not topic_move(topic_id=newer.pk, actor=people["mod"], to_forum=garden)
@@ -141,7 +146,7 @@ def test_deciding_one_posts_reports_leaves_other_posts_reports_open(forum, peopl
 
 
 def test_agreeing_with_reports_on_an_opening_post_deletes_the_topic_and_its_replies(forum, people):
-    """"agree" deletes the reported post; for an opening post the whole topic goes, every
+    """ "agree" deletes the reported post; for an opening post the whole topic goes, every
     reply with it, and every poster's counters and the forum's follow."""
     topic = topic_create(forum=forum, poster=people["new"], subject="Spam topic", source="buy", publish=False)
     post_approve(post_id=_opening(topic).pk, moderator=people["mod"])
@@ -203,6 +208,7 @@ def test_forum_recount_check_reports_drift_and_repairs_it(forum, people):
 
 # --- Writing rules --------------------------------------------------------------------------
 
+
 def test_a_mention_inside_a_fenced_block_notifies_nobody(client, forum, people):
     """The issue's failing case: a reply whose only mention sits in a fenced code block (or a
     code span, or a link) notifies nobody; a plain mention does."""
@@ -232,8 +238,9 @@ def test_a_new_gardeners_edit_of_an_approved_post_waits_for_review(client, forum
     client.force_login(people["mod"])
     queue = client.get(reverse("moderation:queue")).content.decode()
     assert "<del>day</del><ins>week</ins>" in queue and "1 edit to review" in queue
-    decided = client.post(reverse("moderation:edit-decide", args=[post.pk, "approve"]), {"seen": seen(post.pk)},
-                          headers=HTMX)
+    decided = client.post(
+        reverse("moderation:edit-decide", args=[post.pk, "approve"]), {"seen": seen(post.pk)}, headers=HTMX
+    )
     assert decided.status_code == 200 and "editApproved" in decided["HX-Trigger"]
     assert 'id="queue-counts" aria-live="polite" hx-swap-oob="true">0 held' in decided.content.decode()
     post.refresh_from_db()
@@ -242,8 +249,10 @@ def test_a_new_gardeners_edit_of_an_approved_post_waits_for_review(client, forum
     client.force_login(people["new"])
     client.post(reverse("forum:post-edit", args=[post.pk]), {"source": "Never water"})
     client.force_login(people["mod"])
-    client.post(reverse("moderation:edit-decide", args=[post.pk, "reject"]),
-                {"reason": "That would kill it", "seen": seen(post.pk)})
+    client.post(
+        reverse("moderation:edit-decide", args=[post.pk, "reject"]),
+        {"reason": "That would kill it", "seen": seen(post.pk)},
+    )
     post.refresh_from_db()
     assert (post.source, post.pending_at) == ("Water every week", None)
     client.force_login(people["new"])
@@ -260,6 +269,7 @@ def test_edits_of_held_posts_and_by_basic_gardeners_apply_at_once(forum, people)
 
 # --- Moderator inputs and tools -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("reason", ["spam\x00", "x" * 501], ids=["nul", "overlong"])
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 def test_bad_reasons_on_topic_tools_change_nothing(client, forum, people, reason, htmx):
@@ -269,10 +279,12 @@ def test_bad_reasons_on_topic_tools_change_nothing(client, forum, people, reason
     topic = topic_create(forum=forum, poster=people["a"], subject="Fern", source="x", publish=True)
     client.force_login(people["mod"])
     headers = HTMX if htmx else {}
-    lock = client.post(reverse("forum:topic-moderate", args=[topic.pk]), {"action": "lock", "reason": reason},
-                       headers=headers)
-    move = client.post(reverse("forum:topic-move", args=[topic.pk]), {"forum": "garden", "reason": reason},
-                       headers=headers)
+    lock = client.post(
+        reverse("forum:topic-moderate", args=[topic.pk]), {"action": "lock", "reason": reason}, headers=headers
+    )
+    move = client.post(
+        reverse("forum:topic-move", args=[topic.pk]), {"forum": "garden", "reason": reason}, headers=headers
+    )
     assert (lock.status_code, move.status_code) == ((400, 400) if htmx else (200, 200))
     for response in (lock, move):
         body = response.content.decode()
@@ -289,7 +301,9 @@ def test_lock_and_pin_record_an_optional_reason(client, forum, people):
     client.post(reverse("forum:topic-moderate", args=[topic.pk]), {"action": "pin"})
     client.post(reverse("forum:topic-moderate", args=[topic.pk]), {"action": "pin"})  # already pinned: no entry
     assert list(ModerationAction.objects.order_by("id").values_list("action", "reason")) == [
-        ("topic.lock", "Solved"), ("topic.pin", "")]
+        ("topic.lock", "Solved"),
+        ("topic.pin", ""),
+    ]
     assert client.post(reverse("forum:topic-moderate", args=[topic.pk]), {"action": "explode"}).status_code == 200
     assert ModerationAction.objects.count() == 2
 
@@ -306,8 +320,9 @@ def test_the_queue_lists_every_open_report_and_counts_update_out_of_band(client,
     assert "Buy my ficus food" in queue and "Reported, still visible" in queue
     assert "<strong>tess</strong>: Spam: “Advertising”" in queue
     assert f'href="/forum/p/{post.pk}/"' in queue and "1 post with open reports" in queue
-    decided = client.post(reverse("moderation:reports-decide", args=[post.pk, "disagree"]), {"seen": seen(post.pk)},
-                          headers=HTMX)
+    decided = client.post(
+        reverse("moderation:reports-decide", args=[post.pk, "disagree"]), {"seen": seen(post.pk)}, headers=HTMX
+    )
     body = decided.content.decode()
     assert "reportsResolved" in decided["HX-Trigger"]
     assert 'hx-swap-oob="true">0 held from new members · 0 edits to review · 0 hidden after reports · 0 posts' in body
@@ -336,6 +351,7 @@ def test_deleting_an_opening_post_asks_first_naming_the_replies(client, forum, p
 
 # --- Found by review: decisions on what the moderator saw, races, the queue's answers ----------
 
+
 def test_a_decision_applies_only_to_the_text_the_moderator_saw(client, forum, people):
     """The queue sends the version of the text the moderator reviewed. If the author edits a
     held post, or replaces a pending edit, after the moderator looked, approving answers 409,
@@ -359,8 +375,12 @@ def test_a_decision_applies_only_to_the_text_the_moderator_saw(client, forum, pe
     answer = client.post(reverse("moderation:edit-decide", args=[approved.pk, "approve"]), {"seen": reviewed})
     assert answer.status_code == 409
     assert Post.objects.get(pk=approved.pk).source == "Water weekly"
-    assert client.post(reverse("moderation:edit-decide", args=[approved.pk, "approve"]),
-                       {"seen": seen(approved.pk)}).status_code == 302
+    assert (
+        client.post(
+            reverse("moderation:edit-decide", args=[approved.pk, "approve"]), {"seen": seen(approved.pk)}
+        ).status_code
+        == 302
+    )
     assert Post.objects.get(pk=approved.pk).source == "BUY CHEAP PILLS"  # approved knowingly this time
 
 
@@ -409,7 +429,9 @@ def test_replies_racing_a_topic_deletion_never_outlive_it():
             client = Client()
             client.force_login(user)
             barrier.wait()
-            statuses.append(client.post(reverse("forum:reply-create", args=[topic.pk]), {"source": "Me too"}).status_code)
+            statuses.append(
+                client.post(reverse("forum:reply-create", args=[topic.pk]), {"source": "Me too"}).status_code
+            )
         finally:
             connection.close()
 
@@ -442,14 +464,16 @@ def test_refused_queue_decisions_keep_the_item_and_say_why(client, forum, people
     held = reply_create(topic=topic, poster=people["new"], source="Held words", publish=False)
     client.force_login(people["mod"])
     headers = HTMX if htmx else {}
-    blank = client.post(reverse("moderation:post-reject", args=[held.pk]), {"reason": "   ", "seen": seen(held.pk)},
-                        headers=headers)
+    blank = client.post(
+        reverse("moderation:post-reject", args=[held.pk]), {"reason": "   ", "seen": seen(held.pk)}, headers=headers
+    )
     body = blank.content.decode()
     assert blank.status_code == (400 if htmx else 200)
     assert "This field is required" in body and "Held words" in body and "Approve" in body
     too_long = "no " * 200
-    long = client.post(reverse("moderation:post-reject", args=[held.pk]), {"reason": too_long, "seen": seen(held.pk)},
-                       headers=headers)
+    long = client.post(
+        reverse("moderation:post-reject", args=[held.pk]), {"reason": too_long, "seen": seen(held.pk)}, headers=headers
+    )
     assert "at most 500 characters" in long.content.decode() and too_long.strip() in long.content.decode()
     assert not Post.objects.get(pk=held.pk).rejection_reason
     version = seen(held.pk)

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from apps.forum.services import forum_counters_recount
@@ -25,7 +24,9 @@ def busy_topic(gardener):
         for index in range(45)
     ]
     held = [
-        factories.PostFactory(topic=topic, poster=gardener, is_approved=False, created_at=now + timedelta(minutes=100 + i))
+        factories.PostFactory(
+            topic=topic, poster=gardener, is_approved=False, created_at=now + timedelta(minutes=100 + i)
+        )
         for i in range(2)
     ]
     forum_counters_recount()

@@ -46,24 +46,32 @@ def _build(state: str, cast: dict) -> dict:
     """Make ``state`` and return what the checks need: the forum, the topic the state is in,
     the post that is not public, and whether the whole topic is affected."""
     forum = factories.ForumFactory(name="Houseplants", slug="houseplants")
-    public = topic_create(forum=forum, poster=cast["ana"], subject="Public fern topic", source="Open to all.",
-                          publish=True)
+    public = topic_create(
+        forum=forum, poster=cast["ana"], subject="Public fern topic", source="Open to all.", publish=True
+    )
     source = f"{WORD[state]} text {MENTIONS}"
     if state == "held_topic":
-        topic = topic_create(forum=forum, poster=cast["author"], subject=f"Held {WORD[state]}", source=source,
-                             publish=False)
+        topic = topic_create(
+            forum=forum, poster=cast["author"], subject=f"Held {WORD[state]}", source=source, publish=False
+        )
         post = Post.objects.get(topic=topic, is_opening_post=True)
     elif state == "held_reply":
         topic = public
         post = reply_create(topic=public, poster=cast["author"], source=source, publish=False)
     else:
-        topic = topic_create(forum=forum, poster=cast["author"], subject=f"Hidden {WORD[state]}", source=source,
-                             publish=False)
+        topic = topic_create(
+            forum=forum, poster=cast["author"], subject=f"Hidden {WORD[state]}", source=source, publish=False
+        )
         post = Post.objects.get(topic=topic, is_opening_post=True)
         post_approve(post_id=post.pk, moderator=cast["moderator"])
         assert report_create(post_id=post.pk, reporter=cast["reporter"], reason="spam", detail="")
-    return {"forum": forum, "topic": Topic.objects.get(pk=topic.pk), "post": post, "public": public,
-            "whole_topic": state != "held_reply"}
+    return {
+        "forum": forum,
+        "topic": Topic.objects.get(pk=topic.pk),
+        "post": post,
+        "public": public,
+        "whole_topic": state != "held_reply",
+    }
 
 
 def _client_for(viewer: str, cast: dict, client):
@@ -186,8 +194,9 @@ def test_veteran_cannot_move_a_new_members_held_topic(client, cast):
     of a new member's held topic: 404, and POSTing the form moves nothing."""
     forum = factories.ForumFactory(slug="houseplants")
     garden = factories.ForumFactory(slug="garden", name="Garden")
-    topic = topic_create(forum=forum, poster=cast["author"], subject="Secret held subject", source="Held.",
-                         publish=False)
+    topic = topic_create(
+        forum=forum, poster=cast["author"], subject="Secret held subject", source="Held.", publish=False
+    )
     client.force_login(cast["veteran"])
     page = client.get(reverse("forum:topic-move", args=[topic.pk]))
     assert page.status_code == 404 and "Secret held subject" not in page.content.decode()
@@ -204,8 +213,9 @@ def test_a_topic_hidden_by_three_reports_is_hidden_everywhere(client, cast):
     moderators, and leaves the forum's counters and last activity."""
     forum = factories.ForumFactory(slug="houseplants")
     earlier = topic_create(forum=forum, poster=cast["ana"], subject="Earlier topic", source="x", publish=True)
-    topic = topic_create(forum=forum, poster=cast["gardener"], subject="Reported zzreported", source="Buy now",
-                         publish=True)
+    topic = topic_create(
+        forum=forum, poster=cast["gardener"], subject="Reported zzreported", source="Buy now", publish=True
+    )
     forum.refresh_from_db()
     assert (forum.topic_count, forum.last_topic_id) == (2, topic.pk)
     opening = Post.objects.get(topic=topic, is_opening_post=True)

@@ -12,9 +12,9 @@ from django.utils import timezone
 from PIL import Image
 
 from apps.accounts.models import TrustLevel, User
+from apps.accounts.services import trust_levels_update_all
 from apps.core.models import ModerationAction
 from apps.forum.models import Post, PostRevision, Report, Topic
-from apps.accounts.services import trust_levels_update_all
 from apps.forum.services import forum_counters_recount
 from tests import factories
 
@@ -42,7 +42,9 @@ def moderator(db):
 
 
 def _new_topic(client, forum, subject="Yellow leaves on my pothos", source="What should I do?", **extra):
-    return client.post(reverse("forum:topic-create", args=[forum.slug]), {"subject": subject, "source": source, **extra})
+    return client.post(
+        reverse("forum:topic-create", args=[forum.slug]), {"subject": subject, "source": source, **extra}
+    )
 
 
 def test_new_gardeners_topic_waits_in_the_review_queue_and_moderator_approves(client, forum, gardener, moderator):
@@ -61,8 +63,11 @@ def test_new_gardeners_topic_waits_in_the_review_queue_and_moderator_approves(cl
     queue = client.get(reverse("moderation:queue")).content.decode()
     assert "Yellow leaves on my pothos" in queue and "1 held from new members" in queue
     opening = Post.objects.get()
-    approved = client.post(reverse("moderation:post-approve", args=[opening.pk]), {"seen": seen(opening.pk)},
-                           headers={"HX-Request": "true"})
+    approved = client.post(
+        reverse("moderation:post-approve", args=[opening.pk]),
+        {"seen": seen(opening.pk)},
+        headers={"HX-Request": "true"},
+    )
     assert "postApproved" in approved["HX-Trigger"]
     forum.refresh_from_db()
     topic.refresh_from_db()
@@ -79,8 +84,10 @@ def test_rejected_post_shows_its_reason_to_the_author_only(client, forum, garden
     client.post(reverse("forum:reply-create", args=[topic.pk]), {"source": "Buy my miracle fertiliser"})
     post = Post.objects.get(poster=gardener)
     client.force_login(moderator)
-    client.post(reverse("moderation:post-reject", args=[post.pk]),
-                {"reason": "Advertising is not allowed", "seen": seen(post.pk)})
+    client.post(
+        reverse("moderation:post-reject", args=[post.pk]),
+        {"reason": "Advertising is not allowed", "seen": seen(post.pk)},
+    )
     client.force_login(gardener)
     assert "Advertising is not allowed" in client.get(topic.get_absolute_url()).content.decode()
     client.force_login(basic_gardener)
@@ -296,10 +303,13 @@ def test_moderation_actions_refuse_missing_decided_or_unreported_posts(client, f
     version = seen(post.pk)
     assert client.post(reverse("moderation:post-approve", args=[post.pk]), {"seen": version}).status_code == 302
     assert client.post(reverse("moderation:post-approve", args=[post.pk]), {"seen": version}).status_code == 409
-    assert client.post(reverse("moderation:post-reject", args=[post.pk]),
-                       {"reason": "late", "seen": version}).status_code == 409
-    assert client.post(reverse("moderation:reports-decide", args=[post.pk, "agree"]),
-                       {"seen": version}).status_code == 409
+    assert (
+        client.post(reverse("moderation:post-reject", args=[post.pk]), {"reason": "late", "seen": version}).status_code
+        == 409
+    )
+    assert (
+        client.post(reverse("moderation:reports-decide", args=[post.pk, "agree"]), {"seen": version}).status_code == 409
+    )
     post.refresh_from_db()
     assert post.is_approved and not post.is_deleted and post.rejection_reason == ""
 
@@ -307,7 +317,9 @@ def test_moderation_actions_refuse_missing_decided_or_unreported_posts(client, f
 def test_new_gardeners_cannot_embed_remote_images(client, forum, gardener):
     client.force_login(gardener)
     response = _new_topic(client, forum, source="![c](http://c.example/x.png)")
-    assert response.status_code == 200 and "Images in posts are open from trust level Basic" in response.content.decode()
+    assert (
+        response.status_code == 200 and "Images in posts are open from trust level Basic" in response.content.decode()
+    )
     assert not Topic.objects.exists()
 
 

@@ -148,7 +148,7 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[list[Part], bool]:
     sections = body.split(b"\r\n" + delimiter)
     if not sections[0].startswith(delimiter):
         return [], False
-    sections[0] = sections[0][len(delimiter):]
+    sections[0] = sections[0][len(delimiter) :]
     if sections[-1] not in (b"--", b"--\r\n"):
         return [], False
     parts = []
@@ -262,7 +262,7 @@ class FakeProviderServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+            def log_message(self, format, *args):
                 pass
 
             def do_POST(self):

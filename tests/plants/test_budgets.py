@@ -18,7 +18,8 @@ def test_request_page_costs_four_statements(gardener, gardener_client, rows_per_
     species = list(PlantSpecies.objects.order_by("id")[:rows_per_table])
     species += factories.SpeciesFactory.create_batch(rows_per_table - len(species))
     PlantPhoto.objects.bulk_create(
-        PlantPhoto(request=id_request, image=id_request.thumbnail.name, position=index) for index in range(min(rows_per_table, 3))
+        PlantPhoto(request=id_request, image=id_request.thumbnail.name, position=index)
+        for index in range(min(rows_per_table, 3))
     )
     suggestions = IdentificationSuggestion.objects.bulk_create(
         IdentificationSuggestion(request=id_request, species=item, source="community", suggested_by=voters[index % 3])

@@ -27,12 +27,11 @@ from apps.plants.identification.providers import (
     configured_providers,
 )
 
-from .fake_providers import (  # noqa: F401 (fake_providers is a fixture)
+from .fake_providers import (
     PLANT_ID,
     PLANTNET,
     FakeProviderServer,
     Reply,
-    fake_providers,
     plant_id_answer,
     plantnet_answer,
     plantnet_not_found,
@@ -229,7 +228,9 @@ def test_plantnet_other_404_is_an_error(fake_providers):
         pytest.param(lambda doc: doc["results"][0].update(score=None), id="score-null"),
         pytest.param(lambda doc: doc["results"][0].pop("species"), id="no-species"),
         pytest.param(lambda doc: doc["results"][0]["species"].pop("scientificNameWithoutAuthor"), id="no-name"),
-        pytest.param(lambda doc: doc["results"][0]["species"].update(commonNames=[1, 2]), id="common-names-not-strings"),
+        pytest.param(
+            lambda doc: doc["results"][0]["species"].update(commonNames=[1, 2]), id="common-names-not-strings"
+        ),
     ],
 )
 def test_plantnet_wrong_shape_is_a_bad_response(fake_providers, mutate):

@@ -37,11 +37,10 @@ from apps.plants.models import (
 from tests import factories
 from tests.redis_server import redis_server
 
-from .fake_providers import (  # noqa: F401 (fake_providers is a fixture)
+from .fake_providers import (
     PLANT_ID,
     PLANTNET,
     Reply,
-    fake_providers,
     plant_id_answer,
     plantnet_answer,
     plantnet_not_found,
@@ -202,8 +201,13 @@ def test_at_most_five_suggestions_per_provider(fake_providers, gardener):
     """Each provider keeps its five most probable names; a name repeated by one provider is one
     row (its best probability)."""
     answer = [
-        ("Ficus lyrata", 0.1), ("Ficus elastica", 0.09), ("Aloe vera", 0.08), ("Epipremnum aureum", 0.07),
-        ("Chlorophytum comosum", 0.06), ("Zamioculcas zamiifolia", 0.05), ("Maranta leuconeura", 0.04),
+        ("Ficus lyrata", 0.1),
+        ("Ficus elastica", 0.09),
+        ("Aloe vera", 0.08),
+        ("Epipremnum aureum", 0.07),
+        ("Chlorophytum comosum", 0.06),
+        ("Zamioculcas zamiifolia", 0.05),
+        ("Maranta leuconeura", 0.04),
         ("ficus LYRATA", 0.2),
     ]
     fake_providers.script(PLANT_ID, plant_id_answer(*[(name, probability, None) for name, probability in answer]))

@@ -48,7 +48,9 @@ def gardener_client_signed_in(client, gardener):
     return client
 
 
-def test_identify_stores_upright_resized_photos_without_exif_and_goes_to_the_community(gardener_client_signed_in, gardener):
+def test_identify_stores_upright_resized_photos_without_exif_and_goes_to_the_community(
+    gardener_client_signed_in, gardener
+):
     """A sideways photo with GPS in its EXIF is stored upright, at most 1600 px, with a 300 px
     thumbnail and no EXIF at all; with no provider keys the request waits for the community."""
     exif = Image.Exif()
@@ -56,7 +58,9 @@ def test_identify_stores_upright_resized_photos_without_exif_and_goes_to_the_com
     exif[ExifTags.Base.Make] = "PhoneCam"
     exif[ExifTags.IFD.GPSInfo] = {1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)}
     data = image_bytes(size=(3200, 2000), exif=exif)
-    response = gardener_client_signed_in.post(reverse("plants:identify"), {"image": [upload("p.jpg", data)], "notes": "Sideways"})
+    response = gardener_client_signed_in.post(
+        reverse("plants:identify"), {"image": [upload("p.jpg", data)], "notes": "Sideways"}
+    )
     id_request = PlantIdentificationRequest.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/plants/requests/{id_request.pk}/"
     assert id_request.status == IdentificationStatus.NEEDS_HELP
@@ -98,7 +102,9 @@ def _bomb() -> bytes:
         ([], "at least one photo"),
     ],
 )
-def test_bad_uploads_get_a_clear_message_and_leave_nothing_behind(gardener_client_signed_in, settings, gardener, files, message):
+def test_bad_uploads_get_a_clear_message_and_leave_nothing_behind(
+    gardener_client_signed_in, settings, gardener, files, message
+):
     """Not an image, a 12 MB file, a decompression bomb, a GIF, four files or none: the form is
     shown again with a message; no row, no stored file, no counter change."""
     payload = []
@@ -133,7 +139,9 @@ def test_location_is_stored_coarsely_unless_the_owner_chooses_exact(gardener_cli
 
 
 def test_half_a_location_is_refused(gardener_client_signed_in):
-    response = gardener_client_signed_in.post(reverse("plants:identify"), {"image": [upload("a.jpg", image_bytes())], "latitude": "10"})
+    response = gardener_client_signed_in.post(
+        reverse("plants:identify"), {"image": [upload("a.jpg", image_bytes())], "latitude": "10"}
+    )
     assert response.status_code == 200 and "both latitude and longitude" in response.content.decode()
     assert not PlantIdentificationRequest.objects.exists()
 
@@ -141,7 +149,9 @@ def test_half_a_location_is_refused(gardener_client_signed_in):
 def test_identification_requests_are_limited_per_gardener_per_hour(gardener_client_signed_in, settings):
     settings.IDENTIFICATION_REQUESTS_PER_HOUR = 2
     statuses = [
-        gardener_client_signed_in.post(reverse("plants:identify"), {"image": [upload("a.jpg", image_bytes())]}).status_code
+        gardener_client_signed_in.post(
+            reverse("plants:identify"), {"image": [upload("a.jpg", image_bytes())]}
+        ).status_code
         for _ in range(3)
     ]
     assert statuses == [302, 302, 429]
@@ -180,10 +190,14 @@ def test_community_suggests_agrees_and_the_owner_accepts(client, gardener, open_
     page = client.get(open_request.get_absolute_url()).content.decode()
     assert "Community consensus" in page
 
-    assert client.post(reverse("plants:suggestion-accept", args=[open_request.pk, species_suggestion.pk])).status_code == 403
+    assert (
+        client.post(reverse("plants:suggestion-accept", args=[open_request.pk, species_suggestion.pk])).status_code
+        == 403
+    )
     client.force_login(gardener)
     response = client.post(
-        reverse("plants:suggestion-accept", args=[open_request.pk, species_suggestion.pk]), headers={"HX-Request": "true"}
+        reverse("plants:suggestion-accept", args=[open_request.pk, species_suggestion.pk]),
+        headers={"HX-Request": "true"},
     )
     assert "plantIdentified" in json.loads(response["HX-Trigger"])
     open_request.refresh_from_db()
@@ -212,7 +226,10 @@ def test_suggestion_of_another_request_is_404(client, gardener, open_request):
     other = factories.SuggestionFactory()
     client.force_login(gardener)
     assert client.post(reverse("plants:suggestion-accept", args=[open_request.pk, other.pk])).status_code == 404
-    assert client.post(reverse("plants:suggestion-vote", args=[open_request.pk, other.pk]), {"agrees": "1"}).status_code == 404
+    assert (
+        client.post(reverse("plants:suggestion-vote", args=[open_request.pk, other.pk]), {"agrees": "1"}).status_code
+        == 404
+    )
 
 
 def test_blank_suggestion_is_refused(client, open_request):
@@ -227,8 +244,15 @@ def test_species_autocomplete_offers_catalog_names(client, gardener):
     assert '<option value="Monstera deliciosa">' in body
 
 
-@pytest.mark.parametrize("query, expected", [("monstera", "Monstera deliciosa"), ("monstra", "Monstera deliciosa"),
-                                             ("araceae", "Monstera deliciosa"), ("SPIDER", "Chlorophytum comosum")])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("monstera", "Monstera deliciosa"),
+        ("monstra", "Monstera deliciosa"),
+        ("araceae", "Monstera deliciosa"),
+        ("SPIDER", "Chlorophytum comosum"),
+    ],
+)
 def test_catalog_search_forgives_case_typos_and_finds_families(client, query, expected):
     body = client.get(reverse("plants:species-list"), {"q": query}).content.decode()
     assert expected in body
@@ -253,14 +277,20 @@ def test_care_card_inline_edit_and_others_cards_are_404(client, gardener):
     prefix = f"card-{card.pk}"
     response = client.post(
         reverse("plants:care-card-update", args=[card.pk]),
-        {f"{prefix}-nickname": "Monty", f"{prefix}-personal_notes": "Window", f"{prefix}-status": "struggling",
-         f"{prefix}-is_favourite": "on"},
+        {
+            f"{prefix}-nickname": "Monty",
+            f"{prefix}-personal_notes": "Window",
+            f"{prefix}-status": "struggling",
+            f"{prefix}-is_favourite": "on",
+        },
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200 and "careCardSaved" in json.loads(response["HX-Trigger"])
     card.refresh_from_db()
     assert (card.nickname, card.status, card.is_favourite) == ("Monty", "struggling", True)
-    bad = client.post(reverse("plants:care-card-update", args=[card.pk]), {f"{prefix}-status": "dead"}, headers={"HX-Request": "true"})
+    bad = client.post(
+        reverse("plants:care-card-update", args=[card.pk]), {f"{prefix}-status": "dead"}, headers={"HX-Request": "true"}
+    )
     assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
     client.force_login(factories.UserFactory())
     assert client.post(reverse("plants:care-card-update", args=[card.pk]), {}).status_code == 404
@@ -274,8 +304,12 @@ def test_requeue_command_hands_stuck_requests_on(gardener):
     from django.core.management import call_command
     from django.utils import timezone
 
-    old = factories.IdentificationRequestFactory(owner=gardener, thumbnail="", status=IdentificationStatus.PROCESSING,
-                                                 created_at=timezone.now() - timedelta(hours=1))
+    old = factories.IdentificationRequestFactory(
+        owner=gardener,
+        thumbnail="",
+        status=IdentificationStatus.PROCESSING,
+        created_at=timezone.now() - timedelta(hours=1),
+    )
     fresh = factories.IdentificationRequestFactory(owner=gardener, thumbnail="", status=IdentificationStatus.PENDING)
     call_command("identification_requeue", stdout=io.StringIO())
     old.refresh_from_db()
@@ -289,7 +323,9 @@ def test_a_suggestion_does_not_cancel_a_running_machine_identification(client, g
     client.post(reverse("plants:suggestion-create", args=[pending.pk]), {"name": "Swiss cheese plant"})
     pending.refresh_from_db()
     assert pending.status == IdentificationStatus.PENDING
-    assert IdentificationSuggestion.objects.select_related("species").get().species.scientific_name == "Monstera deliciosa"
+    assert (
+        IdentificationSuggestion.objects.select_related("species").get().species.scientific_name == "Monstera deliciosa"
+    )
 
 
 def test_nul_in_catalog_queries_is_harmless(client, gardener):
@@ -301,8 +337,12 @@ def test_nul_in_catalog_queries_is_harmless(client, gardener):
 def test_help_identify_lists_others_requests_that_need_a_name(client, gardener, django_assert_num_queries):
     mine = factories.IdentificationRequestFactory(owner=gardener, thumbnail="", status=IdentificationStatus.NEEDS_HELP)
     other_owner = factories.UserFactory(username="basil")
-    theirs = factories.IdentificationRequestFactory(owner=other_owner, thumbnail="", status=IdentificationStatus.NEEDS_HELP)
-    done = factories.IdentificationRequestFactory(owner=other_owner, thumbnail="", status=IdentificationStatus.IDENTIFIED)
+    theirs = factories.IdentificationRequestFactory(
+        owner=other_owner, thumbnail="", status=IdentificationStatus.NEEDS_HELP
+    )
+    done = factories.IdentificationRequestFactory(
+        owner=other_owner, thumbnail="", status=IdentificationStatus.IDENTIFIED
+    )
     client.force_login(gardener)
     client.get("/dashboard/")
     with django_assert_num_queries(2):

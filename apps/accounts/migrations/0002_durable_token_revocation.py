@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='tokens_valid_after',
-            field=models.DateTimeField(blank=True, help_text='Token families started before this (a password change, a deactivation) are refused.', null=True),
+            model_name="user",
+            name="tokens_valid_after",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Token families started before this (a password change, a deactivation) are refused.",
+                null=True,
+            ),
         ),
     ]

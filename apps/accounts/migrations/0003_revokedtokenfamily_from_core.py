@@ -51,7 +51,12 @@ class Migration(migrations.Migration):
                 migrations.CreateModel(
                     name="RevokedTokenFamily",
                     fields=[
-                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
                         ("family_id", models.CharField(max_length=64, unique=True)),
                         ("revoked_at", models.DateTimeField(auto_now_add=True)),
                     ],

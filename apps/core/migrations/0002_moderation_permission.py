@@ -4,14 +4,15 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='moderationaction',
-            options={'permissions': [('use_moderation_tools', 'Can use the moderation tools (review queue, lockouts, log)')]},
+            name="moderationaction",
+            options={
+                "permissions": [("use_moderation_tools", "Can use the moderation tools (review queue, lockouts, log)")]
+            },
         ),
     ]

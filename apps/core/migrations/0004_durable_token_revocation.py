@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_moderators_group'),
+        ("core", "0003_moderators_group"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RevokedTokenFamily',
+            name="RevokedTokenFamily",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('family_id', models.CharField(max_length=64, unique=True)),
-                ('revoked_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("family_id", models.CharField(max_length=64, unique=True)),
+                ("revoked_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
     ]

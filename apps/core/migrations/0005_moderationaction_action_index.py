@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_durable_token_revocation'),
+        ("core", "0004_durable_token_revocation"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='moderationaction',
-            index=models.Index(fields=['action', '-created_at', '-id'], name='core_modaction_action_recent'),
+            model_name="moderationaction",
+            index=models.Index(fields=["action", "-created_at", "-id"], name="core_modaction_action_recent"),
         ),
     ]

@@ -7,7 +7,7 @@ run. Rows are written with ``bulk_create``, which bypasses the services, so the 
 counters are recomputed at the end with the recount services (``user_counters_recount``,
 ``forum_counters_recount``). Trust levels follow the SPEC rules ("Domain": basic 5 approved
 posts and 7 days, trusted 25 and 30, veteran 100 and 90) from the generated posts, except for
-the three named demo accounts, whose levels the issue fixes.
+the three named demo accounts, whose levels are fixed so each role can be tried (README "Two commands").
 
 Sizes come from one place, :class:`SeedSizes`; a larger preset only needs another instance.
 

@@ -27,7 +27,8 @@ class SeedSizes:
                 raise ValueError(f"--{name.replace('_', '-')} must be 0 or more.")
         if self.posts < self.topics:
             raise ValueError(
-                f"--posts ({self.posts}) counts each topic's opening post, so it must be at least --topics ({self.topics})."
+                f"--posts ({self.posts}) counts each topic's opening post, so it must be at least --topics "
+                f"({self.topics})."
             )
 
 

@@ -183,12 +183,23 @@ class _ForumSteps(_BuilderBase):
             is_approved=approved,
         )
         plan = _TopicPlan(
-            topic=topic, forum_slug=forum_slug, species=species, theme=theme, context=context,
+            topic=topic,
+            forum_slug=forum_slug,
+            species=species,
+            theme=theme,
+            context=context,
             weight=min(rng.paretovariate(1.5), 8.0),  # a few busy threads, none with half the forum
         )
         text = source or self._opening_source(rng, plan)
         plan.posts.append(
-            Post(topic=topic, poster=poster.user, source=text, is_opening_post=True, created_at=created, is_approved=approved)
+            Post(
+                topic=topic,
+                poster=poster.user,
+                source=text,
+                is_opening_post=True,
+                created_at=created,
+                is_approved=approved,
+            )
         )
         self.topics.append(plan)
         return plan
@@ -246,8 +257,14 @@ class _ForumSteps(_BuilderBase):
         ]
         for slug, subject, source in pinned[: min(2, topics_left)]:
             plan = self._new_topic(
-                rng, forum_slug=slug, poster=self.moderator, created=self.ago(days=FORUM_HISTORY_DAYS - 0.5),
-                used=used, subject=subject, source=source, theme=PINNED_THEME,
+                rng,
+                forum_slug=slug,
+                poster=self.moderator,
+                created=self.ago(days=FORUM_HISTORY_DAYS - 0.5),
+                used=used,
+                subject=subject,
+                source=source,
+                theme=PINNED_THEME,
             )
             plan.topic.is_pinned = True
             plan.weight = 6.0
@@ -285,7 +302,8 @@ class _ForumSteps(_BuilderBase):
 
         def topic_before(moment: datetime, poster: _Member) -> _TopicPlan | None:
             candidates = [
-                p for p in approved_topics
+                p
+                for p in approved_topics
                 if p.topic.created_at < moment - timedelta(hours=1) and p.topic.poster is not poster.user
             ]
             if not candidates:
@@ -348,22 +366,39 @@ class _ForumSteps(_BuilderBase):
         actions: list[tuple[ModerationAction, datetime]] = []
         for plan in self.topics:
             if plan.topic.is_pinned:
-                actions.append((
-                    ModerationAction(actor=actor, action="topic.pin", target_type="topic", target_id=str(plan.topic.pk),
-                                     reason="House rules and how-to", metadata={"subject": plan.topic.subject}),
-                    plan.topic.created_at + timedelta(minutes=5),
-                ))
+                actions.append(
+                    (
+                        ModerationAction(
+                            actor=actor,
+                            action="topic.pin",
+                            target_type="topic",
+                            target_id=str(plan.topic.pk),
+                            reason="House rules and how-to",
+                            metadata={"subject": plan.topic.subject},
+                        ),
+                        plan.topic.created_at + timedelta(minutes=5),
+                    )
+                )
         # Posts of members still at level "new" were approved from the review queue.
         approved_new = [
-            post for plan in self.topics for post in plan.posts
+            post
+            for plan in self.topics
+            for post in plan.posts
             if post.is_approved and post.poster.trust_level == TrustLevel.NEW and post.poster is not actor
         ]
         for post in rng.sample(approved_new, min(4, len(approved_new))):
-            actions.append((
-                ModerationAction(actor=actor, action="post.approve", target_type="post", target_id=str(post.pk),
-                                 metadata={"topic_id": post.topic_id, "poster": post.poster.username}),
-                min(self.now, post.created_at + timedelta(hours=rng.uniform(0.5, 8))),
-            ))
+            actions.append(
+                (
+                    ModerationAction(
+                        actor=actor,
+                        action="post.approve",
+                        target_type="post",
+                        target_id=str(post.pk),
+                        metadata={"topic_id": post.topic_id, "poster": post.poster.username},
+                    ),
+                    min(self.now, post.created_at + timedelta(hours=rng.uniform(0.5, 8))),
+                )
+            )
         ModerationAction.objects.bulk_create([action for action, _ in actions])
         # created_at is auto_now_add, so insert stamps "now"; put the real times back in one UPDATE.
         for action, when in actions:
@@ -374,16 +409,28 @@ class _ForumSteps(_BuilderBase):
         # A few open reports for the moderators' queue, on replies of members past level "new"
         # (a trusted member's report would hide a new member's post: SPEC "Domain").
         candidates = [
-            post for plan in self.topics for post in plan.posts
+            post
+            for plan in self.topics
+            for post in plan.posts
             if not post.is_opening_post and post.is_approved and post.poster.trust_level != TrustLevel.NEW
         ]
         reports = []
-        reasons = [(Report.Reason.OFF_TOPIC, "Not really about plants."), (Report.Reason.SPAM, "Link to a shop."),
-                   (Report.Reason.OTHER, "Advice here could hurt a cat: the plant is toxic.")]
+        reasons = [
+            (Report.Reason.OFF_TOPIC, "Not really about plants."),
+            (Report.Reason.SPAM, "Link to a shop."),
+            (Report.Reason.OTHER, "Advice here could hurt a cat: the plant is toxic."),
+        ]
         for post, (reason, detail) in zip(rng.sample(candidates, min(3, len(candidates))), reasons):
             reporter = self._pick(rng, accept=lambda m, p=post: m.user is not p.poster)
             if reporter.user is post.poster:
                 continue
-            reports.append(Report(post=post, reporter=reporter.user, reason=reason, detail=detail,
-                                  created_at=self._time_after(rng, start=post.created_at, skew=2)))
+            reports.append(
+                Report(
+                    post=post,
+                    reporter=reporter.user,
+                    reason=reason,
+                    detail=detail,
+                    created_at=self._time_after(rng, start=post.created_at, skew=2),
+                )
+            )
         Report.objects.bulk_create(reports)

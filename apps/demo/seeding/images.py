@@ -20,13 +20,37 @@ THUMBNAIL_DIR = "identification/thumbs/demo"
 PHOTO_DIR = "identification/photos/demo"
 
 PLANT_KINDS = ("broad", "blades", "rosette", "fern", "flowering", "cactus", "trailing", "broad-fenestrated")
-GREENS = [(46, 125, 50), (56, 142, 60), (67, 160, 71), (85, 139, 47), (104, 159, 56), (27, 94, 32), (51, 105, 30),
-          (124, 179, 66), (0, 105, 92), (38, 140, 120)]
-WALLS = [((236, 239, 241), (207, 216, 220)), ((255, 248, 225), (255, 236, 179)), ((232, 245, 233), (200, 230, 201)),
-         ((227, 242, 253), (187, 222, 251)), ((250, 250, 250), (224, 224, 224)), ((255, 243, 224), (255, 204, 188))]
+GREENS = [
+    (46, 125, 50),
+    (56, 142, 60),
+    (67, 160, 71),
+    (85, 139, 47),
+    (104, 159, 56),
+    (27, 94, 32),
+    (51, 105, 30),
+    (124, 179, 66),
+    (0, 105, 92),
+    (38, 140, 120),
+]
+WALLS = [
+    ((236, 239, 241), (207, 216, 220)),
+    ((255, 248, 225), (255, 236, 179)),
+    ((232, 245, 233), (200, 230, 201)),
+    ((227, 242, 253), (187, 222, 251)),
+    ((250, 250, 250), (224, 224, 224)),
+    ((255, 243, 224), (255, 204, 188)),
+]
 TABLES = [(141, 110, 99), (188, 170, 164), (121, 85, 72), (176, 190, 197), (215, 204, 200)]
-POT_COLOURS = [(191, 106, 73), (176, 90, 60), (236, 236, 236), (84, 110, 122), (233, 196, 106), (38, 70, 83),
-               (244, 162, 97), (255, 255, 255)]
+POT_COLOURS = [
+    (191, 106, 73),
+    (176, 90, 60),
+    (236, 236, 236),
+    (84, 110, 122),
+    (233, 196, 106),
+    (38, 70, 83),
+    (244, 162, 97),
+    (255, 255, 255),
+]
 FLOWER_COLOURS = [(233, 30, 99), (244, 67, 54), (255, 235, 59), (255, 255, 255), (156, 39, 176), (255, 152, 0)]
 
 
@@ -69,8 +93,10 @@ def draw_plant_image(*, rng: random.Random, kind: str, size: int = IMAGE_DRAW_PX
     top_w = s * rng.uniform(0.15, 0.19)
     bottom_w = top_w * rng.uniform(0.7, 0.85)
     pot = rng.choice(POT_COLOURS)
-    draw.ellipse([cx - bottom_w * 1.3, pot_bottom - s * 0.02, cx + bottom_w * 1.3, pot_bottom + s * 0.025],
-                 fill=_shade(table, 0.8))
+    draw.ellipse(
+        [cx - bottom_w * 1.3, pot_bottom - s * 0.02, cx + bottom_w * 1.3, pot_bottom + s * 0.025],
+        fill=_shade(table, 0.8),
+    )
     greens = rng.sample(GREENS, 4)
     origin = (cx, pot_top)
 
@@ -110,9 +136,13 @@ def draw_plant_image(*, rng: random.Random, kind: str, size: int = IMAGE_DRAW_PX
                 for p in range(6):
                     a = p * math.pi / 3 + rng.uniform(-0.1, 0.1)
                     px, py = fx + math.cos(a) * radius, fy + math.sin(a) * radius
-                    draw.ellipse([px - radius * 0.8, py - radius * 0.8, px + radius * 0.8, py + radius * 0.8], fill=petal)
-                draw.ellipse([fx - radius * 0.55, fy - radius * 0.55, fx + radius * 0.55, fy + radius * 0.55],
-                             fill=(255, 213, 79))
+                    draw.ellipse(
+                        [px - radius * 0.8, py - radius * 0.8, px + radius * 0.8, py + radius * 0.8], fill=petal
+                    )
+                draw.ellipse(
+                    [fx - radius * 0.55, fy - radius * 0.55, fx + radius * 0.55, fy + radius * 0.55],
+                    fill=(255, 213, 79),
+                )
     elif kind == "blades":
         for _ in range(rng.randint(5, 9)):
             bx = cx + rng.uniform(-0.5, 0.5) * top_w * 1.2
@@ -124,8 +154,11 @@ def draw_plant_image(*, rng: random.Random, kind: str, size: int = IMAGE_DRAW_PX
             for b in range(5):
                 t = 0.15 + 0.15 * b
                 mx, my = bx + math.cos(angle) * length * t, pot_top + math.sin(angle) * length * t
-                draw.line([(mx - width * 0.25, my), (mx + width * 0.25, my - s * 0.006)], fill=_shade(dark, 1.3),
-                          width=max(2, s // 500))
+                draw.line(
+                    [(mx - width * 0.25, my), (mx + width * 0.25, my - s * 0.006)],
+                    fill=_shade(dark, 1.3),
+                    width=max(2, s // 500),
+                )
     elif kind == "rosette":
         base = (120, 165, 145) if rng.random() < 0.6 else (150, 170, 110)
         for layer in range(3):
@@ -133,8 +166,16 @@ def draw_plant_image(*, rng: random.Random, kind: str, size: int = IMAGE_DRAW_PX
             for k in range(count):
                 angle = -math.pi + 0.15 + (math.pi - 0.3) * (k + 0.5) / count + rng.uniform(-0.05, 0.05)
                 length = s * (0.22 - layer * 0.05)
-                leaf(cx, pot_top + s * 0.01, length, length * 0.45, angle, _shade(base, 0.85 + layer * 0.12),
-                     rib=False, pointed=0.6)
+                leaf(
+                    cx,
+                    pot_top + s * 0.01,
+                    length,
+                    length * 0.45,
+                    angle,
+                    _shade(base, 0.85 + layer * 0.12),
+                    rib=False,
+                    pointed=0.6,
+                )
     elif kind in ("fern", "trailing"):
         for _ in range(rng.randint(6, 9)):
             direction = rng.choice([-1, 1])
@@ -157,25 +198,41 @@ def draw_plant_image(*, rng: random.Random, kind: str, size: int = IMAGE_DRAW_PX
                 a = angle + direction * droop * (i / 15) ** 2
                 leaflet = s * (0.05 if kind == "fern" else 0.045) * (1 - i / 20)
                 for side in (-1, 1):
-                    leaf(px, py, leaflet, leaflet * (0.45 if kind == "fern" else 0.8), a + side * 1.1, colour, rib=False)
+                    leaf(
+                        px, py, leaflet, leaflet * (0.45 if kind == "fern" else 0.8), a + side * 1.1, colour, rib=False
+                    )
     elif kind == "cactus":
         colour = rng.choice(greens)
         width, height = top_w * 0.75, s * rng.uniform(0.28, 0.38)
-        draw.rounded_rectangle([cx - width / 2, pot_top - height, cx + width / 2, pot_top + s * 0.01],
-                               radius=int(width / 2), fill=colour)
+        draw.rounded_rectangle(
+            [cx - width / 2, pot_top - height, cx + width / 2, pot_top + s * 0.01], radius=int(width / 2), fill=colour
+        )
         for arm in range(rng.randint(0, 2)):
             side = -1 if arm == 0 else 1
             ay = pot_top - height * rng.uniform(0.35, 0.6)
             ax = cx + side * width / 2
-            draw.rounded_rectangle([min(ax, ax + side * width * 0.7), ay - width * 0.25,
-                                    max(ax, ax + side * width * 0.7), ay + width * 0.25], radius=int(width * 0.2),
-                                   fill=colour)
+            draw.rounded_rectangle(
+                [
+                    min(ax, ax + side * width * 0.7),
+                    ay - width * 0.25,
+                    max(ax, ax + side * width * 0.7),
+                    ay + width * 0.25,
+                ],
+                radius=int(width * 0.2),
+                fill=colour,
+            )
             tip_x = ax + side * width * 0.55
-            draw.rounded_rectangle([tip_x - width * 0.22, ay - height * 0.35, tip_x + width * 0.22, ay + width * 0.2],
-                                   radius=int(width * 0.2), fill=colour)
+            draw.rounded_rectangle(
+                [tip_x - width * 0.22, ay - height * 0.35, tip_x + width * 0.22, ay + width * 0.2],
+                radius=int(width * 0.2),
+                fill=colour,
+            )
         for rib in (-0.25, 0, 0.25):
-            draw.line([(cx + rib * width, pot_top - height * 0.92), (cx + rib * width, pot_top)],
-                      fill=_shade(colour, 0.75), width=max(2, s // 400))
+            draw.line(
+                [(cx + rib * width, pot_top - height * 0.92), (cx + rib * width, pot_top)],
+                fill=_shade(colour, 0.75),
+                width=max(2, s // 400),
+            )
         for _ in range(60):
             sx = cx + rng.uniform(-0.45, 0.45) * width
             sy = pot_top - rng.uniform(0.05, 0.95) * height
@@ -185,16 +242,24 @@ def draw_plant_image(*, rng: random.Random, kind: str, size: int = IMAGE_DRAW_PX
             draw.ellipse([fx - r, fy - r * 1.4, fx + r, fy + r * 0.3], fill=rng.choice(FLOWER_COLOURS))
 
     # The pot goes on last so that stems disappear into it.
-    draw.polygon([(cx - top_w, pot_top), (cx + top_w, pot_top), (cx + bottom_w, pot_bottom), (cx - bottom_w, pot_bottom)],
-                 fill=pot)
+    draw.polygon(
+        [(cx - top_w, pot_top), (cx + top_w, pot_top), (cx + bottom_w, pot_bottom), (cx - bottom_w, pot_bottom)],
+        fill=pot,
+    )
     rim_h = s * 0.035
-    draw.rectangle([cx - top_w * 1.06, pot_top - rim_h * 0.3, cx + top_w * 1.06, pot_top + rim_h * 0.7],
-                   fill=_shade(pot, 0.88))
-    draw.polygon([(cx - top_w * 0.9, pot_top + rim_h), (cx - top_w * 0.6, pot_top + rim_h),
-                  (cx - bottom_w * 0.55, pot_bottom - s * 0.01), (cx - bottom_w * 0.8, pot_bottom - s * 0.01)],
-                 fill=_shade(pot, 1.08))
+    draw.rectangle(
+        [cx - top_w * 1.06, pot_top - rim_h * 0.3, cx + top_w * 1.06, pot_top + rim_h * 0.7], fill=_shade(pot, 0.88)
+    )
+    draw.polygon(
+        [
+            (cx - top_w * 0.9, pot_top + rim_h),
+            (cx - top_w * 0.6, pot_top + rim_h),
+            (cx - bottom_w * 0.55, pot_bottom - s * 0.01),
+            (cx - bottom_w * 0.8, pot_bottom - s * 0.01),
+        ],
+        fill=_shade(pot, 1.08),
+    )
     return image
-
 
 
 def image_pool_store(*, rng: random.Random) -> list[tuple[str, str, int, int]]:

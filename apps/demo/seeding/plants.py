@@ -42,7 +42,9 @@ class _PlantSteps(_BuilderBase):
     def _request_status(self, rng: random.Random, created: datetime) -> str:
         age = self.now - created
         if age < timedelta(hours=1):
-            return rng.choice([IdentificationStatus.PENDING, IdentificationStatus.PROCESSING, IdentificationStatus.IDENTIFIED])
+            return rng.choice(
+                [IdentificationStatus.PENDING, IdentificationStatus.PROCESSING, IdentificationStatus.IDENTIFIED]
+            )
         return rng.choices(
             [IdentificationStatus.IDENTIFIED, IdentificationStatus.NEEDS_HELP, IdentificationStatus.FAILED],
             weights=[68, 20, 12],
@@ -134,7 +136,9 @@ class _PlantSteps(_BuilderBase):
         IdentificationSuggestion.objects.bulk_create(suggestions, batch_size=BATCH_SIZE)
         votes = [
             SuggestionVote(
-                suggestion=suggestion, voter=voter.user, created_at=self._time_after(rng, start=suggestion.created_at, skew=2)
+                suggestion=suggestion,
+                voter=voter.user,
+                created_at=self._time_after(rng, start=suggestion.created_at, skew=2),
             )
             for suggestion, voters in zip(suggestions, voters_of, strict=True)
             for voter in voters
@@ -144,7 +148,9 @@ class _PlantSteps(_BuilderBase):
             id_request = requests[index]
             id_request.accepted_suggestion = suggestion
             id_request.species = suggestion.species
-            id_request.identified_at = max(suggestion.created_at, id_request.created_at) + timedelta(minutes=rng.uniform(1, 90))
+            id_request.identified_at = max(suggestion.created_at, id_request.created_at) + timedelta(
+                minutes=rng.uniform(1, 90)
+            )
             id_request.identified_at = min(id_request.identified_at, self.now)
         PlantIdentificationRequest.objects.bulk_update(
             [requests[i] for i in accepted], ["accepted_suggestion", "species", "identified_at"], batch_size=BATCH_SIZE
@@ -214,20 +220,38 @@ class _PlantSteps(_BuilderBase):
             updated = max(updated, created)
             name = species.display_name
             nickname = rng.choice(NICKNAMES).format(name=_mid_sentence(name))[:80]
-            notes = rng.choice(CARE_NOTES[status]).format(
-                spot_short=rng.choice(SPOTS_SHORT), interval=species.watering_interval_days,
-                days=rng.randint(2, 20), pest=rng.choice(PESTS),
-            ) if rng.random() < 0.85 else ""
+            notes = (
+                rng.choice(CARE_NOTES[status]).format(
+                    spot_short=rng.choice(SPOTS_SHORT),
+                    interval=species.watering_interval_days,
+                    days=rng.randint(2, 20),
+                    pest=rng.choice(PESTS),
+                )
+                if rng.random() < 0.85
+                else ""
+            )
             cards.append(
                 SavedCareInstructions(
-                    owner=member.user, species=species, nickname=nickname, personal_notes=notes, status=status,
-                    is_favourite=favourite, created_at=created, updated_at=updated,
+                    owner=member.user,
+                    species=species,
+                    nickname=nickname,
+                    personal_notes=notes,
+                    status=status,
+                    is_favourite=favourite,
+                    created_at=created,
+                    updated_at=updated,
                 )
             )
 
         gardener_statuses = [
-            CareCardStatus.THRIVING, CareCardStatus.STRUGGLING, CareCardStatus.NEWLY_ACQUIRED, CareCardStatus.THRIVING,
-            CareCardStatus.PLANNING, CareCardStatus.RECOVERED, CareCardStatus.LOST, CareCardStatus.THRIVING,
+            CareCardStatus.THRIVING,
+            CareCardStatus.STRUGGLING,
+            CareCardStatus.NEWLY_ACQUIRED,
+            CareCardStatus.THRIVING,
+            CareCardStatus.PLANNING,
+            CareCardStatus.RECOVERED,
+            CareCardStatus.LOST,
+            CareCardStatus.THRIVING,
         ]
         for i, status in enumerate(gardener_statuses[: min(8, total)]):
             add(self.gardener, status, favourite=i in (0, 3, 5), updated_days=0.2 + i * 4.5)

@@ -73,7 +73,10 @@ def demo_data_counts() -> dict[str, int]:
     1, "forums": 6, ..., "requests identified": 97, ...}``. One ``COUNT`` per kind, plus one
     grouped count for the request statuses."""
     statuses = dict(
-        PlantIdentificationRequest.objects.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
+        PlantIdentificationRequest.objects.order_by()
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
     )
     counts = {
         "users": User.objects.count(),

@@ -70,7 +70,9 @@ class _UserSteps(_BuilderBase):
             # member cannot write half the forum).
             weight = min(rng.paretovariate(1.1), 25.0)
             joined = self.ago(days=rng.uniform(2, 365))
-            self.others.append(self._member(username=name, password=OTHER_PASSWORD, joined=joined, weight=weight, rng=rng))
+            self.others.append(
+                self._member(username=name, password=OTHER_PASSWORD, joined=joined, weight=weight, rng=rng)
+            )
         self.members = [self.gardener, self.moderator, self.newbie, *self.others]
         self.active = [self.moderator, *self.others]  # who writes the bulk of the forum
         self.active_cum_weights = list(itertools.accumulate(max(m.weight, 0.05) for m in self.active))
@@ -80,7 +82,8 @@ class _UserSteps(_BuilderBase):
         if member.fixed_level is not None:
             return member.fixed_level
         return trust_level_reached(
-            current=TrustLevel.NEW, approved_posts=member.approved_posts,
+            current=TrustLevel.NEW,
+            approved_posts=member.approved_posts,
             account_age_days=(self.now - member.joined).days,
         )
 
@@ -92,11 +95,7 @@ class _UserSteps(_BuilderBase):
         recent = self.ago(days=2)
         for plan in self.topics:
             for post in plan.posts:
-                if (
-                    not post.is_opening_post
-                    and post.created_at > recent
-                    and post.poster.trust_level == TrustLevel.NEW
-                ):
+                if not post.is_opening_post and post.created_at > recent and post.poster.trust_level == TrustLevel.NEW:
                     post.is_approved = False
         User.objects.bulk_create([m.user for m in self.members], batch_size=BATCH_SIZE)
         group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)

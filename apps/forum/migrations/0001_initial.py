@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,94 +15,179 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Forum',
+            name="Forum",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('topic_count', models.PositiveIntegerField(default=0)),
-                ('post_count', models.PositiveIntegerField(default=0)),
-                ('last_post_at', models.DateTimeField(blank=True, null=True)),
-                ('last_poster', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, unique=True)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("topic_count", models.PositiveIntegerField(default=0)),
+                ("post_count", models.PositiveIntegerField(default=0)),
+                ("last_post_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "last_poster",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('is_approved', models.BooleanField(default=True)),
-                ('is_locked', models.BooleanField(default=False)),
-                ('is_pinned', models.BooleanField(default=False)),
-                ('is_deleted', models.BooleanField(default=False)),
-                ('last_post_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('post_count', models.PositiveIntegerField(default=0, help_text='Approved, visible posts.')),
-                ('forum', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='topics', to='forum.forum')),
-                ('last_poster', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('poster', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='topics', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("subject", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("is_approved", models.BooleanField(default=True)),
+                ("is_locked", models.BooleanField(default=False)),
+                ("is_pinned", models.BooleanField(default=False)),
+                ("is_deleted", models.BooleanField(default=False)),
+                ("last_post_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("post_count", models.PositiveIntegerField(default=0, help_text="Approved, visible posts.")),
+                (
+                    "forum",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="topics", to="forum.forum"
+                    ),
+                ),
+                (
+                    "last_poster",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "poster",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="topics", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Post',
+            name="Post",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.TextField(max_length=20000)),
-                ('html', models.TextField()),
-                ('is_opening_post', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
-                ('is_approved', models.BooleanField(default=True)),
-                ('is_hidden', models.BooleanField(default=False, help_text='Hidden by reports until a moderator decides.')),
-                ('is_deleted', models.BooleanField(default=False)),
-                ('poster', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='posts', to=settings.AUTH_USER_MODEL)),
-                ('topic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='posts', to='forum.topic')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.TextField(max_length=20000)),
+                ("html", models.TextField()),
+                ("is_opening_post", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
+                ("is_approved", models.BooleanField(default=True)),
+                (
+                    "is_hidden",
+                    models.BooleanField(default=False, help_text="Hidden by reports until a moderator decides."),
+                ),
+                ("is_deleted", models.BooleanField(default=False)),
+                (
+                    "poster",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="posts", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="posts", to="forum.topic"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='forum',
-            name='last_topic',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='forum.topic'),
+            model_name="forum",
+            name="last_topic",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="forum.topic"
+            ),
         ),
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('spam', 'Spam'), ('abuse', 'Abuse'), ('off_topic', 'Off-topic'), ('other', 'Other')], max_length=10)),
-                ('detail', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('agreed', 'Agreed'), ('disagreed', 'Disagreed'), ('ignored', 'Ignored')], default='open', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='forum.post')),
-                ('reporter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[("spam", "Spam"), ("abuse", "Abuse"), ("off_topic", "Off-topic"), ("other", "Other")],
+                        max_length=10,
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("agreed", "Agreed"),
+                            ("disagreed", "Disagreed"),
+                            ("ignored", "Ignored"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reports", to="forum.post"
+                    ),
+                ),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reports", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('status', 'open')), fields=['created_at'], name='forum_report_open')],
-                'constraints': [models.UniqueConstraint(fields=('post', 'reporter'), name='forum_report_one_per_reporter')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "open")), fields=["created_at"], name="forum_report_open"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("post", "reporter"), name="forum_report_one_per_reporter")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='topic',
-            index=models.Index(condition=models.Q(('is_approved', True), ('is_deleted', False)), fields=['forum', '-is_pinned', '-last_post_at', '-id'], name='forum_topic_list'),
+            model_name="topic",
+            index=models.Index(
+                condition=models.Q(("is_approved", True), ("is_deleted", False)),
+                fields=["forum", "-is_pinned", "-last_post_at", "-id"],
+                name="forum_topic_list",
+            ),
         ),
         migrations.AddIndex(
-            model_name='topic',
-            index=models.Index(fields=['poster', '-created_at'], name='forum_topic_poster_recent'),
+            model_name="topic",
+            index=models.Index(fields=["poster", "-created_at"], name="forum_topic_poster_recent"),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(fields=['topic', 'created_at', 'id'], name='forum_post_topic_order'),
+            model_name="post",
+            index=models.Index(fields=["topic", "created_at", "id"], name="forum_post_topic_order"),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(fields=['poster', '-created_at'], name='forum_post_poster_recent'),
+            model_name="post",
+            index=models.Index(fields=["poster", "-created_at"], name="forum_post_poster_recent"),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_approved', False), ('is_deleted', False)), fields=['created_at'], name='forum_post_review_queue'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_approved", False), ("is_deleted", False)),
+                fields=["created_at"],
+                name="forum_post_review_queue",
+            ),
         ),
     ]

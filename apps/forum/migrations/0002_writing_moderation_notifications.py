@@ -7,97 +7,116 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forum', '0001_initial'),
+        ("forum", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reply', 'Reply'), ('mention', 'Mention')], max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("reply", "Reply"), ("mention", "Mention")], max_length=10)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='PostRevision',
+            name="PostRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('previous_source', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("previous_source", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.RemoveIndex(
-            model_name='post',
-            name='forum_post_review_queue',
+            model_name="post",
+            name="forum_post_review_queue",
         ),
         migrations.AddField(
-            model_name='post',
-            name='edit_count',
+            model_name="post",
+            name="edit_count",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='post',
-            name='image',
-            field=models.ImageField(blank=True, upload_to='forum/%Y/%m/'),
+            model_name="post",
+            name="image",
+            field=models.ImageField(blank=True, upload_to="forum/%Y/%m/"),
         ),
         migrations.AddField(
-            model_name='post',
-            name='rejection_reason',
-            field=models.CharField(blank=True, help_text='Shown to the author.', max_length=500),
+            model_name="post",
+            name="rejection_reason",
+            field=models.CharField(blank=True, help_text="Shown to the author.", max_length=500),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_approved', False), ('is_deleted', False), ('rejection_reason', '')), fields=['created_at'], name='forum_post_pending_queue'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_approved", False), ("is_deleted", False), ("rejection_reason", "")),
+                fields=["created_at"],
+                name="forum_post_pending_queue",
+            ),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_deleted', False), ('is_hidden', True)), fields=['created_at'], name='forum_post_hidden_queue'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_deleted", False), ("is_hidden", True)),
+                fields=["created_at"],
+                name="forum_post_hidden_queue",
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='actor',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="notification",
+            name="actor",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='post',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='forum.post'),
+            model_name="notification",
+            name="post",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="forum.post"),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='recipient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL),
+            model_name="notification",
+            name="recipient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="notifications", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='topic',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='forum.topic'),
+            model_name="notification",
+            name="topic",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="forum.topic"),
         ),
         migrations.AddField(
-            model_name='postrevision',
-            name='editor',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="postrevision",
+            name="editor",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='postrevision',
-            name='post',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='forum.post'),
+            model_name="postrevision",
+            name="post",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="revisions", to="forum.post"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient', '-created_at'], name='forum_notif_unread'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("read_at__isnull", True)),
+                fields=["recipient", "-created_at"],
+                name="forum_notif_unread",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['recipient', '-created_at'], name='forum_notif_recent'),
+            model_name="notification",
+            index=models.Index(fields=["recipient", "-created_at"], name="forum_notif_recent"),
         ),
         migrations.AddIndex(
-            model_name='postrevision',
-            index=models.Index(fields=['post', '-created_at'], name='forum_revision_post'),
+            model_name="postrevision",
+            index=models.Index(fields=["post", "-created_at"], name="forum_revision_post"),
         ),
     ]

@@ -14,58 +14,69 @@ def hidden_topics_from_opening_posts(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forum', '0003_search_indexes'),
+        ("forum", "0003_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='topic',
-            name='forum_topic_list',
+            model_name="topic",
+            name="forum_topic_list",
         ),
         migrations.AddField(
-            model_name='post',
-            name='edit_rejection_reason',
-            field=models.CharField(blank=True, help_text='Shown to the author.', max_length=500),
+            model_name="post",
+            name="edit_rejection_reason",
+            field=models.CharField(blank=True, help_text="Shown to the author.", max_length=500),
         ),
         migrations.AddField(
-            model_name='post',
-            name='pending_at',
+            model_name="post",
+            name="pending_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='post',
-            name='pending_html',
+            model_name="post",
+            name="pending_html",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='post',
-            name='pending_source',
+            model_name="post",
+            name="pending_source",
             field=models.TextField(blank=True, max_length=20000),
         ),
         migrations.AddField(
-            model_name='topic',
-            name='is_hidden',
-            field=models.BooleanField(default=False, help_text='Its opening post is hidden by reports.'),
+            model_name="topic",
+            name="is_hidden",
+            field=models.BooleanField(default=False, help_text="Its opening post is hidden by reports."),
         ),
         migrations.AlterField(
-            model_name='topic',
-            name='post_count',
-            field=models.PositiveIntegerField(default=0, help_text='Public posts (approved, not hidden, not deleted).'),
+            model_name="topic",
+            name="post_count",
+            field=models.PositiveIntegerField(default=0, help_text="Public posts (approved, not hidden, not deleted)."),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_deleted', False), ('pending_at__isnull', False)), fields=['pending_at'], name='forum_post_edit_queue'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_deleted", False), ("pending_at__isnull", False)),
+                fields=["pending_at"],
+                name="forum_post_edit_queue",
+            ),
         ),
         migrations.AddIndex(
-            model_name='topic',
-            index=models.Index(condition=models.Q(('is_deleted', False)), fields=['forum', '-is_pinned', '-last_post_at', '-id'], name='forum_topic_list'),
+            model_name="topic",
+            index=models.Index(
+                condition=models.Q(("is_deleted", False)),
+                fields=["forum", "-is_pinned", "-last_post_at", "-id"],
+                name="forum_topic_list",
+            ),
         ),
         migrations.AddIndex(
-            model_name='topic',
-            index=models.Index(condition=models.Q(('is_approved', True), ('is_deleted', False), ('is_hidden', False)), fields=['forum', '-last_post_at', '-id'], name='forum_topic_latest_public'),
+            model_name="topic",
+            index=models.Index(
+                condition=models.Q(("is_approved", True), ("is_deleted", False), ("is_hidden", False)),
+                fields=["forum", "-last_post_at", "-id"],
+                name="forum_topic_latest_public",
+            ),
         ),
         migrations.RunPython(hidden_topics_from_opening_posts, migrations.RunPython.noop),
     ]

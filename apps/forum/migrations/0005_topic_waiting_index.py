@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forum', '0004_visibility_rule_pending_edits'),
+        ("forum", "0004_visibility_rule_pending_edits"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='topic',
-            index=models.Index(condition=models.Q(('is_deleted', False), models.Q(('is_approved', False), ('is_hidden', True), _connector='OR')), fields=['forum', 'poster'], name='forum_topic_waiting'),
+            model_name="topic",
+            index=models.Index(
+                condition=models.Q(
+                    ("is_deleted", False), models.Q(("is_approved", False), ("is_hidden", True), _connector="OR")
+                ),
+                fields=["forum", "poster"],
+                name="forum_topic_waiting",
+            ),
         ),
     ]

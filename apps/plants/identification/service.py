@@ -76,9 +76,7 @@ def normalise_scientific_name(name: str) -> str:
 
 def _move(request_id: int, *, from_status: str, to_status: str) -> bool:
     """One conditional UPDATE; True when this caller made the transition."""
-    return bool(
-        PlantIdentificationRequest.objects.filter(pk=request_id, status=from_status).update(status=to_status)
-    )
+    return bool(PlantIdentificationRequest.objects.filter(pk=request_id, status=from_status).update(status=to_status))
 
 
 def _current_status(request_id: int) -> str:
@@ -103,9 +101,7 @@ def _consult(
     if cached is not None:
         return cached
     try:
-        suggestions = breaker_call(
-            provider, lambda: provider.identify(images, latitude=latitude, longitude=longitude)
-        )
+        suggestions = breaker_call(provider, lambda: provider.identify(images, latitude=latitude, longitude=longitude))
     except ProviderError:
         raise
     except Exception as error:
@@ -190,7 +186,11 @@ def _accepted_candidate(
 
 
 def _save_outcome(
-    *, request_id: int, status: str, candidates: list[_Candidate], species_by_key: dict[str, int],
+    *,
+    request_id: int,
+    status: str,
+    candidates: list[_Candidate],
+    species_by_key: dict[str, int],
     accepted: _Candidate | None,
 ) -> str:
     """Write suggestions and the final status in one transaction, if the request is still
@@ -243,9 +243,7 @@ def _save_outcome(
             )
         PlantIdentificationRequest.objects.filter(pk=request_id).update(**fields)
         if accepted is not None:
-            get_user_model().objects.filter(pk=owner_id).update(
-                identified_plant_count=F("identified_plant_count") + 1
-            )
+            get_user_model().objects.filter(pk=owner_id).update(identified_plant_count=F("identified_plant_count") + 1)
     return status
 
 
@@ -262,9 +260,7 @@ def _finish_claimed(*, request_id: int, providers: list[Provider]) -> str:
         return _save_outcome(request_id=request_id, status=FAILED, candidates=[], species_by_key={}, accepted=None)
     if not images:
         logger.warning("identification request %s has no photos; leaving it to the community", request_id)
-        return _save_outcome(
-            request_id=request_id, status=NEEDS_HELP, candidates=[], species_by_key={}, accepted=None
-        )
+        return _save_outcome(request_id=request_id, status=NEEDS_HELP, candidates=[], species_by_key={}, accepted=None)
 
     outcomes = _ask_providers(providers, images, latitude=latitude, longitude=longitude)
     candidates: list[_Candidate] = []

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,144 +15,292 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='PlantSpecies',
+            name="PlantSpecies",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scientific_name', models.CharField(max_length=120, unique=True)),
-                ('slug', models.SlugField(max_length=140, unique=True)),
-                ('common_names', models.JSONField(default=list, help_text='Most common first.')),
-                ('primary_common_name', models.CharField(blank=True, db_index=True, max_length=120)),
-                ('family', models.CharField(max_length=80)),
-                ('category', models.CharField(choices=[('houseplant', 'Houseplant'), ('garden', 'Garden plant')], max_length=12)),
-                ('summary', models.TextField(blank=True)),
-                ('light', models.CharField(choices=[('low', 'Low light'), ('medium', 'Medium light'), ('bright_indirect', 'Bright, indirect light'), ('partial_shade', 'Partial shade'), ('full_sun', 'Full sun')], max_length=16)),
-                ('watering', models.TextField()),
-                ('watering_interval_days', models.PositiveSmallIntegerField()),
-                ('humidity', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], max_length=8)),
-                ('temperature_min_c', models.SmallIntegerField()),
-                ('temperature_max_c', models.SmallIntegerField()),
-                ('soil', models.CharField(max_length=200)),
-                ('toxic_to_cats', models.BooleanField()),
-                ('toxic_to_dogs', models.BooleanField()),
-                ('toxic_to_people', models.BooleanField()),
-                ('toxicity_notes', models.TextField(blank=True)),
-                ('hardiness_zone_min', models.PositiveSmallIntegerField()),
-                ('hardiness_zone_max', models.PositiveSmallIntegerField()),
-                ('difficulty', models.CharField(choices=[('easy', 'Easy'), ('moderate', 'Moderate'), ('challenging', 'Challenging')], max_length=12)),
-                ('references', models.JSONField(default=list, help_text='[{publisher, title, url}, ...]')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scientific_name", models.CharField(max_length=120, unique=True)),
+                ("slug", models.SlugField(max_length=140, unique=True)),
+                ("common_names", models.JSONField(default=list, help_text="Most common first.")),
+                ("primary_common_name", models.CharField(blank=True, db_index=True, max_length=120)),
+                ("family", models.CharField(max_length=80)),
+                (
+                    "category",
+                    models.CharField(choices=[("houseplant", "Houseplant"), ("garden", "Garden plant")], max_length=12),
+                ),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "light",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low light"),
+                            ("medium", "Medium light"),
+                            ("bright_indirect", "Bright, indirect light"),
+                            ("partial_shade", "Partial shade"),
+                            ("full_sun", "Full sun"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("watering", models.TextField()),
+                ("watering_interval_days", models.PositiveSmallIntegerField()),
+                (
+                    "humidity",
+                    models.CharField(choices=[("low", "Low"), ("medium", "Medium"), ("high", "High")], max_length=8),
+                ),
+                ("temperature_min_c", models.SmallIntegerField()),
+                ("temperature_max_c", models.SmallIntegerField()),
+                ("soil", models.CharField(max_length=200)),
+                ("toxic_to_cats", models.BooleanField()),
+                ("toxic_to_dogs", models.BooleanField()),
+                ("toxic_to_people", models.BooleanField()),
+                ("toxicity_notes", models.TextField(blank=True)),
+                ("hardiness_zone_min", models.PositiveSmallIntegerField()),
+                ("hardiness_zone_max", models.PositiveSmallIntegerField()),
+                (
+                    "difficulty",
+                    models.CharField(
+                        choices=[("easy", "Easy"), ("moderate", "Moderate"), ("challenging", "Challenging")],
+                        max_length=12,
+                    ),
+                ),
+                ("references", models.JSONField(default=list, help_text="[{publisher, title, url}, ...]")),
             ],
             options={
-                'verbose_name_plural': 'plant species',
-                'ordering': ['primary_common_name'],
+                "verbose_name_plural": "plant species",
+                "ordering": ["primary_common_name"],
             },
         ),
         migrations.CreateModel(
-            name='IdentificationSuggestion',
+            name="IdentificationSuggestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('free_text_name', models.CharField(blank=True, max_length=120)),
-                ('probability', models.FloatField(blank=True, help_text='0..1, machine sources only.', null=True)),
-                ('source', models.CharField(choices=[('plant_id', 'Plant.id'), ('plantnet', 'Pl@ntNet'), ('community', 'Community')], max_length=10)),
-                ('vote_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('suggested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='suggestions', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("free_text_name", models.CharField(blank=True, max_length=120)),
+                ("probability", models.FloatField(blank=True, help_text="0..1, machine sources only.", null=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("plant_id", "Plant.id"), ("plantnet", "Pl@ntNet"), ("community", "Community")],
+                        max_length=10,
+                    ),
+                ),
+                ("vote_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "suggested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="suggestions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PlantIdentificationRequest',
+            name="PlantIdentificationRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('notes', models.TextField(blank=True, max_length=2000)),
-                ('thumbnail', models.ImageField(blank=True, upload_to='identification/thumbs/%Y/%m/')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=5, max_digits=8, null=True)),
-                ('longitude', models.DecimalField(blank=True, decimal_places=5, max_digits=8, null=True)),
-                ('location_is_exact', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('processing', 'Processing'), ('identified', 'Identified'), ('needs_help', 'Needs community help'), ('failed', 'Failed')], default='pending', max_length=12)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('identified_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_suggestion', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='plants.identificationsuggestion')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identification_requests', to=settings.AUTH_USER_MODEL)),
-                ('species', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='identifications', to='plants.plantspecies')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("notes", models.TextField(blank=True, max_length=2000)),
+                ("thumbnail", models.ImageField(blank=True, upload_to="identification/thumbs/%Y/%m/")),
+                ("latitude", models.DecimalField(blank=True, decimal_places=5, max_digits=8, null=True)),
+                ("longitude", models.DecimalField(blank=True, decimal_places=5, max_digits=8, null=True)),
+                ("location_is_exact", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("processing", "Processing"),
+                            ("identified", "Identified"),
+                            ("needs_help", "Needs community help"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("identified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "accepted_suggestion",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="plants.identificationsuggestion",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identification_requests",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "species",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="identifications",
+                        to="plants.plantspecies",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='identificationsuggestion',
-            name='request',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestions', to='plants.plantidentificationrequest'),
+            model_name="identificationsuggestion",
+            name="request",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="suggestions",
+                to="plants.plantidentificationrequest",
+            ),
         ),
         migrations.AddField(
-            model_name='identificationsuggestion',
-            name='species',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='suggestions', to='plants.plantspecies'),
+            model_name="identificationsuggestion",
+            name="species",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="suggestions",
+                to="plants.plantspecies",
+            ),
         ),
         migrations.CreateModel(
-            name='SavedCareInstructions',
+            name="SavedCareInstructions",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nickname', models.CharField(blank=True, max_length=80)),
-                ('personal_notes', models.TextField(blank=True, max_length=4000)),
-                ('status', models.CharField(choices=[('planning', 'Planning'), ('newly_acquired', 'Newly acquired'), ('thriving', 'Thriving'), ('struggling', 'Struggling'), ('recovered', 'Recovered'), ('lost', 'Lost')], default='planning', max_length=16)),
-                ('is_favourite', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='care_cards', to=settings.AUTH_USER_MODEL)),
-                ('species', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='care_cards', to='plants.plantspecies')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("nickname", models.CharField(blank=True, max_length=80)),
+                ("personal_notes", models.TextField(blank=True, max_length=4000)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planning", "Planning"),
+                            ("newly_acquired", "Newly acquired"),
+                            ("thriving", "Thriving"),
+                            ("struggling", "Struggling"),
+                            ("recovered", "Recovered"),
+                            ("lost", "Lost"),
+                        ],
+                        default="planning",
+                        max_length=16,
+                    ),
+                ),
+                ("is_favourite", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="care_cards",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "species",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="care_cards", to="plants.plantspecies"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'care card',
+                "verbose_name": "care card",
             },
         ),
         migrations.CreateModel(
-            name='SuggestionVote',
+            name="SuggestionVote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agrees', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('suggestion', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='plants.identificationsuggestion')),
-                ('voter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestion_votes', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("agrees", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "suggestion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to="plants.identificationsuggestion",
+                    ),
+                ),
+                (
+                    "voter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="suggestion_votes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PlantPhoto',
+            name="PlantPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.ImageField(upload_to='identification/photos/%Y/%m/')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('width', models.PositiveIntegerField(default=0)),
-                ('height', models.PositiveIntegerField(default=0)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='plants.plantidentificationrequest')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("image", models.ImageField(upload_to="identification/photos/%Y/%m/")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("width", models.PositiveIntegerField(default=0)),
+                ("height", models.PositiveIntegerField(default=0)),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="plants.plantidentificationrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['request', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('request', 'position'), name='plants_photo_request_position_uniq')],
+                "ordering": ["request", "position"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("request", "position"), name="plants_photo_request_position_uniq")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='plantidentificationrequest',
-            index=models.Index(fields=['owner', '-created_at', '-id'], name='plants_request_owner_recent'),
+            model_name="plantidentificationrequest",
+            index=models.Index(fields=["owner", "-created_at", "-id"], name="plants_request_owner_recent"),
         ),
         migrations.AddIndex(
-            model_name='identificationsuggestion',
-            index=models.Index(fields=['request', '-vote_count', '-probability'], name='plants_sugg_request_top'),
+            model_name="identificationsuggestion",
+            index=models.Index(fields=["request", "-vote_count", "-probability"], name="plants_sugg_request_top"),
         ),
         migrations.AddConstraint(
-            model_name='identificationsuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(('probability__isnull', True), models.Q(('probability__gte', 0), ('probability__lte', 1)), _connector='OR'), name='plants_sugg_probability_0_1'),
+            model_name="identificationsuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("probability__isnull", True),
+                    models.Q(("probability__gte", 0), ("probability__lte", 1)),
+                    _connector="OR",
+                ),
+                name="plants_sugg_probability_0_1",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='identificationsuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(('species__isnull', False), models.Q(('free_text_name', ''), _negated=True), _connector='OR'), name='plants_sugg_has_name'),
+            model_name="identificationsuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("species__isnull", False), models.Q(("free_text_name", ""), _negated=True), _connector="OR"
+                ),
+                name="plants_sugg_has_name",
+            ),
         ),
         migrations.AddIndex(
-            model_name='savedcareinstructions',
-            index=models.Index(fields=['owner', '-updated_at', '-id'], name='plants_carecard_owner_recent'),
+            model_name="savedcareinstructions",
+            index=models.Index(fields=["owner", "-updated_at", "-id"], name="plants_carecard_owner_recent"),
         ),
         migrations.AddConstraint(
-            model_name='savedcareinstructions',
-            constraint=models.UniqueConstraint(fields=('owner', 'species'), name='plants_carecard_one_per_species'),
+            model_name="savedcareinstructions",
+            constraint=models.UniqueConstraint(fields=("owner", "species"), name="plants_carecard_one_per_species"),
         ),
         migrations.AddConstraint(
-            model_name='suggestionvote',
-            constraint=models.UniqueConstraint(fields=('suggestion', 'voter'), name='plants_vote_one_per_voter'),
+            model_name="suggestionvote",
+            constraint=models.UniqueConstraint(fields=("suggestion", "voter"), name="plants_vote_one_per_voter"),
         ),
     ]

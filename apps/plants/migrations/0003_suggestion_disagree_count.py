@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('plants', '0002_load_species_catalog'),
+        ("plants", "0002_load_species_catalog"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='identificationsuggestion',
-            name='disagree_count',
-            field=models.PositiveIntegerField(default=0, help_text='Gardeners who disagree.'),
+            model_name="identificationsuggestion",
+            name="disagree_count",
+            field=models.PositiveIntegerField(default=0, help_text="Gardeners who disagree."),
         ),
         migrations.AlterField(
-            model_name='identificationsuggestion',
-            name='vote_count',
-            field=models.PositiveIntegerField(default=0, help_text='Gardeners who agree.'),
+            model_name="identificationsuggestion",
+            name="vote_count",
+            field=models.PositiveIntegerField(default=0, help_text="Gardeners who agree."),
         ),
     ]

@@ -24,35 +24,48 @@ class Command(BaseCommand):
         defaults = seeding.SeedSizes()
         parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42): same seed, same data.")
         parser.add_argument(
-            "--users", type=int, default=defaults.users,
+            "--users",
+            type=int,
+            default=defaults.users,
             help=f"Gardeners besides gardener, moderator and newbie (default {defaults.users}).",
         )
-        parser.add_argument("--topics", type=int, default=defaults.topics, help=f"Forum topics (default {defaults.topics}).")
         parser.add_argument(
-            "--posts", type=int, default=defaults.posts,
+            "--topics", type=int, default=defaults.topics, help=f"Forum topics (default {defaults.topics})."
+        )
+        parser.add_argument(
+            "--posts",
+            type=int,
+            default=defaults.posts,
             help=f"Forum posts, opening posts included (default {defaults.posts}).",
         )
         parser.add_argument(
-            "--requests", type=int, default=defaults.requests,
+            "--requests",
+            type=int,
+            default=defaults.requests,
             help=f"Identification requests (default {defaults.requests}).",
         )
         parser.add_argument(
             "--care-cards", type=int, default=defaults.care_cards, help=f"Care cards (default {defaults.care_cards})."
         )
         parser.add_argument(
-            "--scale", choices=("demo", "small", "large"), default="demo",
+            "--scale",
+            choices=("demo", "small", "large"),
+            default="demo",
             help="demo (default): the sizes above, any database. small / large (PostgreSQL only): benchmark data "
             "written with COPY; large is 100,000 gardeners, 1,000,000 posts, 1,000,000 identification requests and "
             "50,000 care cards (a few minutes), small the same shape at 1/50. The size options do not apply.",
         )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
-            "--flush", action="store_true",
+            "--flush",
+            action="store_true",
             help="Delete the demo data (every non-superuser user and all forum, identification and care-card rows; "
             "the species catalog stays), then seed again.",
         )
         mode.add_argument(
-            "--if-empty", action="store_true", help="Seed only when the database has no users at all (used by make run)."
+            "--if-empty",
+            action="store_true",
+            help="Seed only when the database has no users at all (used by make run).",
         )
 
     def handle(self, *args, **options):
@@ -165,11 +178,14 @@ class Command(BaseCommand):
         scale = scaled.SCALES[options["scale"]]
         defaults = seeding.SeedSizes()
         changed = [
-            f"--{name.replace('_', '-')}" for name in ("users", "topics", "posts", "requests", "care_cards")
+            f"--{name.replace('_', '-')}"
+            for name in ("users", "topics", "posts", "requests", "care_cards")
             if options[name] != getattr(defaults, name)
         ]
         if changed:
-            raise CommandError(f"{', '.join(changed)} apply to --scale demo only; --scale {scale.name} has fixed sizes.")
+            raise CommandError(
+                f"{', '.join(changed)} apply to --scale demo only; --scale {scale.name} has fixed sizes."
+            )
         try:
             scaled.ensure_postgresql()
         except scaled.ScaleUnavailable as error:
@@ -182,14 +198,21 @@ class Command(BaseCommand):
             present = scaled.scaled_seed_present()
             if verbose:
                 self.stdout.write(
-                    f"The demo data is already there ({'scale ' + present if present else 'user ' + repr(seeding.GARDENER.username) + ' exists'}); "
+                    "The demo data is already there "
+                    f"({'scale ' + present if present else 'user ' + repr(seeding.GARDENER.username) + ' exists'}); "
                     "nothing was changed. Use --flush to delete it and seed again."
                 )
             return
 
         bar = tqdm(
-            total=scale.planned_rows, desc=f"seed_demo --scale {scale.name}", unit="rows", unit_scale=True,
-            file=sys.stderr, disable=not verbose or not sys.stderr.isatty(), leave=False, mininterval=0.5,
+            total=scale.planned_rows,
+            desc=f"seed_demo --scale {scale.name}",
+            unit="rows",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=not verbose or not sys.stderr.isatty(),
+            leave=False,
+            mininterval=0.5,
         )
 
         def say(line: str) -> None:
@@ -208,7 +231,9 @@ class Command(BaseCommand):
             else:
                 conflicts = seeding.demo_data_conflicts()
                 if conflicts:
-                    raise CommandError("Cannot seed: " + "; ".join(conflicts) + ". Use --flush to delete the demo data first.")
+                    raise CommandError(
+                        "Cannot seed: " + "; ".join(conflicts) + ". Use --flush to delete the demo data first."
+                    )
             result = scaled.scaled_data_seed(scale=scale, seed=options["seed"], on_step=on_step, on_rows=bar.update)
         finally:
             bar.close()
@@ -229,7 +254,14 @@ class Command(BaseCommand):
         for label, step_seconds in result.seconds.items():
             write(f"  {step_seconds:7.1f} s  {label}")
         write("")
-        fields = ("identification_request_count", "identified_plant_count", "post_count", "topic_count", "care_card_count", "trust_level")
+        fields = (
+            "identification_request_count",
+            "identified_plant_count",
+            "post_count",
+            "topic_count",
+            "care_card_count",
+            "trust_level",
+        )
         write(self.style.MIGRATE_HEADING("Gardeners to measure"))
         for label, username in (("most active", result.most_active), ("quiet", result.quiet)):
             if not username:
@@ -248,7 +280,8 @@ class Command(BaseCommand):
             f"{result.indexes_rebuilt} secondary indexes were built after the load."
         )
         write(
-            "  Sign in as " + ", ".join(f"{a.username} / {a.password}" for a in result.accounts)
+            "  Sign in as "
+            + ", ".join(f"{a.username} / {a.password}" for a in result.accounts)
             + f"; every other gardener's password is {result.other_password}."
         )
         write(self.style.SUCCESS(f"Seeded --scale {result.scale.name} in {seconds:.1f} s."))

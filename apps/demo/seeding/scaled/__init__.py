@@ -23,7 +23,7 @@ are relative to the run):
   in SQL after the load; a gardener still at level ``new`` has their posts of the last 2 days
   in the review queue; 0.3 % of replies are deleted.
 
-Speed (the issue asks for under 15 minutes on two cores): one precomputed password hash for
+Speed (issue 6 asks for under 15 minutes on two cores): one precomputed password hash for
 every generated gardener (argon2 costs ~0.1 s a hash), the 8-image Pillow pool of the demo
 seed shared by all requests, a few hundred texts rendered once and reused, ids assigned in
 Python (in time order, as a live site would) so every table is written once with PostgreSQL

@@ -89,7 +89,9 @@ class _ScaledBase:
             extra_values.append(f.get_db_prep_save(value, connection))
         extra = tuple(extra_values)
         quote = connection.ops.quote_name
-        sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in (*columns, *extra_columns))}) FROM STDIN"
+        sql = (
+            f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in (*columns, *extra_columns))}) FROM STDIN"
+        )
         written = 0
         with connection.cursor() as wrapper:
             cursor = wrapper.cursor
@@ -103,4 +105,3 @@ class _ScaledBase:
         self.on_rows(written % PROGRESS_EVERY)
         self.result.rows[model._meta.db_table] = self.result.rows.get(model._meta.db_table, 0) + written
         return written
-

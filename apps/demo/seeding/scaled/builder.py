@@ -88,8 +88,13 @@ def quiet_gardener_username() -> str | None:
     requests and posts (then the lowest id)."""
     return (
         User.objects.exclude(username__in=[GARDENER.username, MODERATOR.username, NEWBIE.username])
-        .filter(is_superuser=False, identification_request_count__gte=1, post_count__gte=1, topic_count__gte=1,
-                care_card_count__gte=1)
+        .filter(
+            is_superuser=False,
+            identification_request_count__gte=1,
+            post_count__gte=1,
+            topic_count__gte=1,
+            care_card_count__gte=1,
+        )
         .order_by(models.F("identification_request_count") + models.F("post_count"), "id")
         .values_list("username", flat=True)
         .first()

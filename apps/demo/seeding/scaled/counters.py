@@ -37,7 +37,8 @@ class _CounterSteps(_ScaledBase):
         levels = sorted((level for level in TrustLevel if level > TrustLevel.NEW), reverse=True)
         case = " ".join(
             f"WHEN COALESCE(p.approved, 0) >= {int(level.requirements['approved_posts'])} AND "
-            f"u.date_joined <= %(now)s - interval '{int(level.requirements['account_age_days'])} days' THEN '{level.value}'"
+            f"u.date_joined <= %(now)s - interval '{int(level.requirements['account_age_days'])} days' THEN "
+            f"'{level.value}'"
             for level in levels
         )
         with connection.cursor() as cursor:
@@ -71,7 +72,9 @@ class _CounterSteps(_ScaledBase):
                 """,
                 {"identified": IdentificationStatus.IDENTIFIED.value, "now": self.now_dt},
             )
-            cursor.execute(f"UPDATE {user} SET trust_level = %s WHERE id = %s", [TrustLevel.VETERAN.value, self.moderator.id])
+            cursor.execute(
+                f"UPDATE {user} SET trust_level = %s WHERE id = %s", [TrustLevel.VETERAN.value, self.moderator.id]
+            )
         self._forum_counters()
 
     def _forum_counters(self) -> None:
@@ -103,10 +106,22 @@ class _CounterSteps(_ScaledBase):
         """Run the services' own recount (``user_counters_recount``, ``forum_counters_recount``
         on one topic's worth of definitions) on a sample and compare: the set-based statements
         must agree with the app's definitions. A disagreement fails the seed."""
-        fields = ("post_count", "approved_post_count", "topic_count", "identification_request_count",
-                  "identified_plant_count", "care_card_count", "trust_level")
+        fields = (
+            "post_count",
+            "approved_post_count",
+            "topic_count",
+            "identification_request_count",
+            "identified_plant_count",
+            "care_card_count",
+            "trust_level",
+        )
         rng = self.rng("check")
-        sample = {self.gardener.id, self.moderator.id, self.newbie.id, *rng.sample(self.ranks, min(200, len(self.ranks)))}
+        sample = {
+            self.gardener.id,
+            self.moderator.id,
+            self.newbie.id,
+            *rng.sample(self.ranks, min(200, len(self.ranks))),
+        }
         sample |= set(self.ranks[:20])
         before = {row["id"]: row for row in User.objects.filter(pk__in=sample).values("id", *fields)}
         user_counters_recount(user_ids=sorted(sample))

@@ -43,4 +43,3 @@ class _User:
     id: int
     joined: float
     posts_before_review: int = 0  # posts older than the review window (approved)
-

@@ -49,7 +49,6 @@ class _TopicRow:
     last_poster: int | None = None
 
 
-
 class _ForumSteps(_ScaledBase):
     """Writes forums, topics, posts, the moderators' pins and a few open reports; sets
     ``topic_ids``, ``post_sample`` and ``pinned_topics``."""
@@ -75,19 +74,53 @@ class _ForumSteps(_ScaledBase):
                 last_post_at = t.last_post_key[0] if t.post_count else t.created
                 # No public post: the topic's own time and poster (apps.forum.recount's definition).
                 last_poster = t.last_poster if t.post_count else t.poster
-                yield (t.id, t.forum_id, t.poster, subject, _dt(t.created), t.approved, t.locked, t.pinned, False,
-                       _dt(last_post_at), last_poster, t.post_count)
+                yield (
+                    t.id,
+                    t.forum_id,
+                    t.poster,
+                    subject,
+                    _dt(t.created),
+                    t.approved,
+                    t.locked,
+                    t.pinned,
+                    False,
+                    _dt(last_post_at),
+                    last_poster,
+                    t.post_count,
+                )
 
         self._copy(
             Topic,
-            ("id", "forum_id", "poster_id", "subject", "created_at", "is_approved", "is_locked", "is_pinned",
-             "is_deleted", "last_post_at", "last_poster_id", "post_count"),
+            (
+                "id",
+                "forum_id",
+                "poster_id",
+                "subject",
+                "created_at",
+                "is_approved",
+                "is_locked",
+                "is_pinned",
+                "is_deleted",
+                "last_post_at",
+                "last_poster_id",
+                "post_count",
+            ),
             topic_rows(),
         )
         self._copy(
             Post,
-            ("id", "topic_id", "poster_id", "source", "html", "is_opening_post", "created_at", "is_approved",
-             "is_hidden", "is_deleted"),
+            (
+                "id",
+                "topic_id",
+                "poster_id",
+                "source",
+                "html",
+                "is_opening_post",
+                "created_at",
+                "is_approved",
+                "is_hidden",
+                "is_deleted",
+            ),
             post_rows,
         )
         self.topic_ids = [t.id for t in topics]
@@ -100,11 +133,24 @@ class _ForumSteps(_ScaledBase):
         now = self.now
         forum_ids = [forum.pk for forum in forums]
         slug_of = {forum.pk: forum.slug for forum in forums}
-        plans: list[tuple[float, int, int, int, bool, bool]] = []  # (created, forum, poster, template, pinned, by newbie)
+        plans: list[
+            tuple[float, int, int, int, bool, bool]
+        ] = []  # (created, forum, poster, template, pinned, by newbie)
         for forum_id in forum_ids:
             for _ in range(2):
-                plans.append((now - (HISTORY_DAYS - rng.uniform(0, 5)) * DAY, forum_id, self.moderator.id, -1, True, False))
-        plans.append((now - 0.7 * DAY, forum_ids[0], self.newbie.id, self.templates_by_forum[slug_of[forum_ids[0]]][0], False, True))
+                plans.append(
+                    (now - (HISTORY_DAYS - rng.uniform(0, 5)) * DAY, forum_id, self.moderator.id, -1, True, False)
+                )
+        plans.append(
+            (
+                now - 0.7 * DAY,
+                forum_ids[0],
+                self.newbie.id,
+                self.templates_by_forum[slug_of[forum_ids[0]]][0],
+                False,
+                True,
+            )
+        )
         cum = list(itertools.accumulate(FORUM_WEIGHTS))
         while len(plans) < total:
             poster = self.user_by_id[self.draw["topics"].draw(rng)]
@@ -124,9 +170,9 @@ class _ForumSteps(_ScaledBase):
         poster's sign-up; the newbie's two replies go to the welcome topic."""
         now = self.now
         newbie_topics = {t.id for t in topics if t.poster == self.newbie.id}
-        weights = list(itertools.accumulate(
-            0.0 if t.id in newbie_topics else min(rng.paretovariate(1.3), 300.0) for t in topics
-        ))
+        weights = list(
+            itertools.accumulate(0.0 if t.id in newbie_topics else min(rng.paretovariate(1.3), 300.0) for t in topics)
+        )
         posts: list[_PostPlan] = []
         for index, topic in enumerate(topics):
             posts.append((topic.created, index, topic.poster, 0, False))
@@ -168,7 +214,10 @@ class _ForumSteps(_ScaledBase):
         def still_new(user: _User) -> bool:
             if user.id == self.moderator.id:
                 return False
-            return user.posts_before_review < basic["approved_posts"] or now - user.joined < basic["account_age_days"] * DAY
+            return (
+                user.posts_before_review < basic["approved_posts"]
+                or now - user.joined < basic["account_age_days"] * DAY
+            )
 
         first_post = self._next_id(Post)
         post_rows: list[tuple] = []
@@ -198,8 +247,13 @@ class _ForumSteps(_ScaledBase):
     def write_moderation(self) -> None:
         rng = self.rng("moderation")
         actions = [
-            ModerationAction(actor_id=self.moderator.id, action="topic.pin", target_type="topic", target_id=str(topic_id),
-                             reason="House rules and how-to")
+            ModerationAction(
+                actor_id=self.moderator.id,
+                action="topic.pin",
+                target_type="topic",
+                target_id=str(topic_id),
+                reason="House rules and how-to",
+            )
             for topic_id, _ in self.pinned_topics
         ]
         ModerationAction.objects.bulk_create(actions)
@@ -207,7 +261,14 @@ class _ForumSteps(_ScaledBase):
         reports = []
         for post_id in rng.sample(self.post_sample, min(20, len(self.post_sample))):
             reporter = self.draw["replies"].draw(rng)
-            reports.append(Report(post_id=post_id, reporter_id=reporter, reason=Report.Reason.OFF_TOPIC,
-                                  detail="Not really about plants.", created_at=self.now_dt - timedelta(hours=rng.uniform(1, 40))))
+            reports.append(
+                Report(
+                    post_id=post_id,
+                    reporter_id=reporter,
+                    reason=Report.Reason.OFF_TOPIC,
+                    detail="Not really about plants.",
+                    created_at=self.now_dt - timedelta(hours=rng.uniform(1, 40)),
+                )
+            )
         Report.objects.bulk_create(reports, ignore_conflicts=True)
         self.result.rows[Report._meta.db_table] = len(reports)

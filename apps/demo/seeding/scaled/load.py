@@ -23,8 +23,17 @@ from .base import _ScaledBase
 
 BIG_MODELS = (Topic, Post, PlantIdentificationRequest, PlantPhoto, IdentificationSuggestion, SuggestionVote)
 SEEDED_MODELS = (
-    User, Forum, Topic, Post, Report, ModerationAction, PlantIdentificationRequest, PlantPhoto,
-    IdentificationSuggestion, SuggestionVote, SavedCareInstructions,
+    User,
+    Forum,
+    Topic,
+    Post,
+    Report,
+    ModerationAction,
+    PlantIdentificationRequest,
+    PlantPhoto,
+    IdentificationSuggestion,
+    SuggestionVote,
+    SavedCareInstructions,
 )
 
 
@@ -81,7 +90,10 @@ class _LoadSteps(_ScaledBase):
                 )
             cursor.execute(
                 f"COMMENT ON TABLE {quote(User._meta.db_table)} IS %s",
-                [f"seed_demo --scale {self.scale.name} --seed {self.seed} at {self.now_dt.isoformat(timespec='seconds')}"],
+                [
+                    f"seed_demo --scale {self.scale.name} --seed {self.seed} at "
+                    f"{self.now_dt.isoformat(timespec='seconds')}"
+                ],
             )
 
     def vacuum_analyze(self) -> None:
@@ -108,7 +120,8 @@ class _LoadSteps(_ScaledBase):
                     )
                     orphans = cursor.fetchone()[0]
                     if orphans:
-                        raise RuntimeError(f"{orphans} rows of {model._meta.db_table}.{f.column} point at no {target.db_table} row")
+                        raise RuntimeError(
+                            f"{orphans} rows of {model._meta.db_table}.{f.column} point at no {target.db_table} row"
+                        )
                     checked += 1
         self.result.foreign_keys_checked = checked
-

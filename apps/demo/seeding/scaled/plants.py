@@ -34,9 +34,17 @@ class _PlantSteps(_ScaledBase):
 
     def _request_status(self, rng: random.Random, created: float) -> str:
         if self.now - created < 3600:
-            return rng.choice([IdentificationStatus.PENDING, IdentificationStatus.PROCESSING, IdentificationStatus.IDENTIFIED]).value
+            return rng.choice(
+                [IdentificationStatus.PENDING, IdentificationStatus.PROCESSING, IdentificationStatus.IDENTIFIED]
+            ).value
         roll = rng.random()
-        status = IdentificationStatus.IDENTIFIED if roll < 0.68 else IdentificationStatus.NEEDS_HELP if roll < 0.88 else IdentificationStatus.FAILED
+        status = (
+            IdentificationStatus.IDENTIFIED
+            if roll < 0.68
+            else IdentificationStatus.NEEDS_HELP
+            if roll < 0.88
+            else IdentificationStatus.FAILED
+        )
         return status.value
 
     def write_requests(self) -> None:
@@ -58,10 +66,14 @@ class _PlantSteps(_ScaledBase):
         chunk = 50_000
         for start in range(0, len(owners), chunk):
             requests, photos, suggestions, votes = [], [], [], []
-            for created, owner_id in owners[start:start + chunk]:
+            for created, owner_id in owners[start : start + chunk]:
                 request_id = next_request
                 next_request += 1
-                status = IdentificationStatus.NEEDS_HELP.value if owner_id == self.newbie.id else self._request_status(rng, created)
+                status = (
+                    IdentificationStatus.NEEDS_HELP.value
+                    if owner_id == self.newbie.id
+                    else self._request_status(rng, created)
+                )
                 thumb, photo, width, height = self.images[rng.randrange(len(self.images))]
                 made = []  # (suggestion row, species)
                 if status in (IdentificationStatus.IDENTIFIED, IdentificationStatus.NEEDS_HELP):
@@ -78,8 +90,19 @@ class _PlantSteps(_ScaledBase):
                         else:
                             probability = round(rng.uniform(0.03, 0.45) / (position + 1), 4)
                         when = min(now, created + rng.uniform(4, 40))
-                        made.append([next_suggestion, request_id, species_id, "", probability, source, None,
-                                     rng.choices((0, 1, 2), weights=(6, 2, 1))[0], when])
+                        made.append(
+                            [
+                                next_suggestion,
+                                request_id,
+                                species_id,
+                                "",
+                                probability,
+                                source,
+                                None,
+                                rng.choices((0, 1, 2), weights=(6, 2, 1))[0],
+                                when,
+                            ]
+                        )
                         next_suggestion += 1
                     if community:
                         for _attempt in range(6):
@@ -89,9 +112,24 @@ class _PlantSteps(_ScaledBase):
                         else:
                             helper = self.moderator.id
                         when = created + (now - created) * rng.random() ** 3
-                        species_id, name = (rng.choice(species_ids), "") if identified or rng.random() < 0.5 else (None, rng.choice(FREE_TEXT_NAMES))
-                        made.append([next_suggestion, request_id, species_id, name, None, SuggestionSource.COMMUNITY.value,
-                                     helper, rng.randint(2, 5) if identified else rng.randint(0, 3), when])
+                        species_id, name = (
+                            (rng.choice(species_ids), "")
+                            if identified or rng.random() < 0.5
+                            else (None, rng.choice(FREE_TEXT_NAMES))
+                        )
+                        made.append(
+                            [
+                                next_suggestion,
+                                request_id,
+                                species_id,
+                                name,
+                                None,
+                                SuggestionSource.COMMUNITY.value,
+                                helper,
+                                rng.randint(2, 5) if identified else rng.randint(0, 3),
+                                when,
+                            ]
+                        )
                         next_suggestion += 1
                 accepted_id = species = identified_at = None
                 for row in made:
@@ -103,7 +141,9 @@ class _PlantSteps(_ScaledBase):
                             if voter not in taken and self.user_by_id[voter].joined < row[8]:
                                 taken.add(voter)
                                 voted += 1
-                                votes.append((next_vote, row[0], voter, True, _dt(row[8] + (now - row[8]) * rng.random() ** 2)))
+                                votes.append(
+                                    (next_vote, row[0], voter, True, _dt(row[8] + (now - row[8]) * rng.random() ** 2))
+                                )
                                 next_vote += 1
                                 break
                     row[7] = voted
@@ -122,23 +162,57 @@ class _PlantSteps(_ScaledBase):
                     places = Decimal("0.00001") if exact else Decimal("0.01")
                     lat = Decimal(f"{city_lat + rng.uniform(-0.08, 0.08):.5f}").quantize(places)
                     lon = Decimal(f"{city_lon + rng.uniform(-0.08, 0.08):.5f}").quantize(places)
-                requests.append((
-                    request_id, owner_id, self.request_notes[rng.randrange(len(self.request_notes))], thumb, lat, lon,
-                    exact, status, _dt(created), identified_at, accepted_id, species,
-                ))
+                requests.append(
+                    (
+                        request_id,
+                        owner_id,
+                        self.request_notes[rng.randrange(len(self.request_notes))],
+                        thumb,
+                        lat,
+                        lon,
+                        exact,
+                        status,
+                        _dt(created),
+                        identified_at,
+                        accepted_id,
+                        species,
+                    )
+                )
                 photos.append((next_photo, request_id, photo, 0, width, height))
                 next_photo += 1
             self._copy(
                 PlantIdentificationRequest,
-                ("id", "owner_id", "notes", "thumbnail", "latitude", "longitude", "location_is_exact", "status",
-                 "created_at", "identified_at", "accepted_suggestion_id", "species_id"),
+                (
+                    "id",
+                    "owner_id",
+                    "notes",
+                    "thumbnail",
+                    "latitude",
+                    "longitude",
+                    "location_is_exact",
+                    "status",
+                    "created_at",
+                    "identified_at",
+                    "accepted_suggestion_id",
+                    "species_id",
+                ),
                 requests,
             )
             self._copy(PlantPhoto, ("id", "request_id", "image", "position", "width", "height"), photos)
             self._copy(
                 IdentificationSuggestion,
-                ("id", "request_id", "species_id", "free_text_name", "probability", "source", "suggested_by_id",
-                 "vote_count", "disagree_count", "created_at"),
+                (
+                    "id",
+                    "request_id",
+                    "species_id",
+                    "free_text_name",
+                    "probability",
+                    "source",
+                    "suggested_by_id",
+                    "vote_count",
+                    "disagree_count",
+                    "created_at",
+                ),
                 suggestions,
             )
             self._copy(SuggestionVote, ("id", "suggestion_id", "voter_id", "agrees", "created_at"), votes)
@@ -172,12 +246,33 @@ class _PlantSteps(_ScaledBase):
             updated = created + (now - created) * rng.random()
             nickname = rng.choice(NICKNAMES).format(name=_mid_sentence(names[species_id]))[:80]
             notes = rng.choice(self.care_notes[CareCardStatus(status)]) if rng.random() < 0.85 else ""
-            cards.append((next_id, owner_id, species_id, nickname, notes, status, rng.random() < 0.25, _dt(created), _dt(updated)))
+            cards.append(
+                (
+                    next_id,
+                    owner_id,
+                    species_id,
+                    nickname,
+                    notes,
+                    status,
+                    rng.random() < 0.25,
+                    _dt(created),
+                    _dt(updated),
+                )
+            )
             next_id += 1
         cards.sort(key=lambda card: card[7])
         self._copy(
             SavedCareInstructions,
-            ("id", "owner_id", "species_id", "nickname", "personal_notes", "status", "is_favourite", "created_at",
-             "updated_at"),
+            (
+                "id",
+                "owner_id",
+                "species_id",
+                "nickname",
+                "personal_notes",
+                "status",
+                "is_favourite",
+                "created_at",
+                "updated_at",
+            ),
             cards,
         )

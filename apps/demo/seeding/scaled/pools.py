@@ -41,7 +41,9 @@ class _PoolSteps(_ScaledBase):
                 rendered[source] = render_markdown(source)
             return rendered[source]
 
-        self.templates: list[tuple[str, str, str, list[tuple[str, str]]]] = []  # (forum slug, subject, opening, replies)
+        self.templates: list[
+            tuple[str, str, str, list[tuple[str, str]]]
+        ] = []  # (forum slug, subject, opening, replies)
         self.templates_by_forum: dict[str, list[int]] = {slug: [] for slug in slugs}
         for index in range(self.scale.text_templates):
             slug = slugs[index % len(slugs)]
@@ -55,7 +57,12 @@ class _PoolSteps(_ScaledBase):
             self.templates_by_forum[slug].append(index)
         demo.topics.clear()
         welcome = demo._new_topic(
-            rng, forum_slug="show-and-tell", poster=nobody, created=self.now_dt, used=set(), theme=PINNED_THEME,
+            rng,
+            forum_slug="show-and-tell",
+            poster=nobody,
+            created=self.now_dt,
+            used=set(),
+            theme=PINNED_THEME,
             subject="Welcome to the Plant Community Portal: start here",
             source="Welcome! Be kind, say where your plant lives, and read the "
             "[species catalog](/plants/species/) for general care guidance.",
@@ -68,8 +75,9 @@ class _PoolSteps(_ScaledBase):
         self.care_notes = {
             status: [
                 text.format(spot_short=spot, interval=7, days=days, pest=pest)
-                for text in texts for spot in SPOTS_SHORT[:3] for days, pest in ((5, PESTS[0]), (12, PESTS[2]))
+                for text in texts
+                for spot in SPOTS_SHORT[:3]
+                for days, pest in ((5, PESTS[0]), (12, PESTS[2]))
             ]
             for status, texts in CARE_NOTES.items()
         }
-

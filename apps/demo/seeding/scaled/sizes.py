@@ -37,10 +37,18 @@ class ScaleSizes:
 
 
 SCALES: dict[str, ScaleSizes] = {
-    "small": ScaleSizes("small", users=2_000, topics=2_000, posts=20_000, requests=20_000, care_cards=1_000,
-                        text_templates=120),
-    "large": ScaleSizes("large", users=100_000, topics=100_000, posts=1_000_000, requests=1_000_000,
-                        care_cards=50_000, text_templates=500),
+    "small": ScaleSizes(
+        "small", users=2_000, topics=2_000, posts=20_000, requests=20_000, care_cards=1_000, text_templates=120
+    ),
+    "large": ScaleSizes(
+        "large",
+        users=100_000,
+        topics=100_000,
+        posts=1_000_000,
+        requests=1_000_000,
+        care_cards=50_000,
+        text_templates=500,
+    ),
 }
 
 # Share of all gardeners who ever write each kind of row, and the share of those rows the most
@@ -70,4 +78,3 @@ class ScaledSeedResult:
     indexes_rebuilt: int = 0
     other_password: str = OTHER_PASSWORD
     accounts: tuple = (GARDENER, MODERATOR, NEWBIE)
-

@@ -29,7 +29,9 @@ class _UserSteps(_ScaledBase):
         # Named accounts first: the gardener (rank 0, the most active), the moderator (rank 3),
         # the newbie (joined 3.4 days ago, a few rows of its own, outside the ranking).
         named = [
-            (GARDENER, now - 1000 * DAY), (MODERATOR, now - 1090 * DAY), (NEWBIE, now - 3.4 * DAY),
+            (GARDENER, now - 1000 * DAY),
+            (MODERATOR, now - 1090 * DAY),
+            (NEWBIE, now - 3.4 * DAY),
         ]
         numbers = list(range(1, total * 3 + 1))
         rng.shuffle(numbers)
@@ -49,18 +51,52 @@ class _UserSteps(_ScaledBase):
                 last_login = joined + (now - joined) * (0.6 + 0.4 * rng.random())
                 is_moderator = username == MODERATOR.username
                 yield (
-                    user_id, self.hashes[password], _dt(last_login), False,
-                    "Robin" if username == GARDENER.username else "", "Gardener" if username == GARDENER.username else "",
-                    is_moderator, True, _dt(joined), username, f"{username}@example.com", TrustLevel.NEW.value,
-                    is_moderator, _dt(joined + rng.uniform(120, 5400)), 0, 0, 0, 0, 0, 0,
+                    user_id,
+                    self.hashes[password],
+                    _dt(last_login),
+                    False,
+                    "Robin" if username == GARDENER.username else "",
+                    "Gardener" if username == GARDENER.username else "",
+                    is_moderator,
+                    True,
+                    _dt(joined),
+                    username,
+                    f"{username}@example.com",
+                    TrustLevel.NEW.value,
+                    is_moderator,
+                    _dt(joined + rng.uniform(120, 5400)),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
                 )
 
         self._copy(
             User,
-            ("id", "password", "last_login", "is_superuser", "first_name", "last_name", "is_staff", "is_active",
-             "date_joined", "username", "email", "trust_level", "trust_level_set_by_moderator", "email_confirmed_at",
-             "approved_post_count", "post_count", "topic_count", "identification_request_count",
-             "identified_plant_count", "care_card_count"),
+            (
+                "id",
+                "password",
+                "last_login",
+                "is_superuser",
+                "first_name",
+                "last_name",
+                "is_staff",
+                "is_active",
+                "date_joined",
+                "username",
+                "email",
+                "trust_level",
+                "trust_level_set_by_moderator",
+                "email_confirmed_at",
+                "approved_post_count",
+                "post_count",
+                "topic_count",
+                "identification_request_count",
+                "identified_plant_count",
+                "care_card_count",
+            ),
             rows(),
         )
         self.gardener, self.moderator, self.newbie = self.users[0], self.users[1], self.users[2]
