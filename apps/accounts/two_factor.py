@@ -25,8 +25,12 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+
+from apps.core.mail import send_mail_after_commit
 
 from .models import RecoveryCode, TotpDevice, User
 
@@ -172,19 +176,41 @@ def second_factor_verify(*, user: User, code: str, now: float | None = None) -> 
 
 # --- Turning it on and off ------------------------------------------------------------------
 
+_CHANGE_SUBJECTS = {
+    "enabled": "Two-factor sign-in is on for your account",
+    "disabled": "Two-factor sign-in is off for your account",
+    "recovery_codes": "New recovery codes for your account",
+}
+
+
+def _change_notify(*, user: User, change: str, base_url: str) -> None:
+    """Email the account's address that its sign-in changed (OWASP ASVS 4.0 2.2.3: notify
+    after updates to authentication details), after commit. ``change`` is a key of
+    ``_CHANGE_SUBJECTS``."""
+    if not user.email:
+        return
+    body = render_to_string(
+        "accounts/email/two_factor_changed.txt",
+        {"user": user, "change": change, "base_url": base_url, "reset_path": reverse("password_reset")},
+    )
+    send_mail_after_commit(subject=_CHANGE_SUBJECTS[change], body=body, to=[user.email])
+
 
 class AlreadyEnabled(Exception):
     """Two-factor sign-in is already on (a second tab confirmed first)."""
 
 
-def two_factor_enable(*, user: User, secret: str, code: str, now: float | None = None) -> list[str] | None:
+def two_factor_enable(
+    *, user: User, secret: str, code: str, now: float | None = None, base_url: str = ""
+) -> list[str] | None:
     """Turn two-factor sign-in on for ``user`` with the shared key ``secret`` the set-up page
     showed, once ``code`` proves the app has it (a code of ``secret`` within the drift window).
     That code's time step counts as used, so it cannot sign in afterwards.
 
     Returns the 10 new recovery codes (plain text, to show once; only their hashes are kept),
     or ``None`` when ``code`` is wrong. Raises ``AlreadyEnabled`` when a device already exists
-    (nothing changes then). One transaction: the device and its codes are written together.
+    (nothing changes then). One transaction: the device and its codes are written together; the
+    owner is emailed after commit (``base_url``, scheme and host, for the reset link in it).
     """
     step = totp_matching_step(secret=secret, code=code, now=now)
     if step is None:
@@ -192,26 +218,31 @@ def two_factor_enable(*, user: User, secret: str, code: str, now: float | None =
     try:
         with transaction.atomic():
             TotpDevice.objects.create(user=user, secret=secret, last_used_step=step)
+            _change_notify(user=user, change="enabled", base_url=base_url)
             return _recovery_codes_replace(user=user)
     except IntegrityError:
         raise AlreadyEnabled() from None
 
 
-def two_factor_disable(*, user: User) -> bool:
+def two_factor_disable(*, user: User, base_url: str = "") -> bool:
     """Turn two-factor sign-in off for ``user``: the authenticator and every recovery code are
-    deleted. Returns True when it was on."""
+    deleted, and the owner is emailed after commit. Returns True when it was on."""
     with transaction.atomic():
         deleted, _ = TotpDevice.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()
+        if deleted:
+            _change_notify(user=user, change="disabled", base_url=base_url)
     return deleted > 0
 
 
-def recovery_codes_regenerate(*, user: User) -> list[str] | None:
+def recovery_codes_regenerate(*, user: User, base_url: str = "") -> list[str] | None:
     """Replace ``user``'s recovery codes with 10 new ones (the old ones stop working) and return
-    them in plain text, to show once; ``None`` when two-factor sign-in is off."""
+    them in plain text, to show once; ``None`` when two-factor sign-in is off. The owner is
+    emailed after commit."""
     with transaction.atomic():
         if not TotpDevice.objects.select_for_update().filter(user=user).exists():
             return None
+        _change_notify(user=user, change="recovery_codes", base_url=base_url)
         return _recovery_codes_replace(user=user)
 
 

@@ -201,7 +201,9 @@ def two_factor_enable(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _settings_page(request, confirm_form=form)
     try:
-        codes = two_factor.two_factor_enable(user=request.user, secret=secret, code=form.cleaned_data["code"])
+        codes = two_factor.two_factor_enable(
+            user=request.user, secret=secret, code=form.cleaned_data["code"], base_url=_base_url(request)
+        )
     except two_factor.AlreadyEnabled:
         two_factor.setup_clear(session=request.session)
         messages.info(request, "Two-factor sign-in is already on.")
@@ -225,7 +227,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     and 303 to the settings page. Needs a recent password."""
     if not two_factor.password_recently_confirmed(session=request.session):
         messages.error(request, CONFIRM_FIRST)
-    elif two_factor.two_factor_disable(user=request.user):
+    elif two_factor.two_factor_disable(user=request.user, base_url=_base_url(request)):
         messages.success(request, "Two-factor sign-in is off. Signing in needs only your password now.")
     return _back_to_settings()
 
@@ -239,7 +241,7 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
     if not two_factor.password_recently_confirmed(session=request.session):
         messages.error(request, CONFIRM_FIRST)
         return _back_to_settings()
-    codes = two_factor.recovery_codes_regenerate(user=request.user)
+    codes = two_factor.recovery_codes_regenerate(user=request.user, base_url=_base_url(request))
     if codes is None:
         return _back_to_settings()
     return render(

@@ -539,3 +539,25 @@ def test_the_settings_page_costs_two_statements_whatever_the_data(
     with django_assert_num_queries(2):
         page = client.get(SETTINGS)
     assert f"{10 + rows_per_table} recovery codes left" in page.content.decode()
+
+
+def test_each_change_emails_the_owner(rosa_client, gardener, django_capture_on_commit_callbacks):
+    """Turning it on, new recovery codes and turning it off each send one notice to the account's
+    address, with a reset link (OWASP ASVS 4.0 2.2.3)."""
+    from django.core import mail
+
+    confirm_password(rosa_client)
+    rosa_client.post(f"{SETTINGS}setup/")
+    secret = rosa_client.session[two_factor.SESSION_SETUP_KEY]["secret"]
+    away_from_step_edge()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rosa_client.post(f"{SETTINGS}enable/", {"code": code_of(secret)}).status_code == 200
+        assert rosa_client.post(f"{SETTINGS}recovery-codes/").status_code == 200
+        assert rosa_client.post(f"{SETTINGS}disable/").status_code == 303
+    assert [message.subject for message in mail.outbox] == [
+        "Two-factor sign-in is on for your account",
+        "New recovery codes for your account",
+        "Two-factor sign-in is off for your account",
+    ]
+    assert all(message.to == ["rosa@example.com"] for message in mail.outbox)
+    assert "http://testserver/accounts/password_reset/" in mail.outbox[2].body
