@@ -561,3 +561,18 @@ def test_each_change_emails_the_owner(rosa_client, gardener, django_capture_on_c
     ]
     assert all(message.to == ["rosa@example.com"] for message in mail.outbox)
     assert "http://testserver/accounts/password_reset/" in mail.outbox[2].body
+
+
+def test_the_second_step_page_costs_no_sql_whatever_the_data(
+    client, two_factor_gardener, rows_per_table, django_assert_num_queries
+):
+    """The second step's page reads only the session (from the cache): 0 statements with 1 or 500
+    rows per related table."""
+    from tests.conftest import populate_gardener
+
+    user, _, _ = two_factor_gardener
+    populate_gardener(user, rows=rows_per_table)
+    password_step(client)
+    with django_assert_num_queries(0):
+        page = client.get(SECOND_STEP)
+    assert page.status_code == 200 and "Enter your authentication code" in page.content.decode()
