@@ -254,12 +254,28 @@ REGISTRY: list[Route] = [
         _at(f"{SIGN_IN_PATH}?next=/forum/"),
         {SIGNED_OUT: OK, GARDENER: redirect("/forum/"), NEWBIE: redirect("/forum/"), MODERATOR: redirect("/forum/")},
     ),
+    Route(
+        "accounts/login/two-factor/",
+        _at("/accounts/login/two-factor/"),
+        signed_in(redirect("/dashboard/")),
+        note="the second step; without a pending password step it sends you where a sign-in would",
+    ),
     Route("accounts/logout/", _at("/accounts/logout/"), everyone(NOT_ALLOWED), POST_ONLY),
     Route("accounts/signup/", _at("/accounts/signup/"), signed_in(redirect("/dashboard/"), signed_out=OK)),
     Route("accounts/signup/done/", _at("/accounts/signup/done/"), everyone(OK)),
     Route("accounts/confirm/<str:token>/", lambda w: w.confirm_path, everyone(OK)),
     Route("accounts/unlock/<str:token>/", lambda w: w.unlock_path, everyone(OK)),
     Route("accounts/password_change/", _at("/accounts/password_change/"), signed_in(OK)),
+    Route("accounts/settings/two-factor/", _at("/accounts/settings/two-factor/"), signed_in(OK)),
+    *[
+        Route(
+            f"accounts/settings/two-factor/{action}/",
+            _at(f"/accounts/settings/two-factor/{action}/"),
+            post_only(),
+            POST_ONLY,
+        )
+        for action in ("confirm-password", "setup", "enable", "disable", "recovery-codes")
+    ],
     Route("accounts/password_reset/", _at("/accounts/password_reset/"), everyone(OK)),
     Route("accounts/password_reset/done/", _at("/accounts/password_reset/done/"), everyone(OK)),
     Route(

@@ -18,6 +18,8 @@ from .lockout import SignInLocked
 from .selectors import token_user_queryset
 from .signin_services import (
     InvalidCredentials,
+    OTPRequired,
+    PasswordOrCodeWrong,
     SecurityUnavailable,
     refresh_token_rotate,
     set_token_cookies,
@@ -32,28 +34,42 @@ def _bad_request(detail: str):
 
 
 @csrf_exempt
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "otp")
 @never_cache
 @require_POST
 def token_obtain(request: HttpRequest) -> HttpResponse:
-    """``POST /api/auth/token/`` ``{"username", "password"}`` -> 200 ``{"access", "refresh",
-    "token_type": "Bearer", "expires_in"}``. Shares the lockout counter with the sign-in form:
-    401 ``INVALID_CREDENTIALS``, 429 ``ACCOUNT_LOCKED`` / ``RATE_LIMITED`` with
-    ``Retry-After``, 400 for a malformed body, 503 when Redis is down."""
+    """``POST /api/auth/token/`` ``{"username", "password"}`` (plus ``"otp"``, an authenticator
+    code or a recovery code, for an account with two-factor sign-in) -> 200 ``{"access",
+    "refresh", "token_type": "Bearer", "expires_in"}``. Shares the lockout counter with the
+    sign-in form: 401 ``INVALID_CREDENTIALS`` (a wrong password or a wrong code alike), 401
+    ``OTP_REQUIRED`` for a two-factor account without ``otp`` (the same body whether or not
+    the password was right), 429 ``ACCOUNT_LOCKED`` / ``RATE_LIMITED`` with ``Retry-After``,
+    400 for a malformed body, 503 when Redis is down."""
     try:
-        data = json_body(request, fields=("username", "password"))
+        data = json_body(request, fields=("username", "password"), optional=("otp",))
     except BadBody as error:
         return _bad_request(str(error))
-    if len(data["username"]) > 254 or len(data["password"]) > 4096:
-        return _bad_request("'username' or 'password' is too long.")
+    if len(data["username"]) > 254 or len(data["password"]) > 4096 or len(data.get("otp", "")) > 64:
+        return _bad_request("'username', 'password' or 'otp' is too long.")
     try:
         user = sign_in_attempt(
             name=data["username"],
             password=data["password"],
             ip=client_ip(request),
             base_url=request.build_absolute_uri("/").rstrip("/"),
+            otp=data.get("otp"),
         )
         pair = tokens_start(user=user)
+    except OTPRequired:
+        return unauthenticated(
+            "This account uses two-factor sign-in: send the code from its authenticator app (or a recovery code) "
+            "as 'otp' with the username and password.",
+            "OTP_REQUIRED",
+        )
+    except PasswordOrCodeWrong:
+        return unauthenticated(
+            "That password and code do not match the account, or the code was already used.", "INVALID_CREDENTIALS"
+        )
     except InvalidCredentials:
         return unauthenticated("That username or email and password do not match an account.", "INVALID_CREDENTIALS")
     except SignInLocked as locked:

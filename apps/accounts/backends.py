@@ -16,7 +16,9 @@ class UsernameOrEmailBackend(ModelBackend):
     """``ModelBackend`` whose ``authenticate`` runs ``sign_in_attempt``, so every door that
     uses Django's ``authenticate()`` (the admin's sign-in too) is counted by the lockout
     monitor. A lock or an unreachable Redis raises ``PermissionDenied``, which makes
-    ``authenticate()`` refuse without trying other backends (fail closed)."""
+    ``authenticate()`` refuse without trying other backends (fail closed). A two-factor
+    account is refused here like a wrong password (``OTPRequired``, counted as a failure): this
+    door has no second step, so such accounts sign in through ``/accounts/login/``."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:

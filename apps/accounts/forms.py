@@ -11,7 +11,13 @@ from apps.core.client_ip import client_ip
 
 from .lockout import LOCK_KEY_PATTERN, SignInLocked
 from .models import User, username_validator
-from .signin_services import InvalidCredentials, SecurityUnavailable, canonical_login_name, sign_in_attempt
+from .signin_services import (
+    InvalidCredentials,
+    SecondFactorRequired,
+    SecurityUnavailable,
+    canonical_login_name,
+    sign_in_attempt,
+)
 
 INVALID_LOGIN = "That username or email and password do not match an account."
 
@@ -20,8 +26,9 @@ class SignInForm(forms.Form):
     """SPEC ``/accounts/login/``: ``username`` (a username or an email) and ``password``.
 
     ``clean`` runs the sign-in service under the lockout monitor. After ``is_valid()``:
-    ``user`` is the signed-in account; ``locked`` a ``SignInLocked`` (answer 429);
-    ``unavailable`` True when Redis is down (answer 503).
+    ``user`` is the account; ``needs_second_factor`` True when its password was right and its
+    two-factor step is still due (the view must not sign in yet); ``locked`` a ``SignInLocked``
+    (answer 429); ``unavailable`` True when Redis is down (answer 503).
     """
 
     username = forms.CharField(
@@ -40,6 +47,7 @@ class SignInForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.request = request
         self.user: User | None = None
+        self.needs_second_factor = False
         self.locked: SignInLocked | None = None
         self.unavailable = False
 
@@ -53,7 +61,10 @@ class SignInForm(forms.Form):
                 password=cleaned["password"],
                 ip=client_ip(self.request),
                 base_url=self.request.build_absolute_uri("/").rstrip("/"),
+                defer_second_factor=True,
             )
+        except SecondFactorRequired as pending:
+            self.user, self.needs_second_factor = pending.user, True
         except InvalidCredentials:
             raise forms.ValidationError(INVALID_LOGIN, code="invalid_login") from None
         except SignInLocked as locked:
@@ -63,6 +74,45 @@ class SignInForm(forms.Form):
             self.unavailable = True
             raise forms.ValidationError("Sign-in is temporarily unavailable.", code="unavailable") from None
         return cleaned
+
+
+class SecondFactorForm(forms.Form):
+    """The sign-in form's second step: ``code``, a 6-digit authenticator code or a recovery
+    code (spaces and hyphens ignored). Checked by ``signin_services.second_factor_attempt`` in
+    the view, under the lockout."""
+
+    code = forms.CharField(
+        label="Authentication code",
+        max_length=64,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    """Re-authentication before a two-factor change: the signed-in gardener's ``password``."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class TotpConfirmForm(forms.Form):
+    """Set-up's last step: the first ``code`` the authenticator app shows."""
+
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=16,
+        help_text="6 digits.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none"}
+        ),
+    )
 
 
 class SignUpForm(forms.Form):

@@ -95,6 +95,14 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 return {'ok', 0}
 """
 
+_RELEASE = """
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl > 0 then return {'account_locked', ttl} end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return {'ok', 0}
+"""
+
 _CLEAR = """
 local existed = redis.call('DEL', KEYS[2])
 redis.call('DEL', KEYS[1])
@@ -220,6 +228,19 @@ def attempt_succeeded(*, account: AccountKey, ip: str, attempt_id: str) -> None:
     was created meanwhile (a correct password during a lock is refused), ``redis.RedisError``
     when Redis fails."""
     status, ttl = run_script("lockout_succeed", _SUCCEED, keys=_keys(account, ip), args=[attempt_id])
+    status = status.decode() if isinstance(status, bytes) else status
+    if status == "account_locked":
+        raise SignInLocked(_seconds(ttl), scope="account")
+
+
+def attempt_released(*, account: AccountKey, ip: str, attempt_id: str) -> None:
+    """End a reserved attempt that was neither a failure nor a finished sign-in: the password
+    of a two-factor account was right and its second step is still to come. The reservation
+    is removed from the account's and the IP's windows, and the account's earlier failures
+    stay counted: only a completed sign-in (``attempt_succeeded`` after the code) clears them,
+    so a known password cannot reset the count of wrong codes. Raises ``SignInLocked`` when a
+    lock was created meanwhile, ``redis.RedisError`` when Redis fails."""
+    status, ttl = run_script("lockout_release", _RELEASE, keys=_keys(account, ip), args=[attempt_id])
     status = status.decode() if isinstance(status, bytes) else status
     if status == "account_locked":
         raise SignInLocked(_seconds(ttl), scope="account")

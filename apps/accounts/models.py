@@ -208,3 +208,53 @@ class RevokedTokenFamily(models.Model):
 
     class Meta:
         db_table = "core_revokedtokenfamily"
+
+
+class TotpDevice(models.Model):
+    """A gardener's authenticator app for two-factor sign-in (RFC 6238 TOTP: HMAC-SHA1, 6 digits,
+    30-second steps, what every authenticator app reads from an ``otpauth://`` QR code).
+
+    The row exists only once set-up was confirmed with a first code: its presence is what "two-factor
+    sign-in is on" means. ``secret`` is the shared key in base32 (160 bits, RFC 4226 section 4),
+    kept readable because the server must compute the codes (as django-otp keeps its keys).
+    ``last_used_step`` is the time step (Unix time // 30) of the last accepted code: a code is
+    accepted only for a later step, in one conditional ``UPDATE``, so a code is never accepted
+    twice, even from parallel requests (RFC 6238 section 5.2). Written only by
+    ``apps.accounts.two_factor``.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    last_used_step = models.BigIntegerField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    objects = PortalManager()
+
+    def __str__(self):
+        return f"authenticator of user #{self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """One of a gardener's single-use recovery codes, used in place of an authenticator code.
+
+    Only the SHA-256 of the code is stored (``code_hash``, 64 hex digits). The codes are 80 random
+    bits, so a fast hash is enough: stretching (Django's password hashers) protects guessable
+    human passwords, and it would make each check cost ten slow hashes, one per stored code. With
+    the hash a code is found by the unique index, and ``used_at`` is set in one conditional
+    ``UPDATE``, so each code works exactly once. Written only by ``apps.accounts.two_factor``.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PortalManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="accounts_recoverycode_user_hash_uniq")
+        ]
+
+    def __str__(self):
+        return f"recovery code of user #{self.user_id}"

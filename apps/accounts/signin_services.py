@@ -24,7 +24,7 @@ from django.urls import reverse
 from apps.core.mail import send_mail_after_commit
 from apps.core.middleware import SESSION_AUTH_AT_KEY
 
-from . import lockout, tokens
+from . import lockout, tokens, two_factor
 from .lockout import SignInLocked
 from .models import RevokedTokenFamily, User
 
@@ -47,6 +47,33 @@ class InvalidCredentials(Exception):
     """Wrong password, unknown name or inactive account: deliberately indistinguishable."""
 
 
+class OTPRequired(InvalidCredentials):
+    """A two-factor account was asked for without a code, whether or not the password was right
+    (the token API's 401 ``OTP_REQUIRED``). A subclass of ``InvalidCredentials``, so a door that
+    knows nothing of two-factor sign-in (Django's ``authenticate()``, the admin's sign-in)
+    refuses it like a wrong password."""
+
+
+class PasswordOrCodeWrong(InvalidCredentials):
+    """A two-factor account's password and code were given and one of them (not saying which)
+    is wrong."""
+
+
+class PendingSignInStale(InvalidCredentials):
+    """The pending second step no longer stands: the account is gone or inactive, has no
+    two-factor sign-in any more, or its password changed after the password step."""
+
+
+class SecondFactorRequired(Exception):
+    """The password of a two-factor account was right; its second step is due. Raised only to
+    callers that ask for it (``defer_second_factor=True``: the sign-in form). ``user`` is the
+    account."""
+
+    def __init__(self, user: "User"):
+        super().__init__("second factor required")
+        self.user = user
+
+
 class SecurityUnavailable(Exception):
     """The security store (Redis) cannot be reached; sign-in and tokens must fail closed."""
 
@@ -55,7 +82,8 @@ def user_find_for_sign_in(*, name: str) -> User | None:
     """The account a typed sign-in name refers to: by email when it contains ``@``, else by
     username, case-insensitively (``UPPER(...)`` index lookups). One query."""
     field = "email__iexact" if "@" in name else "username__iexact"
-    return User.objects.filter(**{field: name}).first() if name else None
+    # The authenticator comes in the same statement: whether the account needs a second step.
+    return User.objects.select_related("totp_device").filter(**{field: name}).first() if name else None
 
 
 def _send_lock_email(*, user: User, account: lockout.AccountKey, base_url: str) -> None:
@@ -79,7 +107,9 @@ def _send_lock_email(*, user: User, account: lockout.AccountKey, base_url: str) 
     send_mail_after_commit(subject="Your Plant Community Portal account is locked", body=body, to=[user.email])
 
 
-def sign_in_attempt(*, name: str, password: str, ip: str, base_url: str) -> User:
+def sign_in_attempt(
+    *, name: str, password: str, ip: str, base_url: str, otp: str | None = None, defer_second_factor: bool = False
+) -> User:
     """Check one sign-in attempt under the lockout monitor; return the user on success.
 
     ``name`` is a username or email as typed; ``ip`` the client IP (``apps.core.client_ip``);
@@ -87,6 +117,22 @@ def sign_in_attempt(*, name: str, password: str, ip: str, base_url: str) -> User
     ``InvalidCredentials`` (wrong password, unknown name, inactive account alike: one password
     hash each, OWASP ASVS 2.2.1 / 3.2), ``SignInLocked`` (429 with ``retry_after`` seconds;
     same for unknown names), ``SecurityUnavailable`` when Redis fails.
+
+    Two-factor accounts (README "Two-factor sign-in"); every outcome below is one attempt of the
+    same lockout counter as a password:
+
+    - ``otp`` given (the token API's ``otp`` field): the password and then the code (an
+      authenticator code or a recovery code, ``two_factor.second_factor_verify``) must both be
+      right; either wrong is one failure and ``PasswordOrCodeWrong`` (an ``InvalidCredentials``),
+      the same answer for both.
+      The code is not checked, so not spent, when the password is wrong.
+    - no ``otp`` and ``defer_second_factor`` (the sign-in form): a right password raises
+      ``SecondFactorRequired`` after releasing the attempt (``lockout.attempt_released``: not a
+      failure, and earlier failures stay counted until the code is right); a wrong one is a
+      failure as usual.
+    - no ``otp`` otherwise (the token API without the field, ``authenticate()``): one failure
+      and ``OTPRequired``, after the same one password hash, right password or wrong, so the
+      answer tells nothing about the password.
     """
     typed = canonical_login_name(name)
     user = user_find_for_sign_in(name=typed)
@@ -101,20 +147,99 @@ def sign_in_attempt(*, name: str, password: str, ip: str, base_url: str) -> User
         raise
     except redis.RedisError as error:
         raise SecurityUnavailable(str(error)) from error
+
+    def failed(error: InvalidCredentials) -> InvalidCredentials:
+        if lockout.attempt_failed(account=account, ip=ip, attempt_id=attempt_id) and user is not None:
+            _send_lock_email(user=user, account=account, base_url=base_url)
+        return error
+
     try:
         if user is None:
             make_password(password)  # the same one hash a real check costs
             valid = False
         else:
             valid = user.check_password(password) and user.is_active
+        two_factor_on = user is not None and two_factor.device_of(user) is not None
+        if two_factor_on and otp is None and not defer_second_factor:
+            raise failed(OTPRequired())
         if not valid:
-            if lockout.attempt_failed(account=account, ip=ip, attempt_id=attempt_id) and user is not None:
+            raise failed(PasswordOrCodeWrong() if two_factor_on and otp is not None else InvalidCredentials())
+        if two_factor_on:
+            if otp is None:
+                lockout.attempt_released(account=account, ip=ip, attempt_id=attempt_id)
+                raise SecondFactorRequired(user)
+            if not two_factor.second_factor_verify(user=user, code=otp):
+                raise failed(PasswordOrCodeWrong())
+        lockout.attempt_succeeded(account=account, ip=ip, attempt_id=attempt_id)
+    except redis.RedisError as error:
+        raise SecurityUnavailable(str(error)) from error
+    return user
+
+
+def second_factor_attempt(*, user_id: int, verified_at: float, code: str, ip: str, base_url: str) -> User:
+    """The sign-in form's second step: check ``code`` (an authenticator code or a recovery
+    code) for the account ``user_id`` whose password was verified at Unix time ``verified_at``
+    (``two_factor.pending_sign_in``), counted by the same lockout as the password: a wrong
+    code is one failure of the account's counter (and of the IP's); a lock answers
+    ``SignInLocked``; a right code ends the attempt as a successful sign-in, which clears the
+    account's count. Returns the user (the caller then runs ``login()``).
+
+    Raises ``InvalidCredentials`` for a wrong, reused or malformed code, and its subclass
+    ``PendingSignInStale`` for an account that is gone, inactive, without two-factor sign-in, or
+    whose password changed after ``verified_at`` (the pending step no longer proves the
+    password; nothing is counted then). Raises ``SignInLocked`` and ``SecurityUnavailable`` as ``sign_in_attempt`` does.
+    """
+    user = User.objects.select_related("totp_device").filter(pk=user_id, is_active=True).first()
+    if (
+        user is None
+        or two_factor.device_of(user) is None
+        or (user.tokens_valid_after is not None and user.tokens_valid_after.timestamp() > verified_at)
+    ):
+        raise PendingSignInStale()
+    account = lockout.account_key(typed_name=user.username, user_id=user.pk, username=user.username)
+    try:
+        attempt_id = lockout.attempt_begin(account=account, ip=ip)
+    except SignInLocked as locked:
+        if locked.lock_created:
+            _send_lock_email(user=user, account=account, base_url=base_url)
+        raise
+    except redis.RedisError as error:
+        raise SecurityUnavailable(str(error)) from error
+    try:
+        if not two_factor.second_factor_verify(user=user, code=code):
+            if lockout.attempt_failed(account=account, ip=ip, attempt_id=attempt_id):
                 _send_lock_email(user=user, account=account, base_url=base_url)
             raise InvalidCredentials()
         lockout.attempt_succeeded(account=account, ip=ip, attempt_id=attempt_id)
     except redis.RedisError as error:
         raise SecurityUnavailable(str(error)) from error
     return user
+
+
+def password_confirm(*, user: User, password: str, ip: str, base_url: str) -> bool:
+    """Re-authentication of a signed-in ``user`` before a sensitive change (turning two-factor
+    sign-in on or off, new recovery codes; OWASP ASVS 4.0 3.7.1), counted by the same lockout
+    as sign-in: a wrong password is one failure of the account's counter, a right one clears
+    it as a sign-in does. Returns whether ``password`` is right. Raises ``SignInLocked`` (429)
+    and ``SecurityUnavailable`` (Redis down: fail closed)."""
+    account = lockout.account_key(typed_name=user.username, user_id=user.pk, username=user.username)
+    try:
+        attempt_id = lockout.attempt_begin(account=account, ip=ip)
+    except SignInLocked as locked:
+        if locked.lock_created:
+            _send_lock_email(user=user, account=account, base_url=base_url)
+        raise
+    except redis.RedisError as error:
+        raise SecurityUnavailable(str(error)) from error
+    try:
+        if not user.check_password(password):
+            if lockout.attempt_failed(account=account, ip=ip, attempt_id=attempt_id):
+                _send_lock_email(user=user, account=account, base_url=base_url)
+            return False
+        lockout.attempt_succeeded(account=account, ip=ip, attempt_id=attempt_id)
+    except redis.RedisError as error:
+        raise SecurityUnavailable(str(error)) from error
+    return True
 
 
 def tokens_start(*, user: User) -> tokens.TokenPair:

@@ -1,6 +1,6 @@
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import views, views_two_factor
 
 app_name = "accounts"
 
@@ -9,11 +9,26 @@ urlpatterns = [
     path("signup/done/", views.signup_done, name="signup-done"),
     path("confirm/<str:token>/", views.confirm_email, name="confirm-email"),
     path("login/", views.sign_in, name="login"),
+    path("login/two-factor/", views_two_factor.sign_in_second_step, name="login-two-factor"),
     path("logout/", views.sign_out, name="logout"),
     path("unlock/<str:token>/", views.unlock, name="unlock"),
     path(
         "password_change/",
         views.PasswordChangeView.as_view(success_url=reverse_lazy("dashboard:index")),
         name="password-change",
+    ),
+    path("settings/two-factor/", views_two_factor.two_factor_settings, name="two-factor"),
+    path(
+        "settings/two-factor/confirm-password/",
+        views_two_factor.two_factor_password_confirm,
+        name="two-factor-confirm-password",
+    ),
+    path("settings/two-factor/setup/", views_two_factor.two_factor_setup, name="two-factor-setup"),
+    path("settings/two-factor/enable/", views_two_factor.two_factor_enable, name="two-factor-enable"),
+    path("settings/two-factor/disable/", views_two_factor.two_factor_disable, name="two-factor-disable"),
+    path(
+        "settings/two-factor/recovery-codes/",
+        views_two_factor.two_factor_recovery_codes,
+        name="two-factor-recovery-codes",
     ),
 ]

@@ -20,7 +20,7 @@ from apps.core.client_ip import client_ip
 from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit
 from apps.core.responses import error_page, temporarily_unavailable, too_many_requests
 
-from . import lockout, selectors, services, signin_services
+from . import lockout, selectors, services, signin_services, two_factor
 from .forms import SignInForm, SignUpForm
 from .signin_services import SecurityUnavailable
 
@@ -55,13 +55,16 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     """SPEC ``/accounts/login/``: ``username`` (a username or an email), ``password``, optional
     ``next`` (followed only when it stays on this site). A plain form POST; on success the
     session key is rotated and the two token cookies are set. Locked: 429 with ``Retry-After``;
-    Redis down: 503."""
+    Redis down: 503. A two-factor account's right password leads to the second step
+    (``views_two_factor.sign_in_second_step``) instead, signed in only after the code."""
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     form = SignInForm(request.POST if request.method == "POST" else None, request=request)
     if request.method == "POST":
         if form.is_valid():
+            if form.needs_second_factor:
+                return _second_step_begin(request, user=form.user, next_url=next_url)
             try:
                 pair = signin_services.tokens_start(user=form.user)
             except SecurityUnavailable:
@@ -81,6 +84,23 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         if form.unavailable:
             return _unavailable(request)
     return render(request, "accounts/login.html", {"form": form, "next": next_url or ""})
+
+
+def _second_step_begin(request: HttpRequest, *, user, next_url: str | None) -> HttpResponse:
+    """After a two-factor account's right password: remember "password verified for this user,
+    now" in a session with a new key and send the browser to the second step. No ``login()`` and
+    no token cookies yet, so every signed-in page and API call still treats the browser as
+    signed out. A browser signed in as someone else is signed out first (its token family
+    revoked), as switching accounts does."""
+    response = redirect("accounts:login-two-factor")
+    if request.user.is_authenticated:
+        signin_services.session_tokens_revoke(session=request.session)
+        logout(request)
+        signin_services.delete_token_cookies(response)
+    else:
+        request.session.cycle_key()
+    two_factor.pending_sign_in_start(session=request.session, user_id=user.pk, next_url=next_url or "")
+    return response
 
 
 @require_POST

@@ -234,6 +234,17 @@ PASSWORD_RESET_LIMIT_PER_EMAIL = env_int("PASSWORD_RESET_LIMIT_PER_EMAIL", 3)
 PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
+# --- Two-factor sign-in (RFC 6238 TOTP; README "Two-factor sign-in") ----------------------------
+TOTP_ISSUER = env_str("TOTP_ISSUER", "Plant Community Portal")
+# Codes of the time steps just before and after the current one are accepted too (clock drift;
+# RFC 6238 section 5.2 recommends at most one step of tolerance).
+TOTP_DRIFT_STEPS = 1
+TWO_FACTOR_RECOVERY_CODE_COUNT = 10
+# After the password step the second step must come within this time, or sign-in starts again.
+TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", 5 * 60)
+# Turning two-factor sign-in on or off and new recovery codes need the password confirmed this recently.
+TWO_FACTOR_REAUTH_SECONDS = env_int("TWO_FACTOR_REAUTH_SECONDS", 10 * 60)
+
 # --- JWTs (PyJWT, HS256) ----------------------------------------------------------------------
 JWT_ALGORITHM = "HS256"
 JWT_ISSUER = env_str("JWT_ISSUER", "plant-community-portal")
