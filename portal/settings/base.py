@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "apps.core.htmx.HtmxMiddleware",
     "apps.core.middleware.HtmxLoginRedirectMiddleware",
     "apps.core.middleware.MethodNotAllowedPageMiddleware",
+    "apps.core.middleware.BadRequestPageMiddleware",
 ]
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
 
