@@ -39,6 +39,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+if not DEBUG:
+    # SPEC "Sign-in, tokens and lockout": with DEBUG off the cookies carry the __Host- prefix,
+    # which a browser accepts only with Secure, Path=/ and no Domain (RFC 6265bis section
+    # 4.1.3.2), so no subdomain or plain-http page can set or overwrite them. The refresh
+    # cookie is scoped to /api/auth/, so it can only be __Secure- (section 4.1.3.1). With
+    # DEBUG on, as in local runs and tests, the plain names of base.py stay.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    JWT_ACCESS_COOKIE = "__Host-access_token"
+    JWT_REFRESH_COOKIE = "__Secure-refresh_token"
 
 # Email (Django 6.1 MAILERS): SMTP by default, credentials from the environment only. Each
 # backend takes only its own options (Django refuses unknown ones with InvalidMailer), so the
