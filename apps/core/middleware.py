@@ -11,6 +11,8 @@ from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render, resolve_url
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -190,3 +192,47 @@ def _bad_request_answer(request, error: Exception):
         "%s: %s", request.path, error, extra={"status_code": 400, "request": request}
     )
     return bad_request(request, error)
+
+
+class PrivateCacheMiddleware:
+    """``Cache-Control: private, no-store`` on every response that depends on the session or a
+    token (SPEC "Bad input"; OWASP ASVS 4.0 8.2.1): no shared cache, browser cache or
+    back-forward copy keeps a signed-in page, an API answer or a token. A response depends on
+    them when:
+
+    - the request was authenticated: a signed-in session or an API token (``request.user``,
+      as resolved by the time the response leaves; resolving it is not forced here, so this
+      costs no query);
+    - the session was read and holds something, or was changed (sign-in, sign-out);
+    - the request carried credentials (an ``Authorization`` header, the access or refresh
+      cookie), whatever the view did with them;
+    - the response sets or deletes the session or a token cookie.
+
+    Anything else keeps the cache headers it had, so the signed-out forum and the species
+    pages stay cacheable (their ``Vary: Cookie`` keeps a signed-in copy apart). Static files
+    never get here: WhiteNoise, before this middleware, answers them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if _depends_on_credentials(request, response):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+def _depends_on_credentials(request, response) -> bool:
+    token_cookies = {settings.JWT_ACCESS_COOKIE, settings.JWT_REFRESH_COOKIE}
+    session = getattr(request, "session", None)
+    if session is not None and (session.modified or (session.accessed and not session.is_empty())):
+        return True
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject):
+        user = request.__dict__.get("_cached_user")
+    if user is not None and user.is_authenticated:
+        return True
+    if "Authorization" in request.headers or token_cookies & request.COOKIES.keys():
+        return True
+    return bool((token_cookies | {settings.SESSION_COOKIE_NAME}) & response.cookies.keys())
