@@ -1,17 +1,23 @@
 """Project middleware: session expiry renewal and HTMX-friendly redirects."""
 
+import logging
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.sessions.models import Session
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render, resolve_url
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from .problems import problem_response
+from .views import bad_request
 
 SESSION_RENEWED_AT_KEY = "_renewed_at"
 
@@ -138,3 +144,95 @@ class SessionLifetimeMiddleware:
 
 
 SESSION_AUTH_AT_KEY = "_auth_at"
+
+
+# What Django answers 400 for (django.core.handlers.exception.response_for_exception): every
+# SuspiciousOperation (TooManyFieldsSent, TooManyFilesSent, RequestDataTooBig, ...), BadRequest
+# and a malformed multipart body.
+BAD_REQUEST_EXCEPTIONS = (SuspiciousOperation, BadRequest, MultiPartParserError)
+
+
+class BadRequestPageMiddleware:
+    """Answer bad request data with the site's 400 (problem+json under ``/api/``) whatever
+    ``DEBUG`` says (SPEC "Bad input": a 4xx, never a 500).
+
+    With ``DEBUG`` on, Django answers these with its debug page, which reads the query string
+    again: 1,100 query parameters raised ``TooManyFieldsSent`` a second time inside the debug
+    page and the answer was a 500 (issue 11). So the query string and a form body are parsed
+    here, before the CSRF check and any view read them, and a failure answers 400 at once; an
+    exception of the same kind raised by a view (a JSON body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``) is answered the same way by ``process_exception``. Each is
+    logged to ``django.security.<exception>`` as Django does. Sits last in ``MIDDLEWARE`` so the
+    400 page has what every page has (``request.htmx``, the CSP nonce, ``request.user``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            # Reading is the point: parsing raises for bad data. POST is a form or multipart
+            # body (files included), empty for any other body.
+            request.GET
+            request.POST
+        except BAD_REQUEST_EXCEPTIONS as error:
+            return _bad_request_answer(request, error)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, BAD_REQUEST_EXCEPTIONS):
+            return _bad_request_answer(request, exception)
+        return None
+
+
+def _bad_request_answer(request, error: Exception):
+    if hasattr(request, "_mark_post_parse_error"):
+        # Django's own step: the body cannot be read again, or the error would repeat.
+        request._mark_post_parse_error()
+    logging.getLogger(f"django.security.{type(error).__name__}").warning(
+        "%s: %s", request.path, error, extra={"status_code": 400, "request": request}
+    )
+    return bad_request(request, error)
+
+
+class PrivateCacheMiddleware:
+    """``Cache-Control: private, no-store`` on every response that depends on the session or a
+    token (SPEC "Bad input"; OWASP ASVS 4.0 8.2.1): no shared cache, browser cache or
+    back-forward copy keeps a signed-in page, an API answer or a token. A response depends on
+    them when:
+
+    - the request was authenticated: a signed-in session or an API token (``request.user``,
+      as resolved by the time the response leaves; resolving it is not forced here, so this
+      costs no query);
+    - the session was read and holds something, or was changed (sign-in, sign-out);
+    - the request carried credentials (an ``Authorization`` header, the access or refresh
+      cookie), whatever the view did with them;
+    - the response sets or deletes the session or a token cookie.
+
+    Anything else keeps the cache headers it had, so the signed-out forum and the species
+    pages stay cacheable (their ``Vary: Cookie`` keeps a signed-in copy apart). Static files
+    never get here: WhiteNoise, before this middleware, answers them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if _depends_on_credentials(request, response):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+def _depends_on_credentials(request, response) -> bool:
+    token_cookies = {settings.JWT_ACCESS_COOKIE, settings.JWT_REFRESH_COOKIE}
+    session = getattr(request, "session", None)
+    if session is not None and (session.modified or (session.accessed and not session.is_empty())):
+        return True
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject):
+        user = request.__dict__.get("_cached_user")
+    if user is not None and user.is_authenticated:
+        return True
+    if "Authorization" in request.headers or token_cookies & request.COOKIES.keys():
+        return True
+    return bool((token_cookies | {settings.SESSION_COOKIE_NAME}) & response.cookies.keys())

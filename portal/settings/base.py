@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.core.middleware.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "apps.core.middleware.SessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "apps.core.htmx.HtmxMiddleware",
     "apps.core.middleware.HtmxLoginRedirectMiddleware",
     "apps.core.middleware.MethodNotAllowedPageMiddleware",
+    "apps.core.middleware.BadRequestPageMiddleware",
 ]
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
 

@@ -39,18 +39,33 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+if not DEBUG:
+    # SPEC "Sign-in, tokens and lockout": with DEBUG off the cookies carry the __Host- prefix,
+    # which a browser accepts only with Secure, Path=/ and no Domain (RFC 6265bis section
+    # 4.1.3.2), so no subdomain or plain-http page can set or overwrite them. The refresh
+    # cookie is scoped to /api/auth/, so it can only be __Secure- (section 4.1.3.1). With
+    # DEBUG on, as in local runs and tests, the plain names of base.py stay.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    JWT_ACCESS_COOKIE = "__Host-access_token"
+    JWT_REFRESH_COOKIE = "__Secure-refresh_token"
 
-# Email through SMTP (Django 6.1 MAILERS). Credentials come from the environment only.
-MAILERS = {
-    "default": {
-        "BACKEND": env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
-        "OPTIONS": {
-            "host": env_str("EMAIL_HOST", "localhost"),
-            "port": env_int("EMAIL_PORT", 587),
-            "username": env_str("EMAIL_HOST_USER", "") or None,
-            "password": env_str("EMAIL_HOST_PASSWORD", "") or None,
-            "use_tls": env_bool("EMAIL_USE_TLS", True),
-            "timeout": env_int("EMAIL_TIMEOUT_SECONDS", 10),
-        },
+# Email (Django 6.1 MAILERS): SMTP by default, credentials from the environment only. Each
+# backend takes only its own options (Django refuses unknown ones with InvalidMailer), so the
+# SMTP options go to the SMTP backend alone and a console or locmem EMAIL_BACKEND gets none.
+_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_email_backend = env_str("EMAIL_BACKEND", _SMTP_BACKEND)
+if _email_backend == _SMTP_BACKEND:
+    _email_options = {
+        "host": env_str("EMAIL_HOST", "localhost"),
+        "port": env_int("EMAIL_PORT", 587),
+        "username": env_str("EMAIL_HOST_USER", "") or None,
+        "password": env_str("EMAIL_HOST_PASSWORD", "") or None,
+        "use_tls": env_bool("EMAIL_USE_TLS", True),
+        "timeout": env_int("EMAIL_TIMEOUT_SECONDS", 10),
     }
-}
+elif _email_backend == "django.core.mail.backends.filebased.EmailBackend":
+    _email_options = {"file_path": env_str("EMAIL_FILE_PATH", "")}
+else:
+    _email_options = {}
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}

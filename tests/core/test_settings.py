@@ -116,3 +116,54 @@ def test_check_deploy_is_clean_under_production_settings():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def _run_in_production(code: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + code],
+        cwd=PROJECT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in GOOD and k not in NOT_INHERITED},
+            **GOOD,
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "backend, sent",
+    [
+        ("django.core.mail.backends.console.EmailBackend", "Subject: probe"),
+        ("apps.core.mail.ReadableConsoleBackend", "Subject: probe"),
+        ("django.core.mail.backends.locmem.EmailBackend", "locmem 1"),
+    ],
+)
+def test_production_settings_send_mail_through_a_non_smtp_backend(backend, sent):
+    """Issue 11: with ``EMAIL_BACKEND`` set to the console backend, production settings failed
+    every email ("Unknown options 'host' ..."): the SMTP options go to the SMTP backend only."""
+    result = _run_in_production(
+        "from django.core import mail\n"
+        "mail.send_mail('probe', 'body', 'a@example.com', ['b@example.com'])\n"
+        "print('locmem', len(getattr(mail, 'outbox', [])))",
+        EMAIL_BACKEND=backend,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sent in result.stdout
+
+
+def test_production_settings_give_the_smtp_backend_its_options():
+    """The default SMTP backend still gets host, port, credentials, TLS and timeout from the
+    environment."""
+    result = _run_in_production(
+        "from django.core.mail import mailers\n"
+        "m = mailers['default']\n"
+        "print(type(m).__name__, m.host, m.port, m.username, m.use_tls, m.timeout)",
+        EMAIL_HOST="mail.example",
+        EMAIL_PORT="2525",
+        EMAIL_HOST_USER="portal",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["EmailBackend", "mail.example", "2525", "portal", "True", "10"]
