@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from apps.core.models import PortalManager, PortalQuerySet
 from apps.core.permissions import is_moderator
+from apps.core.uploads import RandomName
 
 # A public topic: what every viewer sees and what forum counters and last activity count.
 PUBLIC_TOPIC = Q(is_approved=True, is_hidden=False, is_deleted=False)
@@ -197,7 +198,7 @@ class Post(models.Model):
     is_hidden = models.BooleanField(default=False, help_text="Hidden by reports until a moderator decides.")
     is_deleted = models.BooleanField(default=False)
     rejection_reason = models.CharField(max_length=500, blank=True, help_text="Shown to the author.")
-    image = models.ImageField(upload_to="forum/%Y/%m/", blank=True)
+    image = models.ImageField(upload_to=RandomName("forum"), blank=True)
     edit_count = models.PositiveIntegerField(default=0)
     # An edit by a `new` gardener of an already approved post waits for review; the approved
     # text above stays public until a moderator decides (issue 9, "Writing rules").

@@ -23,6 +23,7 @@ from apps.accounts.models import TrustLevel, User
 from apps.accounts.services import trust_level_promote
 from apps.core.audit import audit_record
 from apps.core.permissions import is_moderator
+from apps.core.uploads import stored_files_delete_on_commit
 
 from .markdown import mentioned_usernames, render_markdown
 from .models import Forum, Notification, Post, PostRevision, Report, Topic, post_version
@@ -302,6 +303,7 @@ def _post_for_update(post_id: int) -> Post:
             "created_at",
             "pending_source",
             "pending_at",
+            "image",
         )
         .get(pk=post_id)
     )
@@ -392,7 +394,9 @@ def post_edit_decide(
 def post_delete(*, post_id: int, actor: User, reason: str = "") -> int:
     """Soft-delete post ``post_id``. Deleting the opening post deletes the topic and every
     reply in it. A moderator deleting someone else's post is audited (``post.delete``, or
-    ``topic.delete`` with the number of replies). Returns how many replies went with the
+    ``topic.delete`` with the number of replies). The deleted posts' images are unlinked and
+    their files removed after commit: a deleted post is shown to nobody, so its image must
+    not stay reachable at its URL (SPEC "Bad input"). Returns how many replies went with the
     topic (0 for a reply). Deleting an already deleted post changes nothing."""
     return _post_delete(post_id=post_id, actor=actor, reason=reason, audited=True)
 
@@ -403,13 +407,15 @@ def _post_delete(*, post_id: int, actor: User, reason: str, audited: bool) -> in
         post = _post_for_update(post_id)
         if post.is_deleted:
             return 0
+        images = [post.image.name]
         if post.is_opening_post:
-            replies = (
-                Post.objects.filter(topic_id=topic_id, is_deleted=False).exclude(pk=post.pk).update(is_deleted=True)
-            )
+            going = Post.objects.filter(topic_id=topic_id, is_deleted=False).exclude(pk=post.pk)
+            images += going.exclude(image="").values_list("image", flat=True)
+            replies = going.update(is_deleted=True, image="")
         else:
             replies = 0
-        Post.objects.filter(pk=post.pk).update(is_deleted=True)
+        Post.objects.filter(pk=post.pk).update(is_deleted=True, image="")
+        stored_files_delete_on_commit(images)
         if audited and actor.pk != post.poster_id:
             if post.is_opening_post:
                 audit_record(

@@ -104,7 +104,7 @@ def topic_create(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(None, error)
         elif throttled := write_throttled(request, form, action="post"):
             status = throttled
-        else:
+        elif form.image_process():
             topic = services.topic_create(
                 forum=forum,
                 poster=request.user,
@@ -141,7 +141,7 @@ def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
         elif throttled := write_throttled(request, form, action="post"):
             status = throttled
-        else:
+        elif form.image_process():
             try:
                 post = services.reply_create(
                     topic=topic,

@@ -5,7 +5,14 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Q
 
-from apps.core.uploads import MAX_UPLOAD_BYTES, ImageRejected, open_checked
+from apps.core.uploads import (
+    PHOTO_MAX_PX,
+    THUMBNAIL_PX,
+    ImageRejected,
+    ProcessedImage,
+    image_process,
+    upload_size_check,
+)
 
 from .models import CareCardStatus, PlantSpecies, SavedCareInstructions
 
@@ -33,9 +40,13 @@ class MultipleImageField(forms.FileField):
 
 class IdentificationRequestForm(forms.Form):
     """SPEC ``/plants/identify/``: ``image`` (one to three files), ``notes``, an optional
-    location. Each photo is checked by decoding it with Pillow
-    (``apps.core.uploads.open_checked``), so a file's name or declared type never decides;
-    ``cleaned_data["images"]`` holds the decoded, upright RGB images."""
+    location.
+
+    Two steps, so the expensive one runs last (issue 11): ``is_valid()`` checks every field
+    and the number and size of the files without decoding anything; the view then counts the
+    hourly limit and calls ``photos_process()``, which decodes the photos one at a time with
+    ``apps.core.uploads.image_process`` (so a file's name or declared type never decides) and
+    fills ``cleaned_data["photos"]``."""
 
     image = MultipleImageField(
         label="Photos of the plant",
@@ -64,16 +75,32 @@ class IdentificationRequestForm(forms.Form):
     )
 
     def clean_image(self):
-        images = []
         for upload in self.cleaned_data["image"]:
-            if upload.size > MAX_UPLOAD_BYTES:
-                raise forms.ValidationError(f"“{upload.name}” is larger than 10 MB. Please choose a smaller photo.")
             try:
-                images.append(open_checked(upload.read()))
+                upload_size_check(upload)
             except ImageRejected as rejected:
                 raise forms.ValidationError(f"“{upload.name}”: {rejected}") from None
-        self.cleaned_data["images"] = images
         return self.cleaned_data["image"]
+
+    def photos_process(self) -> bool:
+        """Decode the valid form's photos one at a time (each dropped before the next) into
+        ``cleaned_data["photos"]`` (``ProcessedImage``s of at most 1600 px) and
+        ``cleaned_data["thumbnail"]`` (the first photo at 300 px), metadata-free JPEGs.
+        Returns False, with the reason as an error on ``image``, when a file is not an image
+        we accept."""
+        photos: list[ProcessedImage] = []
+        for position, upload in enumerate(self.cleaned_data["image"]):
+            sizes = [PHOTO_MAX_PX, THUMBNAIL_PX] if position == 0 else [PHOTO_MAX_PX]
+            try:
+                photo, *thumbnail = image_process(upload, sizes=sizes)
+            except ImageRejected as rejected:
+                self.add_error("image", f"“{upload.name}”: {rejected}")
+                return False
+            photos.append(photo)
+            if thumbnail:
+                self.cleaned_data["thumbnail"] = thumbnail[0]
+        self.cleaned_data["photos"] = photos
+        return True
 
     def clean(self):
         cleaned = super().clean()

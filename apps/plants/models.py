@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.models import PortalManager
+from apps.core.uploads import RandomName
 
 
 class PlantSpecies(models.Model):
@@ -93,7 +94,7 @@ class PlantIdentificationRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identification_requests"
     )
     notes = models.TextField(blank=True, max_length=2000)
-    thumbnail = models.ImageField(upload_to="identification/thumbs/%Y/%m/", blank=True)
+    thumbnail = models.ImageField(upload_to=RandomName("identification/thumbs"), blank=True)
     latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     location_is_exact = models.BooleanField(default=False)
@@ -127,7 +128,7 @@ class PlantPhoto(models.Model):
     """One stored photo of an identification request (EXIF stripped, at most 1600 px)."""
 
     request = models.ForeignKey(PlantIdentificationRequest, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to="identification/photos/%Y/%m/")
+    image = models.ImageField(upload_to=RandomName("identification/photos"))
     position = models.PositiveSmallIntegerField(default=0)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

@@ -3,17 +3,15 @@ accepting a suggestion, and care cards. Counters on the user row move in the sam
 with ``F()`` (SPEC "Domain": counters kept on the row)."""
 
 import logging
-import secrets
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from PIL import Image
 
 from apps.accounts.models import User
-from apps.core.uploads import PHOTO_MAX_PX, THUMBNAIL_PX, encode_jpeg
+from apps.core.uploads import ProcessedImage
 
 from .identification.providers import configured_providers
 from .identification.tasks import identification_enqueue
@@ -42,17 +40,19 @@ def coarse_coordinate(value: Decimal) -> Decimal:
 def identification_request_create(
     *,
     owner: User,
-    images: list[Image.Image],
+    photos: list[ProcessedImage],
+    thumbnail: ProcessedImage,
     notes: str = "",
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     exact_location: bool = False,
 ) -> PlantIdentificationRequest:
-    """Create an identification request from one to three decoded photos.
+    """Create an identification request from one to three processed photos.
 
-    ``images`` are upright RGB images from ``apps.core.uploads.open_checked``; each is stored
-    as a JPEG of at most 1600 px with no EXIF, and the first also as a 300 px thumbnail,
-    through Django's storage API. The location (degrees) is rounded to 0.2° unless ``exact_location``. With
+    ``photos`` (at most 1600 px) and ``thumbnail`` (300 px) come from the upload pipeline
+    (``IdentificationRequestForm.photos_process``, ``apps.core.uploads.image_process``):
+    metadata-free JPEGs, stored through Django's storage API under random names (the fields'
+    ``upload_to``). The location (degrees) is rounded to 0.2° unless ``exact_location``. With
     provider keys configured the request waits (``pending``) for the background task, enqueued
     after commit; without, it goes straight to the community (``needs_help``). If anything
     fails, the files already stored are deleted again. Returns the request.
@@ -61,7 +61,6 @@ def identification_request_create(
         latitude, longitude = coarse_coordinate(latitude), coarse_coordinate(longitude)
     machine = bool(configured_providers())
     stored: list[str] = []
-    stem = secrets.token_hex(8)
     try:
         with transaction.atomic():
             id_request = PlantIdentificationRequest(
@@ -72,17 +71,15 @@ def identification_request_create(
                 location_is_exact=bool(exact_location and latitude is not None),
                 status=IdentificationStatus.PENDING if machine else IdentificationStatus.NEEDS_HELP,
             )
-            id_request.thumbnail.save(
-                f"{stem}-thumb.jpg", encode_jpeg(images[0], max_px=THUMBNAIL_PX, name="t.jpg"), save=False
-            )
+            id_request.thumbnail.save("thumbnail.jpg", thumbnail.content, save=False)
             stored.append(id_request.thumbnail.name)
             id_request.save()
-            for position, image in enumerate(images):
-                photo = PlantPhoto(request=id_request, position=position)
-                content = encode_jpeg(image, max_px=PHOTO_MAX_PX, name="p.jpg")
-                photo.image.save(f"{stem}-{position}.jpg", content, save=False)
+            for position, processed in enumerate(photos):
+                photo = PlantPhoto(
+                    request=id_request, position=position, width=processed.width, height=processed.height
+                )
+                photo.image.save("photo.jpg", processed.content, save=False)
                 stored.append(photo.image.name)
-                photo.width, photo.height = photo.image.width, photo.image.height
                 photo.save()
             User.objects.filter(pk=owner.pk).update(identification_request_count=F("identification_request_count") + 1)
             if machine:

@@ -50,22 +50,29 @@ def _identification_allowed(request: HttpRequest) -> int | None:
 @require_http_methods(["GET", "POST"])
 def identify(request: HttpRequest) -> HttpResponse:
     """SPEC ``/plants/identify/``: one to three photos and notes, for every signed-in gardener
-    whatever the trust level. Bad files are refused with a message and nothing is stored."""
+    whatever the trust level. Bad files are refused with a message and nothing is stored.
+
+    Cheapest first (issue 11): the fields, file count and sizes are validated without
+    decoding; only then is the request counted against the hourly limit (429 when over it),
+    and only a counted request has its photos decoded, one at a time. A request whose photo
+    turns out unreadable still counts: its decoding was paid for."""
     form = IdentificationRequestForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     if request.method == "POST" and form.is_valid():
         if (retry_after := _identification_allowed(request)) is not None:
             return too_many_requests(
                 request, retry_after=retry_after, detail="You have asked for many identifications this hour."
             )
-        identification = services.identification_request_create(
-            owner=request.user,
-            images=form.cleaned_data["images"],
-            notes=form.cleaned_data["notes"],
-            latitude=form.cleaned_data["latitude"],
-            longitude=form.cleaned_data["longitude"],
-            exact_location=form.cleaned_data["exact_location"],
-        )
-        return redirect(identification)
+        if form.photos_process():
+            identification = services.identification_request_create(
+                owner=request.user,
+                photos=form.cleaned_data["photos"],
+                thumbnail=form.cleaned_data["thumbnail"],
+                notes=form.cleaned_data["notes"],
+                latitude=form.cleaned_data["latitude"],
+                longitude=form.cleaned_data["longitude"],
+                exact_location=form.cleaned_data["exact_location"],
+            )
+            return redirect(identification)
     return render(request, "plants/identify.html", {"form": form})
 
 

@@ -12,12 +12,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw
 
+from apps.core.uploads import SHARED_MEDIA_PREFIX
+
 IMAGE_POOL_SIZE = 8
 IMAGE_DRAW_PX = 1600  # drawn large, then downsampled: cheap anti-aliasing
 PHOTO_PX = 800  # stored photo, square (the upload rules allow up to 1600 px)
 THUMBNAIL_PX = 300
-THUMBNAIL_DIR = "identification/thumbs/demo"
-PHOTO_DIR = "identification/photos/demo"
+# Under core's SHARED_MEDIA_PREFIX: many requests share these files, so deleting one request
+# (or its gardener's account) must not remove them.
+THUMBNAIL_DIR = f"{SHARED_MEDIA_PREFIX}demo/thumbs"
+PHOTO_DIR = f"{SHARED_MEDIA_PREFIX}demo/photos"
 
 PLANT_KINDS = ("broad", "blades", "rosette", "fern", "flowering", "cactus", "trailing", "broad-fenestrated")
 GREENS = [

@@ -48,8 +48,9 @@ def demo_data_flush() -> dict[str, int]:
     """Delete the demo data: every forum (with its topics, posts and reports), every
     identification request (photos, suggestions, votes), every care card, the moderation log
     entries not written by a superuser, and every user who is not a superuser. The species
-    catalog, groups and superusers stay. Stored image files are left; the next seed overwrites
-    them. Returns ``{"<model label>": rows deleted}``.
+    catalog, groups and superusers stay. Uploaded files go with their rows (after commit,
+    ``apps.core.uploads.files_follow_rows``); the demo's shared image pool stays and the next
+    seed overwrites it. Returns ``{"<model label>": rows deleted}``.
     """
     deleted: dict[str, int] = {}
 
