@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
+PORT ?= 8000
 VPY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed-dev
@@ -48,10 +49,10 @@ run: runtime
 	$(VPY) manage.py migrate --noinput
 	$(VPY) manage.py seed_demo --if-empty
 	@echo ""
-	@echo "  Plant Community Portal: http://127.0.0.1:8000/"
+	@echo "  Plant Community Portal: http://127.0.0.1:$(PORT)/"
 	@echo "  Demo sign-in: gardener / demo-gardener-pass-2026   (moderator: moderator / demo-moderator-pass-2026)"
 	@echo ""
-	$(VPY) manage.py runserver 127.0.0.1:8000
+	$(VPY) manage.py runserver 127.0.0.1:$(PORT)
 
 check-services: venv
 	@$(VPY) scripts/check_services.py

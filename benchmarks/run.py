@@ -928,7 +928,7 @@ def report(
 
 
 def targets(*, args, cases: list[Case], found: dict | None, loaded: dict | None, gardeners: list[Gardener]) -> str:
-    """The issue's targets, reported against (never enforced)."""
+    """Issue 6's targets, reported against (never enforced)."""
     active = gardeners[-1].label
     by_key = {(c.endpoint, c.gardener, c.variant): c for c in cases}
     lines = [f"### Targets (issue 6; measured at `{args.scale}`, the large scale is the one they are set for)", ""]

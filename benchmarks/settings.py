@@ -11,6 +11,7 @@ from portal.settings.production import *  # noqa: F403 (settings extend the prod
 
 ROOT_URLCONF = "benchmarks.urls"
 SECURE_SSL_REDIRECT = False
+DEMO_DATA_ALLOWED = True  # the benchmark database is its own scratch database
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core.api import BadBody, csrf_failure, json_body, service_unavailable, unauthenticated
 from apps.core.client_ip import client_ip
 from apps.core.problems import problem_response
+from apps.core.ratelimit import set_retry_after
 
 from . import tokens
 from .api_auth import api_auth_required
@@ -74,13 +75,13 @@ def token_obtain(request: HttpRequest) -> HttpResponse:
         return unauthenticated("That username or email and password do not match an account.", "INVALID_CREDENTIALS")
     except SignInLocked as locked:
         code = "RATE_LIMITED" if locked.scope == "ip" else "ACCOUNT_LOCKED"
-        return problem_response(
+        response = problem_response(
             status=429,
             title="Too many sign-in attempts",
             detail=f"Sign-in is locked; retry in {locked.retry_after} seconds.",
             code=code,
-            headers={"Retry-After": str(locked.retry_after)},
         )
+        return set_retry_after(response, locked.retry_after)
     except SecurityUnavailable:
         return service_unavailable()
     return JsonResponse(pair.as_json())

@@ -182,3 +182,28 @@ def trust_levels_update_all(*, now=None) -> int:
         with transaction.atomic():
             promoted += trust_level_promote(user_id=user_id, now=now) is not None
     return promoted
+
+
+def trust_level_set_by_moderator(*, user_id: int, level: str, moderator: User, reason: str = "") -> bool:
+    """A moderator sets ``user_id``'s trust level to ``level`` (a ``TrustLevel`` value), up or
+    down. The level is then marked as set by a moderator, so automatic promotion
+    (``trust_level_promote``, the daily pass) never changes it again (SPEC "Domain"; Discourse's
+    "locked trust level"). Audited as ``trust.set`` with the old and new level; ``reason`` at most
+    500 characters. Returns False, changing nothing, when the level is already ``level``.
+    Raises ``ValueError`` for an unknown level and ``User.DoesNotExist`` for an unknown id."""
+    new_level = TrustLevel(level)
+    with transaction.atomic():
+        user = User.objects.select_for_update().only("id", "trust_level").get(pk=user_id)
+        if user.trust_level == new_level:
+            User.objects.filter(pk=user_id).update(trust_level_set_by_moderator=True)
+            return False
+        User.objects.filter(pk=user_id).update(trust_level=new_level, trust_level_set_by_moderator=True)
+        audit_record(
+            actor=moderator,
+            action="trust.set",
+            target_type="user",
+            target_id=user_id,
+            reason=reason,
+            metadata={"from": str(user.trust_level), "to": str(new_level)},
+        )
+    return True

@@ -8,6 +8,7 @@ import json
 from django.middleware.csrf import CsrfViewMiddleware
 
 from .problems import problem_response
+from .responses import UNAVAILABLE_RETRY_AFTER
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -79,5 +80,5 @@ def service_unavailable():
         title="Temporarily unavailable",
         detail="Authentication is temporarily unavailable. Please retry shortly.",
         code="SERVICE_UNAVAILABLE",
-        headers={"Retry-After": "30"},
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
     )

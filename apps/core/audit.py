@@ -8,7 +8,7 @@ Action names are ``<target>.<verb>``; the moderation log turns them into sentenc
 ``post.approve``, ``post.reject``, ``post.edit_approve``, ``post.edit_reject``, ``post.delete``,
 ``post.hide``, ``report.agree``, ``report.disagree``, ``report.ignore``, ``topic.lock``,
 ``topic.unlock``, ``topic.pin``, ``topic.unpin``, ``topic.move``, ``topic.delete``,
-``trust.promote``, ``lockout.clear``.
+``trust.promote``, ``trust.set``, ``lockout.clear``.
 """
 
 from django.db import transaction

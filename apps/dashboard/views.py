@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from apps.accounts.api_auth import api_auth_required
 from apps.accounts.selectors import trust_progress_for_user
 from apps.core.permissions import check_moderate_permission, is_moderator
+from apps.forum.permissions import new_member_limits
 from apps.forum.selectors import forum_stats_for_user, review_queue_counts
 from apps.plants.selectors import care_cards_for_user, identification_requests_for_user, plant_stats_for_user
 
@@ -50,7 +51,7 @@ def _care_cards(request):
 
 
 def _trust_progress(request):
-    return {"progress": trust_progress_for_user(user=request.user)}
+    return {"progress": trust_progress_for_user(user=request.user), "limits": new_member_limits(request.user)}
 
 
 def _moderation_queue(request):

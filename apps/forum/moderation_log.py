@@ -7,7 +7,7 @@ Basic automatically". The page filters by moderator and by action through
 ``ModerationLogFilterForm``.
 
 The vocabulary and the targets each action names come from ``apps/core/audit.py``: post actions
-(and ``report.*``) target a post id, ``topic.*`` a topic id, ``trust.promote`` a user id and
+(and ``report.*``) target a post id, ``topic.*`` a topic id, ``trust.*`` a user id and
 ``lockout.clear`` a lock key (``user:<id>`` or ``name:<hash>``). Target ids are text in the
 table, so targets are loaded in batches by id, one statement per kind, whatever the page size.
 """
@@ -68,6 +68,7 @@ ACTION_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         "Members",
         [
             ("trust.promote", "Raised a trust level"),
+            ("trust.set", "Set a trust level"),
             ("lockout.clear", "Cleared a sign-in lock"),
         ],
     ),
@@ -393,6 +394,10 @@ def _sentence(row: ModerationAction, targets: _Targets) -> list[Part]:
             return [Part(f"{member or FORMER_MEMBER.capitalize()} was promoted {levels} automatically")]
         member = member or FORMER_MEMBER
         return [*who, Part(f" promoted {member} {levels}"), *_reason(row)]
+    if row.action == "trust.set" and row.target_type == "user":
+        member = targets.usernames.get(_int_id(row.target_id)) or FORMER_MEMBER
+        levels = f"from {_trust_label(_meta(row, 'from'))} to {_trust_label(_meta(row, 'to'))}"
+        return [*who, Part(f" set {member}'s trust level {levels}"), *_reason(row)]
     if row.action == "lockout.clear" and row.target_type == "account":
         user_id = lock_key_user_id(row.target_id)
         owner = "an unknown name" if user_id is None else targets.usernames.get(user_id, FORMER_MEMBER)

@@ -78,7 +78,7 @@ def check_attach_image_permission(user: User) -> None:
 def link_limit_error(user: User, html: str) -> str | None:
     """A message when a ``new`` gardener's rendered post has more than 2 links or any image,
     else ``None`` (SPEC "Domain")."""
-    if user.trust_level != TrustLevel.NEW or is_moderator(user):
+    if TrustLevel(user.trust_level) > TrustLevel.NEW or is_moderator(user):
         return None
     if "<img" in html:
         return "Images in posts are open from trust level Basic."
@@ -90,7 +90,13 @@ def link_limit_error(user: User, html: str) -> str | None:
 
 def publishes_at_once(user: User) -> bool:
     """``new`` gardeners' posts and topics wait in the review queue; ``basic`` and up publish."""
-    return user.trust_level != TrustLevel.NEW or is_moderator(user)
+    return TrustLevel(user.trust_level) > TrustLevel.NEW or is_moderator(user)
+
+
+def new_member_limits(user: User) -> dict:
+    """What a page tells a gardener about the limits of their level, from the rules above:
+    ``{"held_for_review": bool, "max_links": int}`` (SPEC "Domain")."""
+    return {"held_for_review": not publishes_at_once(user), "max_links": NEW_USER_MAX_LINKS}
 
 
 def edit_needs_review(user: User, post: Post) -> bool:
@@ -127,7 +133,7 @@ def check_moderate_topic_permission(user: User) -> None:
 
 def check_move_topic_permission(user: User) -> None:
     """Moving topics between forums: moderators and ``veteran`` gardeners (SPEC "Domain")."""
-    if not user.is_authenticated or not (is_moderator(user) or user.trust_level == TrustLevel.VETERAN):
+    if not user.is_authenticated or not (is_moderator(user) or TrustLevel(user.trust_level) >= TrustLevel.VETERAN):
         raise PermissionDenied("Moving topics is open to moderators and Veteran gardeners.")
 
 
@@ -160,11 +166,13 @@ def topic_permissions(user: User, topic: Topic) -> dict:
 
 
 def post_permissions(user: User, post: Post) -> dict:
-    """Template flags for one post: ``{"edit", "report"}``, from ``check_edit_post_permission``
-    and ``check_report_post_permission``."""
+    """Template flags for one post: ``{"edit", "report", "see_edit_rejection"}``, from
+    ``check_edit_post_permission``, ``check_report_post_permission`` and the rule that a
+    declined edit's reason is a note to its author only."""
     if not user.is_authenticated:
-        return {"edit": False, "report": False}
+        return {"edit": False, "report": False, "see_edit_rejection": False}
     return {
         "edit": _allowed(check_edit_post_permission, user, post),
         "report": _allowed(check_report_post_permission, user, post),
+        "see_edit_rejection": post.poster_id == user.pk,
     }

@@ -27,7 +27,7 @@ from apps.core.uploads import stored_files_delete_on_commit
 
 from .markdown import mentioned_usernames, render_markdown
 from .models import Forum, Notification, Post, PostRevision, Report, Topic, post_version
-from .recount import topic_expectations
+from .recount import forum_state_recount, topic_expectations
 
 # SPEC "Domain": 3 reports hide a post; 1 from a `trusted`+ gardener hides a `new` gardener's post.
 REPORTS_TO_HIDE = 3
@@ -578,6 +578,4 @@ def topic_move(*, topic_id: int, actor: User, to_forum: Forum, reason: str = "")
 def forum_counters_recount() -> None:
     """Rewrite every derived forum field from the rows (bulk loads such as ``seed_demo``, and
     repair); see ``apps.forum.recount.forum_state_recount``."""
-    from .recount import forum_state_recount
-
     forum_state_recount()

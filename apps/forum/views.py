@@ -118,7 +118,8 @@ def topic_create(request: HttpRequest, slug: str) -> HttpResponse:
                     request, "Thanks! As a new member, your topic waits for a moderator before others see it."
                 )
             return redirect(topic)
-    response = render(request, "forum/topic_form.html", {"forum": forum, "form": form}, status=status)
+    context = {"forum": forum, "form": form, "limits": permissions.new_member_limits(request.user)}
+    response = render(request, "forum/topic_form.html", context, status=status)
     return _with_retry_after(response, form)
 
 

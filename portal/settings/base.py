@@ -14,8 +14,14 @@ from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-SECRET_KEY = env_str("SECRET_KEY", "insecure-local-only-key-change-me-in-production-0123456789")
-JWT_SECRET_KEY = env_str("JWT_SECRET_KEY", "insecure-local-only-jwt-key-change-me-in-production-0123456789abcdef")
+# ``manage.py seed_demo`` may run (production.py turns it off).
+DEMO_DATA_ALLOWED = True
+
+# Published keys for development only; production.py refuses them.
+LOCAL_SECRET_KEY = "insecure-local-only-key-change-me-in-production-0123456789"
+LOCAL_JWT_SECRET_KEY = "insecure-local-only-jwt-key-change-me-in-production-0123456789abcdef"
+SECRET_KEY = env_str("SECRET_KEY", LOCAL_SECRET_KEY)
+JWT_SECRET_KEY = env_str("JWT_SECRET_KEY", LOCAL_JWT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

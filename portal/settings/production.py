@@ -10,7 +10,7 @@ the insecure local keys of ``base``, SQLite or the per-process security store.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403 (Django settings layer on the base settings)
-from .base import DATABASE_URL, DATABASES, REDIS_URL
+from .base import DATABASE_URL, DATABASES, LOCAL_JWT_SECRET_KEY, LOCAL_SECRET_KEY, REDIS_URL
 from .env import env_bool, env_int, env_str
 
 DEBUG = env_bool("DEBUG", False)
@@ -21,6 +21,11 @@ SECRET_KEY = env_str("SECRET_KEY")
 JWT_SECRET_KEY = env_str("JWT_SECRET_KEY")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production (whatever DEBUG says).")
+if len(SECRET_KEY) < 50:
+    # Django's own deployment check (security.W009) asks for at least 50 characters.
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production (whatever DEBUG says).")
+if {SECRET_KEY, JWT_SECRET_KEY} & {LOCAL_SECRET_KEY, LOCAL_JWT_SECRET_KEY}:
+    raise ImproperlyConfigured("SECRET_KEY and JWT_SECRET_KEY must not be the published local keys of base.py.")
 if not JWT_SECRET_KEY or len(JWT_SECRET_KEY) < 50:
     raise ImproperlyConfigured(
         "JWT_SECRET_KEY must be set and at least 50 characters long in production (whatever DEBUG says)."
@@ -31,6 +36,10 @@ if not DATABASE_URL or DATABASES["default"]["ENGINE"] != "django.db.backends.pos
     raise ImproperlyConfigured("DATABASE_URL must be set and point at PostgreSQL in production (whatever DEBUG says).")
 if not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set in production (whatever DEBUG says).")
+
+# seed_demo writes accounts with published passwords and --flush deletes every member: refused
+# unless this says the database is a scratch one (the benchmark's settings do).
+DEMO_DATA_ALLOWED = env_bool("DEMO_DATA_ALLOWED", False)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", True) else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -9,6 +9,10 @@ Layers, lowest first (SPEC "Layout", STYLE "Where code lives"): ``core`` imports
 and never each other; ``dashboard`` imports any of those; ``demo`` (demo and benchmark data)
 may import every app; ``portal`` (settings, root URLs) sits above the apps, which never import
 it. A new app must be given a layer here before its first import is accepted.
+
+Imports by string count too: ``importlib.import_module("apps.forum.services")``,
+``__import__(...)`` and ``apps.get_model("forum", "Post")`` / ``get_model("forum.Post")`` (the
+app's ``models``). Project code never imports the test, e2e, benchmark or script packages.
 """
 
 import ast
@@ -17,8 +21,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 PROJECT = Path(__file__).resolve().parents[2]
 PACKAGES = ("apps", "portal")
+# Packages beside the project code that it must never import.
+OUTSIDE = ("tests", "e2e", "benchmarks", "scripts")
+IMPORT_BY_NAME = ("import_module", "__import__")
+MODEL_BY_LABEL = ("get_model", "get_app_config")
 
 # App -> the apps it may import (itself always allowed).
 MAY_IMPORT: dict[str, set[str]] = {
@@ -69,6 +79,23 @@ def _resolve(name: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
+def _names_imported_by_call(node: ast.Call) -> list[str]:
+    """Dotted module names a call imports by string: ``import_module("apps.x")``,
+    ``__import__("apps.x")`` -> ``apps.x``; ``get_model("forum", "Post")``,
+    ``get_model("forum.Post")``, ``get_app_config("forum")`` -> ``apps.forum.models``. Other
+    calls, or arguments that are not string literals, give ``[]``."""
+    func = node.func
+    called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if called not in IMPORT_BY_NAME + MODEL_BY_LABEL or not node.args:
+        return []
+    first = node.args[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return []
+    if called in IMPORT_BY_NAME:
+        return [first.value]
+    return [f"apps.{first.value.split('.')[0]}.models"]
+
+
 def _imports() -> list[Import]:
     modules = _module_files()
     found: dict[tuple[str, str, int], Import] = {}
@@ -89,12 +116,14 @@ def _imports() -> list[Import]:
                 # ``from package import submodule`` imports the submodule; ``from module
                 # import name`` the module.
                 names = [f"{module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Call) and (names := _names_imported_by_call(node)):
+                pass
             else:
                 continue
             text = ast.unparse(node)
             rel = str(path.relative_to(PROJECT))
             for name in names:
-                target = _resolve(name, modules)
+                target = name if name.split(".")[0] in OUTSIDE else _resolve(name, modules)
                 if target is not None and target != source:
                     found.setdefault((source, target, node.lineno), Import(source, target, rel, node.lineno, text))
     return list(found.values())
@@ -118,9 +147,12 @@ def test_apps_import_only_lower_layers():
     app imports ``portal``. Imports in functions and ``TYPE_CHECKING`` blocks count."""
     wrong = []
     for imp in _imports():
-        source_app = _app_of(imp.source)
+        source_app = _app_of(imp.source)  # portal (None) sits above every app
+        if imp.target.split(".")[0] in OUTSIDE:
+            wrong.append(f"{imp}: project code never imports {imp.target.split('.')[0]}")
+            continue
         if source_app is None and imp.source.startswith("portal"):
-            continue  # portal sits above every app
+            continue
         if imp.target.startswith("portal"):
             wrong.append(f"{imp}: apps never import portal (read settings through django.conf)")
             continue
@@ -220,3 +252,37 @@ def test_the_checker_sees_imports_inside_functions_and_type_checking_blocks(tmp_
     for imp in _imports():
         edges[imp.source].add(imp.target)
     assert _cycles(edges) == [["apps.accounts.models", "apps.core.sneaky"]]
+
+
+def test_the_checker_sees_imports_by_string_and_of_test_code(tmp_path, monkeypatch):
+    """``import_module``, ``__import__``, ``apps.get_model`` with a label, and an import of the
+    test code are all reported from ``core``."""
+    (tmp_path / "apps" / "core").mkdir(parents=True)
+    (tmp_path / "apps" / "forum").mkdir(parents=True)
+    for package in ("apps", "apps/core", "apps/forum"):
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "apps" / "forum" / "models.py").write_text("")
+    (tmp_path / "apps" / "forum" / "services.py").write_text("")
+    (tmp_path / "apps" / "core" / "sly.py").write_text(
+        "import importlib\n"
+        "from django.apps import apps\n"
+        "services = importlib.import_module('apps.forum.services')\n"
+        "forum = __import__('apps.forum')\n"
+        "Post = apps.get_model('forum', 'Post')\n"
+        "Topic = apps.get_model('forum.Topic')\n"
+        "from tests import factories\n"
+        "name = 'apps.forum'\n"
+        "dynamic = importlib.import_module(name)\n"
+    )
+    (tmp_path / "portal").mkdir()
+    monkeypatch.setattr(sys.modules[__name__], "PROJECT", tmp_path)
+    found = {(imp.line, imp.target) for imp in _imports()}
+    assert found == {
+        (3, "apps.forum.services"),
+        (4, "apps.forum"),
+        (5, "apps.forum.models"),
+        (6, "apps.forum.models"),
+        (7, "tests.factories"),
+    }
+    with pytest.raises(AssertionError, match="project code never imports tests"):
+        test_apps_import_only_lower_layers()

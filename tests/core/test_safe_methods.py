@@ -400,7 +400,7 @@ def test_get_and_head_change_nothing_on_any_url(role, world, client, subtests):
 
 
 def test_an_image_in_a_post_pointing_at_open_changes_nothing(world, client):
-    """The issue's instance: a post whose Markdown is ``![.](/forum/notifications/<id>/open/)``
+    """Issue 9's instance: a post whose Markdown is ``![.](/forum/notifications/<id>/open/)``
     renders an ``<img>`` with that ``src``; the request a browser makes for it (GET, image
     ``Accept``, ``Sec-Fetch-Dest: image``, the reader's session) is refused with 405, writes
     nothing and leaves the reader's notifications unread."""

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from portal.settings import base
+
 PROJECT = Path(__file__).resolve().parents[2]
 GOOD = {
     "DJANGO_SETTINGS_MODULE": "portal.settings.production",
@@ -44,6 +46,10 @@ def test_production_settings_start_with_everything_set():
 MISSING = [
     ({"SECRET_KEY": None}, "SECRET_KEY must be set"),
     ({"SECRET_KEY": "  "}, "SECRET_KEY must be set"),
+    ({"SECRET_KEY": "x"}, "SECRET_KEY must be at least 50 characters"),
+    ({"SECRET_KEY": "s" * 49}, "SECRET_KEY must be at least 50 characters"),
+    ({"SECRET_KEY": base.LOCAL_SECRET_KEY}, "published local keys"),
+    ({"JWT_SECRET_KEY": base.LOCAL_JWT_SECRET_KEY}, "published local keys"),
     ({"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY must be set"),
     ({"JWT_SECRET_KEY": "short"}, "at least 50 characters"),
     ({"JWT_SECRET_KEY": "j" * 49}, "at least 50 characters"),

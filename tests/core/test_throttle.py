@@ -43,7 +43,7 @@ def _key() -> str:
 
 
 def test_a_new_gardener_posts_once_per_30_seconds_and_10_times_an_hour():
-    """The issue's example: ``new`` may post once per 30 s and 10 times an hour; the wait is
+    """Issue 9's example: ``new`` may post once per 30 s and 10 times an hour; the wait is
     counted from the hit that keeps the window full."""
     throttle = {"user_id": 7, "action": "post", "trust_level": "new"}
     assert _hit_at(T0, **throttle) is None

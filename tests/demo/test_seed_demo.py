@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 from PIL import Image
 
@@ -25,6 +25,7 @@ from apps.plants.models import (
     SuggestionVote,
 )
 from apps.plants.selectors import plant_stats_for_user
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +218,15 @@ def test_stored_images_are_small_jpegs_without_exif(demo_seeded):
             assert image.format == "JPEG"
             assert image.size == (width, height)
             assert "exif" not in image.info and not image.getexif()
+
+
+@pytest.mark.parametrize("options", [{}, {"flush": True}, {"scale": "small"}])
+def test_refused_where_demo_data_is_not_allowed_and_nothing_changes(settings, options):
+    """Production settings turn ``DEMO_DATA_ALLOWED`` off: no demo accounts with published
+    passwords, and no ``--flush`` deleting every member."""
+    member = factories.UserFactory(username="real_member")
+    settings.DEMO_DATA_ALLOWED = False
+    before = row_counts()
+    with pytest.raises(CommandError, match="DEMO_DATA_ALLOWED"):
+        seed_demo(**options)
+    assert row_counts() == before and User.objects.filter(pk=member.pk).exists()

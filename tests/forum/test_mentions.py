@@ -1,6 +1,6 @@
 r"""Which ``@mentions`` a post's Markdown makes (``apps.forum.markdown.mentioned_usernames``).
 
-The issue: mentions are taken from the Markdown the author wrote as text, outside code spans,
+Issue 9: mentions are taken from the Markdown the author wrote as text, outside code spans,
 code blocks and links; a post whose only mention sits in a fenced block notifies nobody. The
 rule follows Discourse (a text post-process over markdown-it's text tokens): mentions in code
 are not mentions. Decisions pinned here: ``\@ana`` (and ``&#64;ana``) is a literal "@", not a

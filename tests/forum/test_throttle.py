@@ -80,7 +80,7 @@ def test_topics_share_the_post_limit_and_keep_subject_and_text(client, forum, pu
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_five_replies_in_a_burst_land_at_most_as_the_limit_allows():
-    """The issue's failing case ("25 replies in 1.5 s all land"): 25 reply POSTs by one
+    """Issue 9's failing case ("25 replies in 1.5 s all land"): 25 reply POSTs by one
     `basic` gardener (1 per 5 s) from 25 threads, each with its own client and database
     connection, released together by a barrier: exactly one reply lands, 24 answers are 429."""
     forum = factories.ForumFactory(slug="houseplants")

@@ -57,7 +57,7 @@ def _opening(topic) -> Post:
 
 
 def test_deleting_the_last_reply_moves_last_activity_back(client, forum, people):
-    """The issue's failing case: A opens a topic, B replies, B deletes the reply: the topic,
+    """Issue 9's failing case: A opens a topic, B replies, B deletes the reply: the topic,
     the forum list and /forum/ name A at the opening post's time again."""
     topic = topic_create(forum=forum, poster=people["a"], subject="Yellow fern", source="Help", publish=True)
     opening = _opening(topic)
@@ -210,7 +210,7 @@ def test_forum_recount_check_reports_drift_and_repairs_it(forum, people):
 
 
 def test_a_mention_inside_a_fenced_block_notifies_nobody(client, forum, people):
-    """The issue's failing case: a reply whose only mention sits in a fenced code block (or a
+    """Issue 9's failing case: a reply whose only mention sits in a fenced code block (or a
     code span, or a link) notifies nobody; a plain mention does."""
     topic = topic_create(forum=forum, poster=people["mod"], subject="Fern", source="x", publish=True)
     client.force_login(people["a"])

@@ -190,7 +190,7 @@ def test_moderator_permalink_counts_held_posts_shown_in_place(client, cast):
 
 
 def test_veteran_cannot_move_a_new_members_held_topic(client, cast):
-    """The issue's first failing case: a veteran who is not a moderator opens the move tool
+    """Issue 9's first failing case: a veteran who is not a moderator opens the move tool
     of a new member's held topic: 404, and POSTing the form moves nothing."""
     forum = factories.ForumFactory(slug="houseplants")
     garden = factories.ForumFactory(slug="garden", name="Garden")
@@ -208,7 +208,7 @@ def test_veteran_cannot_move_a_new_members_held_topic(client, cast):
 
 
 def test_a_topic_hidden_by_three_reports_is_hidden_everywhere(client, cast):
-    """The issue's second failing case: a topic whose opening post is hidden by 3 reports is
+    """Issue 9's second failing case: a topic whose opening post is hidden by 3 reports is
     hidden like the post (page, forum list, search) for everyone but its author and
     moderators, and leaves the forum's counters and last activity."""
     forum = factories.ForumFactory(slug="houseplants")

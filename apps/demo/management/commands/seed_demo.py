@@ -5,6 +5,7 @@ in ``apps.demo.seeding.scaled``)."""
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
@@ -69,6 +70,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "seed_demo is refused under these settings (DEMO_DATA_ALLOWED is off, as in production): it creates "
+                "accounts with published passwords and --flush deletes every member. Set DEMO_DATA_ALLOWED=true only "
+                "for a scratch database."
+            )
         if options["scale"] != "demo":
             return self._handle_scaled(options)
         started = time.perf_counter()
