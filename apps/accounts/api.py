@@ -14,8 +14,10 @@ from apps.core.problems import problem_response
 
 from . import tokens
 from .api_auth import api_auth_required
+from .devices import family_seen_record
 from .lockout import SignInLocked
 from .selectors import token_user_queryset
+from .session_services import api_session_record
 from .signin_services import (
     InvalidCredentials,
     SecurityUnavailable,
@@ -39,7 +41,8 @@ def token_obtain(request: HttpRequest) -> HttpResponse:
     """``POST /api/auth/token/`` ``{"username", "password"}`` -> 200 ``{"access", "refresh",
     "token_type": "Bearer", "expires_in"}``. Shares the lockout counter with the sign-in form:
     401 ``INVALID_CREDENTIALS``, 429 ``ACCOUNT_LOCKED`` / ``RATE_LIMITED`` with
-    ``Retry-After``, 400 for a malformed body, 503 when Redis is down."""
+    ``Retry-After``, 400 for a malformed body, 503 when Redis is down. The new token family is
+    recorded for the gardener's "Active sessions" page (device and coarse network)."""
     try:
         data = json_body(request, fields=("username", "password"))
     except BadBody as error:
@@ -67,6 +70,9 @@ def token_obtain(request: HttpRequest) -> HttpResponse:
         )
     except SecurityUnavailable:
         return service_unavailable()
+    api_session_record(
+        user=user, family_id=pair.family_id, user_agent=request.headers.get("User-Agent", ""), ip=client_ip(request)
+    )
     return JsonResponse(pair.as_json())
 
 
@@ -77,7 +83,7 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
     """``POST /api/auth/token/refresh/`` ``{"refresh"}`` (or the ``refresh_token`` cookie, then
     CSRF-checked) -> 200 new pair, same shape. At most one SQL statement (is the user still
     active?). 401 ``TOKEN_INVALID`` / ``TOKEN_REUSED``; 503 when the used-mark cannot be
-    written (nothing issued)."""
+    written (nothing issued). When the family was last seen is kept in Redis, not SQL."""
     try:
         data = json_body(request, optional=("refresh",))
     except BadBody as error:
@@ -102,6 +108,7 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
         return unauthenticated("The refresh token is invalid or revoked.", "TOKEN_INVALID")
     except redis.RedisError:
         return service_unavailable()
+    family_seen_record(family_id=pair.family_id)
     response = JsonResponse(pair.as_json())
     if from_cookie:
         set_token_cookies(response, pair)
