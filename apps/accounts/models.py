@@ -198,6 +198,9 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(home_latitude__isnull=True, home_longitude__isnull=True)
                 | Q(
+                    # Spelled out: a CHECK passes when its expression is NULL.
+                    home_latitude__isnull=False,
+                    home_longitude__isnull=False,
                     home_latitude__gte=-90,
                     home_latitude__lte=90,
                     home_longitude__gte=-180,

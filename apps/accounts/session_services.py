@@ -108,7 +108,7 @@ def sessions_revoke_others(*, user: User, current_session_key: str) -> int:
     """ "Sign out everywhere else": end every signed-in browser of ``user`` but the one with
     ``current_session_key`` and revoke every token family, recorded or not, API and browser
     alike, including this browser's (the view starts a fresh family for it, as after a password
-    change). Returns how many browsers and apps were signed out.
+    change). Returns how many other browsers were signed out.
 
     Families: ``tokens_valid_after`` set to now (durable: the tokens' one user query refuses
     families started before it) and, after commit, every family in Redis
@@ -132,4 +132,4 @@ def sessions_revoke_others(*, user: User, current_session_key: str) -> int:
     cache_prefix = getattr(store, "cache_key_prefix", None)
     if cache_prefix and browser_keys:
         caches[settings.SESSION_CACHE_ALIAS].delete_many([cache_prefix + key for key in browser_keys])
-    return len(rows)
+    return len(browser_keys)

@@ -127,7 +127,7 @@ def password_fingerprint(user: User) -> str:
     """A short keyed digest of ``user``'s password hash, put in email-change links so that a
     password change (what the old address's owner is told to do) voids every pending link, as
     Django's reset tokens do with the same hash."""
-    return salted_hmac(EMAIL_CHANGE_SALT, user.password).hexdigest()[:24]
+    return salted_hmac(EMAIL_CHANGE_SALT, user.password, algorithm="sha256").hexdigest()[:24]
 
 
 def email_change_for_token(*, token: str) -> EmailChange | None:

@@ -65,6 +65,9 @@ def profile_update(
     old_avatar = user.avatar.name
     if avatar is not None:
         square = ImageOps.fit(avatar, (AVATAR_PX, AVATAR_PX), Image.Resampling.LANCZOS)
+        # The decoded file's metadata (EXIF, a COM segment) rides along in ``info`` and the
+        # JPEG encoder writes some of it back: the stored avatar keeps none of it.
+        square.info.clear()
         user.avatar.save("avatar.jpg", encode_jpeg(square, max_px=AVATAR_PX, name="avatar.jpg"), save=False)
         fields.append("avatar")
     elif avatar_remove and old_avatar:

@@ -219,5 +219,6 @@ def sessions_revoke_others(request: HttpRequest) -> HttpResponse:
     else:
         signin_services.session_tokens_remember(session=request.session, pair=pair)
         signin_services.set_token_cookies(response, pair)
-    messages.success(request, f"Signed out everywhere else ({count} other session{'s' if count != 1 else ''} ended).")
+    browsers = f"{count} other browser{'s' if count != 1 else ''}"
+    messages.success(request, f"Signed out everywhere else: {browsers}, and every app.")
     return response
