@@ -122,7 +122,7 @@ class ProfileForm(forms.Form):
         label="Display name",
         max_length=50,
         required=False,
-        help_text="Shown beside your username. Up to 50 characters; may be empty.",
+        help_text="Up to 50 characters; may be empty. Shown beside your username, never instead of it.",
     )
     avatar = forms.FileField(
         label="Avatar",

@@ -152,6 +152,10 @@ def email_change(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/settings_email.html", {"form": form})
 
 
+def _link_hours() -> dict:
+    return {"hours": settings.EMAIL_CHANGE_MAX_AGE_SECONDS // 3600}
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
@@ -164,12 +168,15 @@ def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         change = settings_selectors.email_change_for_token(token=token)
         if change is None:
-            return error_page(request, 400, template="accounts/email_change_invalid.html")
+            return error_page(request, 400, template="accounts/email_change_invalid.html", context=_link_hours())
         return render(request, "accounts/settings_email_confirm.html", {"new_email": change.new_email})
     outcome = settings_services.email_change_confirm(token=token)
     if not outcome.applied:
         return error_page(
-            request, 400, template="accounts/email_change_invalid.html", context={"taken": outcome.reason == "taken"}
+            request,
+            400,
+            template="accounts/email_change_invalid.html",
+            context={"taken": outcome.reason == "taken", **_link_hours()},
         )
     messages.success(request, f"Your email address is now {outcome.email}.")
     return _see_other("accounts:settings-email" if request.user.is_authenticated else "accounts:login")
