@@ -37,7 +37,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 
-from apps.accounts.models import TrustLevel
+from apps.accounts.models import TrustLevel, UserSession
 from apps.forum.models import Post, Report
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
 from apps.plants.models import PlantSpecies
@@ -82,6 +82,8 @@ class World:
     confirm_path: str  # from the sign-up email of an unconfirmed account
     unlock_path: str  # from the lock email of a locked account
     reset_path: str  # from the password-reset email of an account nobody signs in with
+    email_change_path: str  # from the email-change email of an account nobody else signs in with
+    session_record_pk: int  # that account's signed-in browser ("Active sessions")
     accounts: dict[str, str] = field(default_factory=dict)  # role -> username (password: DEFAULT_PASSWORD)
 
 
@@ -154,6 +156,10 @@ def make_world() -> World:
         client.post(SIGN_IN_PATH, {"username": "locked", "password": f"wrong-{attempt}"})
     factories.UserFactory(username="forgetful")
     assert client.post("/accounts/password_reset/", {"email": "forgetful@example.com"}).status_code == 302
+    mover = factories.UserFactory(username="mover")
+    assert client.post(SIGN_IN_PATH, {"username": "mover", "password": factories.DEFAULT_PASSWORD}).status_code == 302
+    email_change = {"email": "mover.new@example.com", "password": factories.DEFAULT_PASSWORD}
+    assert client.post("/accounts/settings/email/", email_change).status_code == 303
 
     return World(
         forum_slug=forum.slug,
@@ -169,6 +175,8 @@ def make_world() -> World:
         confirm_path=_link_from_mail(r"/accounts/confirm/[^/\s]+/", "sprout@example.com"),
         unlock_path=_link_from_mail(r"/accounts/unlock/[^/\s]+/", "locked@example.com"),
         reset_path=_link_from_mail(r"/accounts/reset/[^/\s]+/[^/\s]+/", "forgetful@example.com"),
+        email_change_path=_link_from_mail(r"/accounts/settings/email/confirm/[^/\s]+/", "mover.new@example.com"),
+        session_record_pk=UserSession.objects.get(user=mover).pk,
         accounts={GARDENER: gardener.username, NEWBIE: newbie.username, MODERATOR: moderator.username},
     )
 
@@ -276,6 +284,22 @@ REGISTRY: list[Route] = [
         )
         for action in ("confirm-password", "setup", "enable", "disable", "recovery-codes")
     ],
+    Route("accounts/settings/", _at("/accounts/settings/"), signed_in(OK)),
+    Route("accounts/settings/email/", _at("/accounts/settings/email/"), signed_in(OK)),
+    Route("accounts/settings/email/confirm/<str:token>/", lambda w: w.email_change_path, everyone(OK)),
+    Route("accounts/settings/sessions/", _at("/accounts/settings/sessions/"), signed_in(OK)),
+    Route(
+        "accounts/settings/sessions/<int:pk>/revoke/",
+        lambda w: f"/accounts/settings/sessions/{w.session_record_pk}/revoke/",
+        post_only(),
+        POST_ONLY,
+    ),
+    Route(
+        "accounts/settings/sessions/revoke-others/",
+        _at("/accounts/settings/sessions/revoke-others/"),
+        post_only(),
+        POST_ONLY,
+    ),
     Route("accounts/password_reset/", _at("/accounts/password_reset/"), everyone(OK)),
     Route("accounts/password_reset/done/", _at("/accounts/password_reset/done/"), everyone(OK)),
     Route(

@@ -15,8 +15,10 @@ from apps.core.ratelimit import set_retry_after
 
 from . import tokens
 from .api_auth import api_auth_required
+from .devices import family_seen_record
 from .lockout import SignInLocked
 from .selectors import token_user_queryset
+from .session_services import api_session_record
 from .signin_services import (
     InvalidCredentials,
     OTPRequired,
@@ -45,7 +47,8 @@ def token_obtain(request: HttpRequest) -> HttpResponse:
     sign-in form: 401 ``INVALID_CREDENTIALS`` (a wrong password or a wrong code alike), 401
     ``OTP_REQUIRED`` for a two-factor account without ``otp`` (the same body whether or not
     the password was right), 429 ``ACCOUNT_LOCKED`` / ``RATE_LIMITED`` with ``Retry-After``,
-    400 for a malformed body, 503 when Redis is down."""
+    400 for a malformed body, 503 when Redis is down. The new token family is recorded for the
+    gardener's "Active sessions" page (device and coarse network)."""
     try:
         data = json_body(request, fields=("username", "password"), optional=("otp",))
     except BadBody as error:
@@ -84,6 +87,9 @@ def token_obtain(request: HttpRequest) -> HttpResponse:
         return set_retry_after(response, locked.retry_after)
     except SecurityUnavailable:
         return service_unavailable()
+    api_session_record(
+        user=user, family_id=pair.family_id, user_agent=request.headers.get("User-Agent", ""), ip=client_ip(request)
+    )
     return JsonResponse(pair.as_json())
 
 
@@ -94,7 +100,7 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
     """``POST /api/auth/token/refresh/`` ``{"refresh"}`` (or the ``refresh_token`` cookie, then
     CSRF-checked) -> 200 new pair, same shape. At most one SQL statement (is the user still
     active?). 401 ``TOKEN_INVALID`` / ``TOKEN_REUSED``; 503 when the used-mark cannot be
-    written (nothing issued)."""
+    written (nothing issued). When the family was last seen is kept in Redis, not SQL."""
     try:
         data = json_body(request, optional=("refresh",))
     except BadBody as error:
@@ -119,6 +125,7 @@ def token_refresh(request: HttpRequest) -> HttpResponse:
         return unauthenticated("The refresh token is invalid or revoked.", "TOKEN_INVALID")
     except redis.RedisError:
         return service_unavailable()
+    family_seen_record(family_id=pair.family_id)
     response = JsonResponse(pair.as_json())
     if from_cookie:
         set_token_cookies(response, pair)

@@ -1,14 +1,23 @@
-"""The custom user (case-insensitive username and email, trust level, activity counters) and
-the durable record of revoked refresh token families."""
+"""The custom user (case-insensitive username and email, trust level, activity counters,
+profile settings), the durable record of revoked refresh token families and the record of each
+signed-in browser and API token family (``UserSession``)."""
+
+import zoneinfo
+from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.validators import RegexValidator
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models.functions import Upper
+from django.db.models import F, Q
+from django.db.models.functions import Round, Upper
 from django.utils import timezone
 
 from apps.core.models import PortalManager, PortalQuerySet
+from apps.core.uploads import RandomName
 
 from .tokens import user_families_revoke
 
@@ -92,6 +101,26 @@ username_validator = RegexValidator(
 )
 
 
+# SPEC "Domain" and issue 11: a home location is kept only to about 20 km. Latitudes and
+# longitudes are stored on a 0.2° grid (0.2° of latitude is 22 km), so a finer position can
+# never be stored; a check constraint holds the grid in the database too.
+HOME_LOCATION_STEP = Decimal("0.2")
+_GRID = 1 / HOME_LOCATION_STEP  # grid cells per degree
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> tuple[str, ...]:
+    """Every IANA time zone name the system's tz database (or the ``tzdata`` package) knows,
+    sorted, without the ``Factory`` and ``localtime`` pseudo-zones."""
+    return tuple(sorted(zoneinfo.available_timezones() - {"Factory", "localtime"}))
+
+
+def validate_time_zone(value: str) -> None:
+    """Refuse a name that is not an IANA time zone (``ValidationError``)."""
+    if value not in time_zone_names():
+        raise ValidationError("Choose a time zone from the list.", code="invalid_time_zone")
+
+
 class User(AbstractUser):
     """A gardener or moderator.
 
@@ -122,6 +151,30 @@ class User(AbstractUser):
         help_text="Token families started before this (a password change, a deactivation) are refused.",
     )
 
+    # Profile settings (/accounts/settings/). ``display_name`` is shown beside the username, never
+    # instead of it; ``time_zone`` is used for every date shown and for any daily email.
+    # Database defaults too, so bulk loads that write rows in SQL (the large demo seed's COPY)
+    # need not know these columns.
+    display_name = models.CharField(max_length=50, blank=True, default="", db_default="")
+    avatar = models.FileField(upload_to=RandomName("avatars"), blank=True, max_length=200, default="", db_default="")
+    time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC", validators=[validate_time_zone])
+    home_latitude = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text="Degrees, on a 0.2° grid (about 20 km).",
+    )
+    home_longitude = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        help_text="Degrees, on a 0.2° grid (about 20 km).",
+    )
+
     approved_post_count = models.PositiveIntegerField(default=0)
     post_count = models.PositiveIntegerField(default=0)
     topic_count = models.PositiveIntegerField(default=0)
@@ -135,6 +188,22 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Upper("username"), name="accounts_user_username_upper_uniq"),
             models.UniqueConstraint(Upper("email"), name="accounts_user_email_upper_uniq"),
+            # The home location is both coordinates or neither, in range, on the 0.2° grid.
+            models.CheckConstraint(
+                condition=Q(home_latitude__isnull=True, home_longitude__isnull=True)
+                | Q(
+                    # Spelled out: a CHECK passes when its expression is NULL.
+                    home_latitude__isnull=False,
+                    home_longitude__isnull=False,
+                    home_latitude__gte=-90,
+                    home_latitude__lte=90,
+                    home_longitude__gte=-180,
+                    home_longitude__lte=180,
+                    home_latitude=Round(F("home_latitude") * _GRID) / _GRID,
+                    home_longitude=Round(F("home_longitude") * _GRID) / _GRID,
+                ),
+                name="accounts_user_home_location_coarse",
+            ),
         ]
         indexes = [
             # Moderators' member list: one trust level, newest members first (first page).
@@ -189,6 +258,14 @@ class User(AbstractUser):
     @property
     def is_email_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
+
+    @property
+    def home_hemisphere(self) -> str | None:
+        """``"north"`` or ``"south"`` for the care schedules' seasons (the equator counts as
+        north), ``None`` without a home location."""
+        if self.home_latitude is None:
+            return None
+        return "north" if self.home_latitude >= 0 else "south"
 
 
 class RevokedTokenFamily(models.Model):
@@ -258,3 +335,47 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"recovery code of user #{self.user_id}"
+
+
+class UserSession(models.Model):
+    """One signed-in browser or one API refresh token family, for the gardener's "Active
+    sessions" settings page (issue 11).
+
+    A browser row points at its Django session (``session``, deleted with it by the database:
+    sign-out, revocation, ``clearsessions``) and names the token family started with it; an API
+    row (``session`` empty) is one ``/api/auth/token/`` sign-in, i.e. one refresh token family.
+    ``device`` is the browser or client family and OS read from the user agent at sign-in;
+    ``ip_network`` the client address coarsened to its /24 (IPv4) or /48 (IPv6), never the
+    address itself. "Last seen" is not stored here: a browser's is the session's own
+    once-a-minute renewal time, a token family's lives in Redis (``devices``), so no request
+    writes this table after sign-in.
+    """
+
+    class Kind(models.TextChoices):
+        BROWSER = "browser", "Browser"
+        API = "api", "App or API token"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    session = models.OneToOneField(Session, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="+")
+    family_id = models.CharField(max_length=64, blank=True)
+    device = models.CharField(max_length=120)
+    ip_network = models.CharField(max_length=49, blank=True)
+    signed_in_at = models.DateTimeField(default=timezone.now)
+
+    objects = PortalManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "signed_in_at"], name="accounts_usersession_user_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="browser", session__isnull=False) | Q(kind="api", session__isnull=True),
+                name="accounts_usersession_kind_matches_session",
+            ),
+            models.UniqueConstraint(
+                fields=["family_id"], condition=~Q(family_id=""), name="accounts_usersession_family_uniq"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of user {self.user_id}: {self.device}"

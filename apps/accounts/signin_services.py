@@ -26,7 +26,7 @@ from apps.core.middleware import SESSION_AUTH_AT_KEY
 
 from . import lockout, tokens, two_factor
 from .lockout import SignInLocked
-from .models import RevokedTokenFamily, User
+from .models import RevokedTokenFamily, User, UserSession
 
 logger = logging.getLogger(__name__)
 
@@ -216,12 +216,21 @@ def second_factor_attempt(*, user_id: int, verified_at: float, code: str, ip: st
     return user
 
 
-def password_confirm(*, user: User, password: str, ip: str, base_url: str) -> bool:
-    """Re-authentication of a signed-in ``user`` before a sensitive change (turning two-factor
-    sign-in on or off, new recovery codes; OWASP ASVS 4.0 3.7.1), counted by the same lockout
-    as sign-in: a wrong password is one failure of the account's counter, a right one clears
-    it as a sign-in does. Returns whether ``password`` is right. Raises ``SignInLocked`` (429)
-    and ``SecurityUnavailable`` (Redis down: fail closed)."""
+def current_password_check(*, user: User, password: str, ip: str, base_url: str) -> None:
+    """Check the signed-in ``user``'s current password (a password change, an email change, the
+    re-authentication before changing two-factor sign-in (OWASP ASVS 4.0 3.7.1), any step that
+    asks for it again) under the same lockout monitor as sign-in: the attempt counts
+    on the account's one counter (``user:<id>``) and on ``ip``'s, a wrong password is a failed
+    sign-in, the 10th failure locks the account (sign-in too) and sends the one lock email with
+    its unlock link, and a correct one clears the count (SPEC "Sign-in, tokens and lockout";
+    OWASP ASVS 4.0 2.2.1: anti-automation on every authentication check).
+
+    ``password`` as typed; ``ip`` the client IP (``apps.core.client_ip``); ``base_url`` the
+    scheme and host for the unlock link. Returns ``None`` when the password is right. Raises
+    ``InvalidCredentials`` (wrong, or the account was deactivated), ``SignInLocked`` (429 with
+    ``retry_after`` seconds, right password or not) and ``SecurityUnavailable`` when Redis fails
+    (callers fail closed: 503).
+    """
     account = lockout.account_key(typed_name=user.username, user_id=user.pk, username=user.username)
     try:
         attempt_id = lockout.attempt_begin(account=account, ip=ip)
@@ -232,14 +241,13 @@ def password_confirm(*, user: User, password: str, ip: str, base_url: str) -> bo
     except redis.RedisError as error:
         raise SecurityUnavailable(str(error)) from error
     try:
-        if not user.check_password(password):
+        if not (user.check_password(password) and user.is_active):
             if lockout.attempt_failed(account=account, ip=ip, attempt_id=attempt_id):
                 _send_lock_email(user=user, account=account, base_url=base_url)
-            return False
+            raise InvalidCredentials()
         lockout.attempt_succeeded(account=account, ip=ip, attempt_id=attempt_id)
     except redis.RedisError as error:
         raise SecurityUnavailable(str(error)) from error
-    return True
 
 
 def tokens_start(*, user: User) -> tokens.TokenPair:
@@ -254,9 +262,12 @@ def tokens_start(*, user: User) -> tokens.TokenPair:
 def session_tokens_remember(*, session, pair: tokens.TokenPair) -> None:
     """Remember the browser's token family and sign-in time in its (already rotated) session,
     so sign-out revokes exactly this browser's family and the absolute session lifetime can be
-    enforced."""
+    enforced; the browser's ``UserSession`` record (made at sign-in) names the family too, so
+    revoking the browser from the settings revokes its tokens. One ``UPDATE``."""
     session[SESSION_FAMILY_KEY] = pair.family_id
     session[SESSION_AUTH_AT_KEY] = int(time.time())
+    if session.session_key:
+        UserSession.objects.filter(session_id=session.session_key).update(family_id=pair.family_id)
 
 
 def set_token_cookies(response, pair: tokens.TokenPair) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path, reverse_lazy
 
-from . import views, views_two_factor
+from . import settings_views, views, views_two_factor
 
 app_name = "accounts"
 
@@ -14,8 +14,19 @@ urlpatterns = [
     path("unlock/<str:token>/", views.unlock, name="unlock"),
     path(
         "password_change/",
-        views.PasswordChangeView.as_view(success_url=reverse_lazy("dashboard:index")),
+        views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:password-change")),
         name="password-change",
+    ),
+    # Settings (issue 11); the sub-navigation is apps/accounts/settings_nav.py.
+    path("settings/", settings_views.profile, name="settings"),
+    path("settings/email/", settings_views.email_change, name="settings-email"),
+    path("settings/email/confirm/<str:token>/", settings_views.email_change_confirm, name="settings-email-confirm"),
+    path("settings/sessions/", settings_views.sessions, name="settings-sessions"),
+    path("settings/sessions/<int:pk>/revoke/", settings_views.session_revoke, name="settings-session-revoke"),
+    path(
+        "settings/sessions/revoke-others/",
+        settings_views.sessions_revoke_others,
+        name="settings-sessions-revoke-others",
     ),
     path("settings/two-factor/", views_two_factor.two_factor_settings, name="two-factor"),
     path(

@@ -22,6 +22,8 @@ from apps.core.responses import error_page, temporarily_unavailable, too_many_re
 
 from . import lockout, selectors, services, signin_services, two_factor
 from .forms import SignInForm, SignUpForm
+from .settings_forms import LockoutPasswordChangeForm
+from .settings_views import password_check_refused
 from .signin_services import SecurityUnavailable
 
 logger = logging.getLogger(__name__)
@@ -213,11 +215,23 @@ class RateLimitedPasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Change the password: every refresh token family of the user is revoked (``User.save``)
-    and other sessions end (Django's session auth hash); this browser stays signed in with a
-    fresh token family."""
+    """Change the password (``/accounts/password_change/``, the settings' "Password" page):
+    every refresh token family of the user is revoked (``User.save``) and other sessions end
+    (Django's session auth hash); this browser stays signed in with a fresh token family.
+
+    The current password is checked under the sign-in lockout
+    (``settings_forms.LockoutPasswordChangeForm``): wrong guesses count on the account's one
+    counter, so after ``LOCKOUT_FAILURE_LIMIT`` of them this page, like sign-in, answers 429
+    with ``Retry-After`` (and sign-in is locked too); Redis down: 503."""
 
     template_name = "accounts/password_change_form.html"
+    form_class = LockoutPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        return password_check_refused(self.request, form) or super().form_invalid(form)
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -25,14 +25,6 @@ from .views import BACKEND, _unavailable
 
 WRONG_CODE = "That code is not right or was already used. Enter the newest code your app shows, or a recovery code."
 CONFIRM_FIRST = "Confirm your password first: changes to two-factor sign-in need it from the last few minutes."
-
-
-def _settings_url() -> str:
-    """The settings area's front page (``/accounts/settings/``), which this page links back to."""
-    try:
-        return reverse("accounts:settings")
-    except NoReverseMatch:  # the settings area lands separately; its path is fixed by SPEC
-        return "/accounts/settings/"
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -122,7 +114,6 @@ def _settings_page(request: HttpRequest, *, password_form=None, confirm_form=Non
         "password_form": password_form or PasswordConfirmForm(),
         "confirm_form": confirm_form or TotpConfirmForm(),
         "setup": setup,
-        "settings_url": _settings_url(),
     }
     return render(request, "accounts/two_factor.html", context, status=status)
 
@@ -148,25 +139,25 @@ def two_factor_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def two_factor_password_confirm(request: HttpRequest) -> HttpResponse:
     """POST ``password``: re-authentication for the next ``TWO_FACTOR_REAUTH_SECONDS`` (10 min),
-    counted by the sign-in lockout (``signin_services.password_confirm``). Right: 303 back to
+    counted by the sign-in lockout (``signin_services.current_password_check``). Right: 303 back to
     the settings page; wrong: the page again with the message (200); locked: 429."""
     form = PasswordConfirmForm(request.POST)
     if not form.is_valid():
         return _settings_page(request, password_form=form)
     try:
-        confirmed = signin_services.password_confirm(
+        signin_services.current_password_check(
             user=request.user,
             password=form.cleaned_data["password"],
             ip=client_ip(request),
             base_url=_base_url(request),
         )
+    except InvalidCredentials:
+        form.add_error("password", "That is not your password.")
+        return _settings_page(request, password_form=form)
     except SignInLocked as locked:
         return _locked(request, locked)
     except SecurityUnavailable:
         return _unavailable(request)
-    if not confirmed:
-        form.add_error("password", "That is not your password.")
-        return _settings_page(request, password_form=form)
     two_factor.password_confirmed_record(session=request.session)
     return _back_to_settings()
 
@@ -215,7 +206,7 @@ def two_factor_enable(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/two_factor_recovery_codes.html",
-        {"codes": codes, "just_enabled": True, "settings_url": _settings_url()},
+        {"codes": codes, "just_enabled": True},
     )
 
 
@@ -247,5 +238,5 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/two_factor_recovery_codes.html",
-        {"codes": codes, "just_enabled": False, "settings_url": _settings_url()},
+        {"codes": codes, "just_enabled": False},
     )

@@ -41,6 +41,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 PHOTO_MAX_PX = 1600
 THUMBNAIL_PX = 300
+SQUARE_DECODE_FACTOR = 4  # image_process(square=True) decodes at 4x the size kept (4:1 images)
 JPEG_QUALITY = 85
 # Names under this prefix belong to no single row (the demo's generated image pool, shared by
 # many requests): deleting a row never removes them.
@@ -240,12 +241,22 @@ def encode_jpeg(image: Image.Image, *, max_px: int, name: str = "upload.jpg") ->
     return ContentFile(jpeg_metadata_strip(buffer.getvalue()), name=name)
 
 
-def image_process(upload, *, sizes: Sequence[int]) -> list[ProcessedImage]:
+def image_process(upload, *, sizes: Sequence[int], square: bool = False) -> list[ProcessedImage]:
     """Decode one uploaded image once (``open_checked`` at the largest of ``sizes``) and
     return it as one metadata-free JPEG per size in ``sizes`` (longest side in pixels, in the
     order given). The decoded image is dropped before returning, so a form handling several
-    files holds one at a time. Raises ``ImageRejected`` as ``open_checked`` does."""
-    image = open_checked(upload, max_px=max(sizes))
+    files holds one at a time. Raises ``ImageRejected`` as ``open_checked`` does.
+
+    ``square`` (avatars): the centre square is cut out first, so each size is a square of that
+    many pixels (smaller when the image's short side is). The image is then decoded at
+    ``SQUARE_DECODE_FACTOR`` times the largest size (at most ``PHOTO_MAX_PX``), so the short
+    side of anything up to 4:1 still covers it; still one reduced decode, never full size."""
+    largest = max(sizes)
+    image = open_checked(upload, max_px=min(largest * SQUARE_DECODE_FACTOR, PHOTO_MAX_PX) if square else largest)
+    if square:
+        side = min(image.size)
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
     out = []
     for max_px in sizes:
         content = encode_jpeg(image, max_px=max_px)

@@ -3,7 +3,7 @@ accepting a suggestion, and care cards. Counters on the user row move in the sam
 with ``F()`` (SPEC "Domain": counters kept on the row)."""
 
 import logging
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.geo import coarse_coordinate
 from apps.core.uploads import ProcessedImage
 
 from .identification.providers import configured_providers
@@ -27,14 +28,7 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-COARSE_LOCATION_STEP = Decimal("0.2")
 CONSENSUS_MIN_VOTERS = 2
-
-
-def coarse_coordinate(value: Decimal) -> Decimal:
-    """Round a coordinate (degrees) to the nearest 0.2°, about 20 km: where a plant grows
-    helps identify it without pointing at a gardener's home."""
-    return (value / COARSE_LOCATION_STEP).quantize(Decimal("1"), rounding=ROUND_HALF_EVEN) * COARSE_LOCATION_STEP
 
 
 def identification_request_create(

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.core.middleware.SessionLifetimeMiddleware",
+    "apps.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -131,7 +132,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Django's cached_db, whose key rotation keeps the browser's "Active sessions" record.
+SESSION_ENGINE = "apps.accounts.session_store"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", 14 * 24 * 3600)
 # A session's expiry is pushed forward at most once a minute (apps.core.middleware).
 SESSION_RENEWAL_INTERVAL_SECONDS = env_int("SESSION_RENEWAL_INTERVAL_SECONDS", 60)
@@ -264,6 +266,17 @@ JWT_REFRESH_REUSE_INTERVAL_SECONDS = env_int("JWT_REFRESH_REUSE_INTERVAL_SECONDS
 JWT_ACCESS_COOKIE = "access_token"
 JWT_REFRESH_COOKIE = "refresh_token"
 JWT_REFRESH_COOKIE_PATH = "/api/auth/"
+
+# --- Account settings (issue 11) --------------------------------------------------------------
+# An email-change link is valid this long; at most this many changes asked for per gardener per
+# window; at most this many avatar uploads an hour (counted before decoding).
+EMAIL_CHANGE_MAX_AGE_SECONDS = env_int("EMAIL_CHANGE_MAX_AGE_SECONDS", 24 * 3600)
+EMAIL_CHANGE_LIMIT_PER_USER = env_int("EMAIL_CHANGE_LIMIT_PER_USER", 5)
+EMAIL_CHANGE_WINDOW_SECONDS = env_int("EMAIL_CHANGE_WINDOW_SECONDS", 60 * 60)
+AVATAR_UPLOADS_PER_HOUR = env_int("AVATAR_UPLOADS_PER_HOUR", 10)
+# Requests that never show a date in the gardener's time zone: the user's time zone is not
+# looked up for them, so the token endpoints and health checks keep their SQL budgets.
+TIME_ZONE_EXEMPT_PATH_PREFIXES = ("/api/", "/healthz", "/readyz", "/static/", "/media/")
 
 # A signed-in session ends after this long whatever the activity (the sliding inactivity
 # timeout is SESSION_COOKIE_AGE, renewed at most once a minute).

@@ -189,7 +189,7 @@ def test_clearing_with_a_plain_post_redirects_to_the_page_saying_cleared(
 
     assert response.status_code == 302 and response["Location"] == LOCKOUTS
     page = moderator_client.get(LOCKOUTS).content.decode()
-    assert '<ul class="messages" role="status">' in page
+    assert '<div role="status"><ul class="messages">' in page
     assert "Cleared the sign-in lock on an unknown name." in page
     assert _locked_keys() == {f"user:{locked_account.pk}"}
     assert ModerationAction.objects.get().target_id == unknown_key

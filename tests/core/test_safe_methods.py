@@ -33,8 +33,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_redis import get_redis_connection
 
-from apps.accounts.models import TrustLevel, User
+from apps.accounts.models import TrustLevel, User, UserSession
 from apps.accounts.services import email_confirmation_token
+from apps.accounts.settings_services import email_change_token
 from apps.core.permissions import MODERATORS_GROUP
 from apps.dashboard.views import PANELS
 from apps.forum.models import Notification, Post, Report, Topic
@@ -104,6 +105,8 @@ class World:
     unlock_token: str
     reset_uidb64: str
     reset_token: str
+    email_change_token: str
+    session_record_pk: int
 
 
 def _make_moderator(**kwargs) -> User:
@@ -149,6 +152,9 @@ def make_world(client: Client, capture_on_commit) -> World:
     [lock_email] = [message for message in mail.outbox if message.to == [locked.email]]
     unlock_token = re.search(r"/accounts/unlock/([^/\s]+)/", lock_email.body).group(1)
 
+    rosa_browser = Client()
+    rosa_browser.force_login(rosa)  # a signed-in browser: its "Active sessions" record
+
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
         task_backends["default"].enqueue(identify_plant, [identification.pk], {})
 
@@ -170,6 +176,8 @@ def make_world(client: Client, capture_on_commit) -> World:
         unlock_token=unlock_token,
         reset_uidb64=urlsafe_base64_encode(force_bytes(rosa.pk)),
         reset_token=default_token_generator.make_token(rosa),
+        email_change_token=email_change_token(user=rosa, new_email="rosa.elsewhere@example.com"),
+        session_record_pk=UserSession.objects.get(user=rosa).pk,
     )
 
 
@@ -178,6 +186,8 @@ def make_world(client: Client, capture_on_commit) -> World:
 URL_KWARGS = {
     "accounts/confirm/<str:token>/": lambda w: [{"token": w.confirm_token}],
     "accounts/unlock/<str:token>/": lambda w: [{"token": w.unlock_token}],
+    "accounts/settings/email/confirm/<str:token>/": lambda w: [{"token": w.email_change_token}],
+    "accounts/settings/sessions/<int:pk>/revoke/": lambda w: [{"pk": w.session_record_pk}],
     "accounts/reset/<uidb64>/<token>/": lambda w: [{"uidb64": w.reset_uidb64, "token": w.reset_token}],
     "dashboard/panels/<slug:name>/": lambda w: [{"name": name} for name in PANELS],
     "plants/requests/<int:pk>/": lambda w: [{"pk": w.request_pk}],
@@ -397,6 +407,8 @@ def test_get_and_head_change_nothing_on_any_url(role, world, client, subtests):
     # Nothing the walk requested changed the rows a stray GET could touch (notifications, email).
     assert Notification.objects.filter(recipient=world.rosa, read_at__isnull=True).count() == unread_before > 0
     assert User.objects.get(username="unconfirmed").email_confirmed_at is None
+    assert User.objects.get(username="rosa").email == "rosa@example.com"  # the email-change link's GET
+    assert UserSession.objects.filter(pk=world.session_record_pk).exists()
 
 
 def test_an_image_in_a_post_pointing_at_open_changes_nothing(world, client):

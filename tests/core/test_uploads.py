@@ -222,3 +222,20 @@ def test_shared_files_are_never_deleted_and_a_missing_file_raises_nothing(
     with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
         stored_files_delete_on_commit([shared, stored_name])
     assert default_storage.exists(shared)
+
+
+@pytest.mark.parametrize("size", [(1200, 300), (300, 1200), (900, 600), (200, 120)])
+def test_square_processing_keeps_the_centre_square(size):
+    """``image_process(square=True)`` (avatars): the centre square of a wide or tall image, at
+    the size asked (smaller when the image's short side is), metadata-free."""
+    image = Image.new("RGB", size, (0, 0, 255))
+    centre = (size[0] // 2 - 10, size[1] // 2 - 10, size[0] // 2 + 10, size[1] // 2 + 10)
+    image.paste((255, 0, 0), centre)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    (processed,) = image_process(buffer.getvalue(), sizes=[256], square=True)
+    side = min(256, *size)
+    assert (processed.width, processed.height) == (side, side)
+    stored = Image.open(io.BytesIO(processed.content.read()))
+    assert stored.size == (side, side)
+    assert stored.getpixel((side // 2, side // 2))[0] > 200  # the red centre is kept
