@@ -5,6 +5,7 @@ contract"). Authenticating an API call by token lives with the tokens, in
 
 import json
 
+from django.http.request import RawPostDataException
 from django.middleware.csrf import CsrfViewMiddleware
 
 from .problems import problem_response
@@ -19,11 +20,17 @@ class BadBody(Exception):
 
 def json_body(request, *, fields: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> dict:
     """Parse the body as a JSON object whose ``fields`` are non-empty strings (``optional``
-    ones may be missing). Raises ``BadBody`` with a message for the client (400)."""
-    if len(request.body) > 16 * 1024:
+    ones may be missing). Raises ``BadBody`` with a message for the client (400), also for a
+    multipart form body: ``BadRequestPageMiddleware`` has already parsed that stream, so it
+    cannot be read again, and it is no JSON object anyway."""
+    try:
+        body = request.body
+    except RawPostDataException:
+        raise BadBody("The request body must be a JSON object.") from None
+    if len(body) > 16 * 1024:
         raise BadBody("The request body is too large.")
     try:
-        data = json.loads(request.body or b"{}")
+        data = json.loads(body or b"{}")
     except (ValueError, UnicodeDecodeError):
         raise BadBody("The request body must be a JSON object.") from None
     if not isinstance(data, dict):

@@ -61,3 +61,16 @@ def test_the_api_answers_problem_json_for_bad_request_data(client, debug, settin
         assert response.status_code == 400
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize("path", ["/api/auth/token/", "/api/auth/token/refresh/", "/api/auth/token/revoke/"])
+def test_a_form_body_sent_to_a_json_endpoint_answers_400(client, debug, path):
+    """A multipart form (already parsed, so unreadable again, by ``BadRequestPageMiddleware``)
+    or a urlencoded one sent where JSON is expected is a 400 ``INVALID_REQUEST``, never a 500."""
+    for response in (
+        client.post(path, {"username": "rosa", "password": "x"}),
+        client.post(path, "username=rosa&password=x", content_type="application/x-www-form-urlencoded"),
+    ):
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "INVALID_REQUEST"
