@@ -37,6 +37,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 
+from apps.accounts.data_services import data_export_request
 from apps.accounts.models import TrustLevel
 from apps.forum.models import Post, Report
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
@@ -82,6 +83,7 @@ class World:
     confirm_path: str  # from the sign-up email of an unconfirmed account
     unlock_path: str  # from the lock email of a locked account
     reset_path: str  # from the password-reset email of an account nobody signs in with
+    export_public_id: str  # the gardener's data export, ready to download
     accounts: dict[str, str] = field(default_factory=dict)  # role -> username (password: DEFAULT_PASSWORD)
 
 
@@ -154,6 +156,7 @@ def make_world() -> World:
         client.post(SIGN_IN_PATH, {"username": "locked", "password": f"wrong-{attempt}"})
     factories.UserFactory(username="forgetful")
     assert client.post("/accounts/password_reset/", {"email": "forgetful@example.com"}).status_code == 302
+    export = data_export_request(user=gardener)  # built at once: the test settings' immediate task backend
 
     return World(
         forum_slug=forum.slug,
@@ -169,6 +172,7 @@ def make_world() -> World:
         confirm_path=_link_from_mail(r"/accounts/confirm/[^/\s]+/", "sprout@example.com"),
         unlock_path=_link_from_mail(r"/accounts/unlock/[^/\s]+/", "locked@example.com"),
         reset_path=_link_from_mail(r"/accounts/reset/[^/\s]+/[^/\s]+/", "forgetful@example.com"),
+        export_public_id=export.public_id,
         accounts={GARDENER: gardener.username, NEWBIE: newbie.username, MODERATOR: moderator.username},
     )
 
@@ -260,6 +264,15 @@ REGISTRY: list[Route] = [
     Route("accounts/confirm/<str:token>/", lambda w: w.confirm_path, everyone(OK)),
     Route("accounts/unlock/<str:token>/", lambda w: w.unlock_path, everyone(OK)),
     Route("accounts/password_change/", _at("/accounts/password_change/"), signed_in(OK)),
+    Route("accounts/settings/data/", _at("/accounts/settings/data/"), signed_in(OK)),
+    Route("accounts/settings/data/export/", _at("/accounts/settings/data/export/"), post_only(), POST_ONLY),
+    Route(
+        "accounts/settings/data/export/<str:public_id>/",
+        lambda w: f"/accounts/settings/data/export/{w.export_public_id}/",
+        signed_in(NOT_FOUND, gardener=OK),
+        DATA,
+    ),
+    Route("accounts/settings/data/delete/", _at("/accounts/settings/data/delete/"), signed_in(OK)),
     Route("accounts/password_reset/", _at("/accounts/password_reset/"), everyone(OK)),
     Route("accounts/password_reset/done/", _at("/accounts/password_reset/done/"), everyone(OK)),
     Route(

@@ -9,3 +9,7 @@ class AccountsConfig(AppConfig):
         # Connects the signal receivers: imported in ready(), Django's documented place, so
         # they connect once, after the app registry is ready.
         from . import signals  # noqa: F401 (imported to connect its receivers)
+        from .data_services import ACCOUNTS_SOURCE
+        from .personal_data import personal_data_source_register
+
+        personal_data_source_register(ACCOUNTS_SOURCE)

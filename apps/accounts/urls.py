@@ -1,6 +1,6 @@
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import data_views, views
 
 app_name = "accounts"
 
@@ -16,4 +16,10 @@ urlpatterns = [
         views.PasswordChangeView.as_view(success_url=reverse_lazy("dashboard:index")),
         name="password-change",
     ),
+    path("settings/data/", data_views.data_settings, name="settings-data"),
+    path("settings/data/export/", data_views.data_export_request, name="settings-data-export"),
+    path(
+        "settings/data/export/<str:public_id>/", data_views.data_export_download, name="settings-data-export-download"
+    ),
+    path("settings/data/delete/", data_views.account_delete, name="settings-data-delete"),
 ]

@@ -34,6 +34,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_redis import get_redis_connection
 
 from apps.accounts.models import TrustLevel, User
+from apps.accounts.data_services import data_export_request
 from apps.accounts.services import email_confirmation_token
 from apps.core.permissions import MODERATORS_GROUP
 from apps.dashboard.views import PANELS
@@ -104,6 +105,7 @@ class World:
     unlock_token: str
     reset_uidb64: str
     reset_token: str
+    export_public_id: str
 
 
 def _make_moderator(**kwargs) -> User:
@@ -151,6 +153,8 @@ def make_world(client: Client, capture_on_commit) -> World:
 
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
         task_backends["default"].enqueue(identify_plant, [identification.pk], {})
+    with capture_on_commit(execute=True):
+        export = data_export_request(user=rosa)
 
     return World(
         rosa=rosa,
@@ -170,6 +174,7 @@ def make_world(client: Client, capture_on_commit) -> World:
         unlock_token=unlock_token,
         reset_uidb64=urlsafe_base64_encode(force_bytes(rosa.pk)),
         reset_token=default_token_generator.make_token(rosa),
+        export_public_id=export.public_id,
     )
 
 
@@ -179,6 +184,7 @@ URL_KWARGS = {
     "accounts/confirm/<str:token>/": lambda w: [{"token": w.confirm_token}],
     "accounts/unlock/<str:token>/": lambda w: [{"token": w.unlock_token}],
     "accounts/reset/<uidb64>/<token>/": lambda w: [{"uidb64": w.reset_uidb64, "token": w.reset_token}],
+    "accounts/settings/data/export/<str:public_id>/": lambda w: [{"public_id": w.export_public_id}],
     "dashboard/panels/<slug:name>/": lambda w: [{"name": name} for name in PANELS],
     "plants/requests/<int:pk>/": lambda w: [{"pk": w.request_pk}],
     "plants/requests/<int:pk>/suggestions/": lambda w: [{"pk": w.request_pk}],
