@@ -447,7 +447,9 @@ def _names_in_logs_replace(*, user: User, old_names: list[str], new_name: str) -
     if not words:
         return
     pattern = re.compile(
-        r"(?<![\w.+@-])(" + "|".join(re.escape(word) for word in words) + r")(?![\w.+@-])", re.IGNORECASE
+        # Whole names only: not inside a longer name or address (a dot ending a sentence is fine).
+        r"(?<![\w.+@-])(" + "|".join(re.escape(word) for word in words) + r")(?![\w+@-]|\.\w)",
+        re.IGNORECASE,
     )
     query = None
     for word in words:
@@ -486,9 +488,11 @@ def user_sessions_end(*, user_id: int) -> int:
     engine = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
     decoder: SessionBase = engine()
     ended = 0
-    for key, data in Session.objects.filter(expire_date__gt=timezone.now()).values_list(
-        "session_key", "session_data"
-    ).iterator(chunk_size=2000):
+    for key, data in (
+        Session.objects.filter(expire_date__gt=timezone.now())
+        .values_list("session_key", "session_data")
+        .iterator(chunk_size=2000)
+    ):
         if str(decoder.decode(data).get("_auth_user_id")) == str(user_id):
             engine(session_key=key).delete()
             ended += 1

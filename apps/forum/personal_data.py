@@ -63,7 +63,9 @@ def forum_export(user: User) -> ExportPart:
             forum_slug="forum__slug",
         ),
         "forum.Post": posts,
-        "forum.Report": rows_of(Report.objects.filter(reporter=user), "post_id", "reason", "detail", "status", "created_at"),
+        "forum.Report": rows_of(
+            Report.objects.filter(reporter=user), "post_id", "reason", "detail", "status", "created_at"
+        ),
         "forum.PostRevision": rows_of(
             PostRevision.objects.filter(editor=user), "post_id", "created_at", earlier_text=own_text
         ),

@@ -71,7 +71,9 @@ def plants_export(user: User) -> ExportPart:
         row["thumbnail"] = _photo_path(row["id"], "thumbnail", stored) if stored else None
         if stored:
             part.files.append((row["thumbnail"], stored))
-    photos = rows_of(PlantPhoto.objects.filter(request__owner=user), "request_id", "position", "width", "height", "image")
+    photos = rows_of(
+        PlantPhoto.objects.filter(request__owner=user), "request_id", "position", "width", "height", "image"
+    )
     for row in photos:
         stored = row.pop("image")
         row["file"] = _photo_path(row["request_id"], f"photo-{row['position']}", stored)

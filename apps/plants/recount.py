@@ -48,9 +48,7 @@ def suggestion_vote_drift() -> list[VoteDrift]:
     (read in chunks); changes nothing."""
     expected = {f"expected_{name}": expression for name, expression in suggestion_expectations().items()}
     rows = (
-        IdentificationSuggestion.objects.annotate(**expected)
-        .values("pk", *SUGGESTION_FIELDS, *expected)
-        .order_by("pk")
+        IdentificationSuggestion.objects.annotate(**expected).values("pk", *SUGGESTION_FIELDS, *expected).order_by("pk")
     )
     return [
         VoteDrift(row["pk"], name, row[name], row[f"expected_{name}"])

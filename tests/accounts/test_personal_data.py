@@ -295,7 +295,7 @@ def test_query_budget_of_the_data_page(client, django_assert_num_queries, export
     with django_assert_num_queries(2):
         response = client.get(DATA_PAGE)
     assert response.status_code == 200
-    assert response.content.decode().count("<td data-label=\"Status\">Failed</td>") == exports
+    assert response.content.decode().count('<td data-label="Status">Failed</td>') == exports
 
 
 @pytest.mark.parametrize("rows", [1, 500], ids=["1-row", "500-rows"])

@@ -33,8 +33,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_redis import get_redis_connection
 
-from apps.accounts.models import TrustLevel, User
 from apps.accounts.data_services import data_export_request
+from apps.accounts.models import TrustLevel, User
 from apps.accounts.services import email_confirmation_token
 from apps.core.permissions import MODERATORS_GROUP
 from apps.dashboard.views import PANELS

@@ -6,26 +6,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forum', '0005_topic_waiting_index'),
+        ("forum", "0005_topic_waiting_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='post',
-            name='poster',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='posts', to=settings.AUTH_USER_MODEL),
+            model_name="post",
+            name="poster",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="posts", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='reporter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to=settings.AUTH_USER_MODEL),
+            model_name="report",
+            name="reporter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="reports", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AlterField(
-            model_name='topic',
-            name='poster',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='topics', to=settings.AUTH_USER_MODEL),
+            model_name="topic",
+            name="poster",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="topics", to=settings.AUTH_USER_MODEL
+            ),
         ),
     ]

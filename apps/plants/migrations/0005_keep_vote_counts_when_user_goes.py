@@ -6,16 +6,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('plants', '0004_pg_trgm'),
+        ("plants", "0004_pg_trgm"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='suggestionvote',
-            name='voter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='suggestion_votes', to=settings.AUTH_USER_MODEL),
+            model_name="suggestionvote",
+            name="voter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="suggestion_votes",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
