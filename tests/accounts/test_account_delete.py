@@ -9,6 +9,7 @@ import subprocess
 import uuid
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -22,6 +23,7 @@ from apps.accounts.lockout import PREFIX as LOCKOUT_PREFIX
 from apps.accounts.models import DataExport, User
 from apps.core.audit import audit_record
 from apps.core.models import ModerationAction
+from apps.core.permissions import MODERATORS_GROUP
 from apps.core.redis import get_strict_redis
 from apps.forum.models import Notification, Post, Report, Topic
 from apps.plants.models import (
@@ -233,6 +235,11 @@ def test_deleting_with_the_password_erases_and_keeps_what_the_rules_say(
     call_command("identification_recount", "--check", stdout=io.StringIO())
     topic_page = client.get(f"/forum/t/{rows['topic'].pk}/").content.decode()
     assert erased.username in topic_page and user.username not in topic_page
+    moderator = factories.UserFactory(is_staff=True)
+    moderator.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    client.force_login(moderator)
+    log = client.get("/moderation/log/").content.decode()
+    assert f"A member deleted their account; their posts stay under {erased.username}" in log
 
 
 @pytest.mark.django_db
@@ -287,3 +294,22 @@ def test_erasing_twice_changes_nothing_more_and_rewrites_audit_reasons_naming_th
     assert reason == f"Cleared for {anonymous}, who wrote from {anonymous}."
     assert account_erase(user_id=user.pk) == anonymous
     assert ModerationAction.objects.filter(action="account.delete").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_admin_deletes_an_account_with_posts_by_anonymizing_it(
+    client, deletable, django_capture_on_commit_callbacks
+):
+    """The admin's action runs the same erasure (Django's own delete is refused for an account
+    with posts): the posts stay, the account is anonymized."""
+    user, _, rows = deletable
+    admin_user = factories.UserFactory(is_staff=True, is_superuser=True)
+    admin_client = client.__class__()
+    admin_client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/accounts/user/", {"action": "accounts_erase", "_selected_action": [user.pk]}
+        )
+    assert response.status_code == 302
+    assert User.objects.get(pk=user.pk).username.startswith(ANONYMOUS_PREFIX)
+    assert Post.objects.filter(pk=rows["reply"].pk, poster=user).exists()

@@ -319,3 +319,37 @@ def test_query_budget_of_the_download_and_delete_pages(client, django_assert_num
         assert client.get(f"/accounts/settings/data/export/{ready.public_id}/").status_code == 200
     with django_assert_num_queries(1):
         assert client.get("/accounts/settings/data/delete/").status_code == 200
+
+
+def test_a_photo_missing_from_storage_is_listed_not_fatal(two_gardeners, django_capture_on_commit_callbacks):
+    """A photo whose file is gone still lets the export finish: ``data.json`` lists it under
+    ``missing_files``."""
+    rosa, _, _ = two_gardeners
+    DataExport.objects.all().delete()
+    gone = PlantPhoto.objects.filter(request__owner=rosa).order_by("pk").first()
+    default_storage.delete(gone.image.name)
+    with django_capture_on_commit_callbacks(execute=True):
+        export = data_export_request(user=rosa)
+    export.refresh_from_db()
+    assert export.status == DataExport.Status.READY
+    with export_storage().open(export.file_name, "rb") as stored:
+        document = json.loads(zipfile.ZipFile(stored).read("data.json"))
+    assert document["missing_files"] == [f"files/plants/request-{gone.request_id}/photo-{gone.position}.jpg"]
+
+
+def test_with_a_deferring_task_backend_the_purge_is_queued_for_the_expiry(two_gardeners, settings):
+    """Where the task backend can defer (django-tasks-db in production), building an export
+    queues the purge to run just after its expiry, so the file goes without waiting for cron."""
+    from django_tasks_db.models import DBTaskResult
+
+    from apps.accounts.data_services import data_export_build
+
+    rosa, _, _ = two_gardeners
+    DataExport.objects.all().delete()
+    pending = DataExport.objects.create(user=rosa)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    assert data_export_build(export_id=pending.pk) == "ready"
+    pending.refresh_from_db()
+    [queued] = DBTaskResult.objects.filter(task_path__endswith="data_exports_purge_task")
+    assert timedelta(0) < queued.run_after - pending.expires_at <= timedelta(seconds=1)
+    assert data_export_build(export_id=pending.pk) == "skipped"  # delivered twice: built once
