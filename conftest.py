@@ -47,8 +47,12 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
-    """Uploaded and generated files go to a per-test folder, never the project's media/."""
+    """Uploaded and generated files go to a per-test folder, never the project's media/ (data
+    exports too, never the project's private/)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_EXPORTS_ROOT = tmp_path / "data_exports"
+    exports = {**settings.STORAGES["data_exports"], "OPTIONS": {"location": settings.DATA_EXPORTS_ROOT}}
+    settings.STORAGES = {**settings.STORAGES, "data_exports": exports}
 
 
 @pytest.fixture(autouse=True)

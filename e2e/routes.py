@@ -37,6 +37,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 
+from apps.accounts.data_services import data_export_request
 from apps.accounts.models import TrustLevel, UserSession
 from apps.forum.models import Post, Report
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
@@ -84,6 +85,7 @@ class World:
     reset_path: str  # from the password-reset email of an account nobody signs in with
     email_change_path: str  # from the email-change email of an account nobody else signs in with
     session_record_pk: int  # that account's signed-in browser ("Active sessions")
+    export_public_id: str  # the gardener's data export, ready to download
     accounts: dict[str, str] = field(default_factory=dict)  # role -> username (password: DEFAULT_PASSWORD)
 
 
@@ -160,6 +162,7 @@ def make_world() -> World:
     assert client.post(SIGN_IN_PATH, {"username": "mover", "password": factories.DEFAULT_PASSWORD}).status_code == 302
     email_change = {"email": "mover.new@example.com", "password": factories.DEFAULT_PASSWORD}
     assert client.post("/accounts/settings/email/", email_change).status_code == 303
+    export = data_export_request(user=gardener)  # built at once: the test settings' immediate task backend
 
     return World(
         forum_slug=forum.slug,
@@ -177,6 +180,7 @@ def make_world() -> World:
         reset_path=_link_from_mail(r"/accounts/reset/[^/\s]+/[^/\s]+/", "forgetful@example.com"),
         email_change_path=_link_from_mail(r"/accounts/settings/email/confirm/[^/\s]+/", "mover.new@example.com"),
         session_record_pk=UserSession.objects.get(user=mover).pk,
+        export_public_id=export.public_id,
         accounts={GARDENER: gardener.username, NEWBIE: newbie.username, MODERATOR: moderator.username},
     )
 
@@ -300,6 +304,15 @@ REGISTRY: list[Route] = [
         post_only(),
         POST_ONLY,
     ),
+    Route("accounts/settings/data/", _at("/accounts/settings/data/"), signed_in(OK)),
+    Route("accounts/settings/data/export/", _at("/accounts/settings/data/export/"), post_only(), POST_ONLY),
+    Route(
+        "accounts/settings/data/export/<str:public_id>/",
+        lambda w: f"/accounts/settings/data/export/{w.export_public_id}/",
+        signed_in(NOT_FOUND, gardener=OK),
+        DATA,
+    ),
+    Route("accounts/settings/data/delete/", _at("/accounts/settings/data/delete/"), signed_in(OK)),
     Route("accounts/password_reset/", _at("/accounts/password_reset/"), everyone(OK)),
     Route("accounts/password_reset/done/", _at("/accounts/password_reset/done/"), everyone(OK)),
     Route(

@@ -4,6 +4,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from .data_services import account_erase
 from .models import User
 from .services import trust_level_set_by_moderator
 
@@ -38,3 +39,16 @@ class PortalUserAdmin(UserAdmin):
         super().save_model(request, obj, form, change)
         trust_level_set_by_moderator(user_id=obj.pk, level=chosen, moderator=request.user, reason="Set in the admin")
         obj.refresh_from_db(fields=["trust_level", "trust_level_set_by_moderator"])
+
+    actions = ["accounts_erase"]
+
+    @admin.action(description="Delete the selected accounts as gardeners delete their own (posts kept, anonymized)")
+    def accounts_erase(self, request, queryset):
+        """Django's own delete is refused for an account with topics, posts, reports or votes
+        (``on_delete=PROTECT``: it would take other gardeners' replies with it); this action
+        runs ``data_services.account_erase`` on each, as the gardener's own deletion does."""
+        erased = 0
+        for user_id in queryset.values_list("pk", flat=True):
+            account_erase(user_id=user_id)
+            erased += 1
+        self.message_user(request, f"{erased} account(s) deleted and anonymized; their forum posts stay.")

@@ -6,6 +6,11 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self):
-        # Connects the signal receivers: imported in ready(), Django's documented place, so
-        # they connect once, after the app registry is ready.
+        # Connects the signal receivers and registers this app's personal data (exports and
+        # account deletion, personal_data.py): in ready(), Django's documented place, so both
+        # happen once, after the app registry is ready.
         from . import signals  # noqa: F401 (imported to connect its receivers)
+        from .data_services import ACCOUNTS_SOURCE
+        from .personal_data import personal_data_source_register
+
+        personal_data_source_register(ACCOUNTS_SOURCE)

@@ -67,6 +67,12 @@ def _seen_key(family_id: str) -> str:
     return f"{SEEN_PREFIX}:{family_id}"
 
 
+def family_seen_keys(*, family_ids: list[str]) -> list[str]:
+    """The Redis keys holding when each family of ``family_ids`` was last seen (for deleting
+    them with the account, ``data_services.account_erase``)."""
+    return [_seen_key(family_id) for family_id in family_ids if family_id]
+
+
 def family_seen_record(*, family_id: str) -> None:
     """Remember that the refresh token family ``family_id`` (a ``fam`` claim) was used now (Unix
     seconds in Redis, kept as long as a family can live). Called after a successful rotation.

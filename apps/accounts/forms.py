@@ -188,3 +188,29 @@ class LockoutClearForm(forms.Form):
         shown_key = str(key if key is not None else (data or {}).get("key", ""))
         dom_key = shown_key.replace(":", "-") if re.match(LOCK_KEY_PATTERN, shown_key) else "unknown"
         super().__init__(data, initial={"key": key} if key is not None else None, auto_id=f"clear-{dom_key}-%s")
+
+
+class AccountDeleteForm(forms.Form):
+    """Confirm deleting the account: the current ``password`` and, when the account has
+    two-factor sign-in (``with_otp``), a TOTP or recovery code ``otp``. The checks themselves
+    run in ``data_services.account_delete`` (under the sign-in lockout)."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    otp = forms.CharField(
+        label="Code from your authenticator app, or a recovery code",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, with_otp: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_otp:
+            self.fields["otp"].required = True
+        else:
+            del self.fields["otp"]

@@ -317,3 +317,34 @@ def unlock_token_redeem(*, token: str) -> str | None:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def account_counter_keys(*, user_id: int, names: list[str]) -> list[str]:
+    """Every counter key (see ``account_key``) that can hold state about the account ``user_id``
+    whose username and email are ``names``: ``user:<id>``, and the ``name:<hash>`` a name gets
+    when it matches no account (tried before sign-up, or after the account was renamed or
+    deleted). For account deletion (issue 11, "Your data")."""
+    keys = [account_key(typed_name="", user_id=user_id).key]
+    keys += [account_key(typed_name=name, user_id=None).key for name in names if name]
+    return list(dict.fromkeys(keys))
+
+
+def counter_redis_keys(*, counter_keys: list[str]) -> list[str]:
+    """The Redis keys of the failure counts and locks of ``counter_keys`` (a lock's hash holds
+    the name as typed)."""
+    return [f"{PREFIX}:{kind}:{key}" for key in counter_keys for kind in ("fail", "lock")]
+
+
+def unlock_tokens_forget(*, counter_keys: list[str]) -> int:
+    """Delete the unlock tokens (from lock emails) whose lock is one of ``counter_keys``. Tokens
+    are stored by hash, so they are found by value with ``SCAN`` (no blocking ``KEYS``): O(unlock
+    tokens in force), which lock emails keep small. Returns how many were deleted. Raises
+    ``redis.RedisError``."""
+    wanted = set(counter_keys)
+    client = get_strict_redis()
+    names = list(client.scan_iter(match=f"{PREFIX}:unlock:*", count=500))
+    if not names:
+        return 0
+    values = client.mget(names)
+    doomed = [name for name, value in zip(names, values, strict=True) if value is not None and value.decode() in wanted]
+    return int(client.delete(*doomed)) if doomed else 0

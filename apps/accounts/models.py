@@ -2,6 +2,7 @@
 profile settings), the durable record of revoked refresh token families and the record of each
 signed-in browser and API token family (``UserSession``)."""
 
+import secrets
 import zoneinfo
 from decimal import Decimal
 from functools import lru_cache
@@ -379,3 +380,44 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} of user {self.user_id}: {self.device}"
+
+
+def _export_public_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class DataExport(models.Model):
+    """One "export everything about you" ZIP (issue 11, "Your data"): asked for on
+    ``/accounts/settings/data/``, built by the ``data_export_build`` task, downloadable by its
+    owner only through ``/accounts/settings/data/export/<public_id>/`` until ``expires_at`` (24 h
+    after it was built), then its file is removed (``personal_data.data_exports_purge``).
+
+    ``public_id`` is 32 random bytes (256 bits, url-safe): the link cannot be guessed, and the
+    view checks the owner as well. ``file_name`` is the ZIP's name in the ``data_exports``
+    storage (not served as media)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports")
+    public_id = models.CharField(max_length=64, unique=True, default=_export_public_id)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+
+    objects = PortalManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-requested_at"], name="accounts_export_user_recent"),
+            models.Index(fields=["expires_at"], condition=models.Q(status="ready"), name="accounts_export_expiring"),
+        ]
+
+    def __str__(self):
+        return f"Data export #{self.pk}"

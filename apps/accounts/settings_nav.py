@@ -27,5 +27,5 @@ SETTINGS_NAV = [
     SettingsNavEntry("password", "Password", "accounts:password-change"),
     SettingsNavEntry("sessions", "Sessions", "accounts:settings-sessions"),
     SettingsNavEntry("two-factor", "Two-factor", "accounts:two-factor"),
-    SettingsNavEntry("data", "Your data", "/accounts/settings/data/"),
+    SettingsNavEntry("data", "Your data", "accounts:settings-data"),
 ]

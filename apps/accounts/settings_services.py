@@ -14,10 +14,21 @@ from django.utils import timezone
 
 from apps.core.geo import coarse_coordinate
 from apps.core.mail import send_mail_after_commit
+from apps.core.ratelimit import limit_key
 from apps.core.uploads import stored_files_delete_on_commit
 
 from .models import User
 from .settings_selectors import EMAIL_CHANGE_SALT, email_change_for_token, password_fingerprint
+
+
+def avatar_limit_key(*, user_id: int) -> str:
+    """The Redis key of ``user_id``'s hourly avatar upload limit (``AVATAR_UPLOADS_PER_HOUR``)."""
+    return limit_key("avatar:user", str(user_id))
+
+
+def email_change_limit_key(*, user_id: int) -> str:
+    """The Redis key of ``user_id``'s email-change request limit (``EMAIL_CHANGE_LIMIT_PER_USER``)."""
+    return limit_key("email-change:user", str(user_id))
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit, set_retry_after
+from apps.core.ratelimit import RateLimited, rate_limit_hit, set_retry_after
 from apps.core.responses import error_page, temporarily_unavailable, too_many_requests
 
 from . import session_services, settings_selectors, settings_services, signin_services
@@ -55,7 +55,7 @@ def _avatar_allowed(request: HttpRequest) -> int | None:
     not an account, so a Redis failure lets the upload through (logged)."""
     try:
         rate_limit_hit(
-            limits=[(limit_key("avatar:user", str(request.user.pk)), settings.AVATAR_UPLOADS_PER_HOUR)],
+            limits=[(settings_services.avatar_limit_key(user_id=request.user.pk), settings.AVATAR_UPLOADS_PER_HOUR)],
             window_seconds=3600,
         )
     except RateLimited as limited:
@@ -120,8 +120,9 @@ def email_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
+                limit = settings_services.email_change_limit_key(user_id=user.pk)
                 rate_limit_hit(
-                    limits=[(limit_key("email-change:user", str(user.pk)), settings.EMAIL_CHANGE_LIMIT_PER_USER)],
+                    limits=[(limit, settings.EMAIL_CHANGE_LIMIT_PER_USER)],
                     window_seconds=settings.EMAIL_CHANGE_WINDOW_SECONDS,
                 )
             except RateLimited as limited:

@@ -179,15 +179,14 @@ def sign_in_attempt(
 def second_factor_attempt(*, user_id: int, verified_at: float, code: str, ip: str, base_url: str) -> User:
     """The sign-in form's second step: check ``code`` (an authenticator code or a recovery
     code) for the account ``user_id`` whose password was verified at Unix time ``verified_at``
-    (``two_factor.pending_sign_in``), counted by the same lockout as the password: a wrong
-    code is one failure of the account's counter (and of the IP's); a lock answers
-    ``SignInLocked``; a right code ends the attempt as a successful sign-in, which clears the
-    account's count. Returns the user (the caller then runs ``login()``).
+    (``two_factor.pending_sign_in``), counted by the same lockout as the password
+    (``second_factor_check``). Returns the user (the caller then runs ``login()``).
 
     Raises ``InvalidCredentials`` for a wrong, reused or malformed code, and its subclass
     ``PendingSignInStale`` for an account that is gone, inactive, without two-factor sign-in, or
     whose password changed after ``verified_at`` (the pending step no longer proves the
-    password; nothing is counted then). Raises ``SignInLocked`` and ``SecurityUnavailable`` as ``sign_in_attempt`` does.
+    password; nothing is counted then). Raises ``SignInLocked`` and ``SecurityUnavailable`` as
+    ``sign_in_attempt`` does.
     """
     user = User.objects.select_related("totp_device").filter(pk=user_id, is_active=True).first()
     if (
@@ -196,6 +195,25 @@ def second_factor_attempt(*, user_id: int, verified_at: float, code: str, ip: st
         or (user.tokens_valid_after is not None and user.tokens_valid_after.timestamp() > verified_at)
     ):
         raise PendingSignInStale()
+    second_factor_check(user=user, code=code, ip=ip, base_url=base_url)
+    return user
+
+
+def second_factor_check(*, user: User, code: str, ip: str, base_url: str) -> None:
+    """Check ``code`` (an authenticator code or a recovery code, spent when right:
+    ``two_factor.second_factor_verify``) for ``user``, whose password was just verified, as one
+    attempt of the sign-in lockout: a wrong code is one failure of the account's counter (and of
+    the IP's), the 10th locks the account and sends the lock email; a right code ends the
+    attempt as a successful sign-in, which clears the account's count. The sign-in form's
+    second step and the account deletion (after ``current_password_check`` with
+    ``second_factor_follows``) use it. ``user`` must come from a query with
+    ``select_related("totp_device")`` (``two_factor.device_of``). Returns ``None`` when the code
+    is right.
+
+    Raises ``InvalidCredentials`` (wrong, reused or malformed code, or no two-factor sign-in),
+    ``SignInLocked`` (429 with ``retry_after``), ``SecurityUnavailable`` (Redis down: fail
+    closed). RFC 6238 section 5.2 (one use per code); OWASP ASVS 4.0 2.2.1.
+    """
     account = lockout.account_key(typed_name=user.username, user_id=user.pk, username=user.username)
     try:
         attempt_id = lockout.attempt_begin(account=account, ip=ip)
@@ -213,17 +231,23 @@ def second_factor_attempt(*, user_id: int, verified_at: float, code: str, ip: st
         lockout.attempt_succeeded(account=account, ip=ip, attempt_id=attempt_id)
     except redis.RedisError as error:
         raise SecurityUnavailable(str(error)) from error
-    return user
 
 
-def current_password_check(*, user: User, password: str, ip: str, base_url: str) -> None:
+def current_password_check(
+    *, user: User, password: str, ip: str, base_url: str, second_factor_follows: bool = False
+) -> None:
     """Check the signed-in ``user``'s current password (a password change, an email change, the
-    re-authentication before changing two-factor sign-in (OWASP ASVS 4.0 3.7.1), any step that
-    asks for it again) under the same lockout monitor as sign-in: the attempt counts
-    on the account's one counter (``user:<id>``) and on ``ip``'s, a wrong password is a failed
-    sign-in, the 10th failure locks the account (sign-in too) and sends the one lock email with
-    its unlock link, and a correct one clears the count (SPEC "Sign-in, tokens and lockout";
-    OWASP ASVS 4.0 2.2.1: anti-automation on every authentication check).
+    re-authentication before changing two-factor sign-in (OWASP ASVS 4.0 3.7.1), deleting the
+    account, any step that asks for it again) under the same lockout monitor as sign-in: the
+    attempt counts on the account's one counter (``user:<id>``) and on ``ip``'s, a wrong
+    password is a failed sign-in, the 10th failure locks the account (sign-in too) and sends the
+    one lock email with its unlock link, and a correct one clears the count (SPEC "Sign-in,
+    tokens and lockout"; OWASP ASVS 4.0 2.2.1: anti-automation on every authentication check).
+
+    ``second_factor_follows``: a code is checked next (``second_factor_check``), as on the
+    sign-in form. A right password then only releases the attempt (``lockout.attempt_released``:
+    neither failure nor success), so the account's earlier failures stay counted until the code
+    is right and knowing the password gives no more code guesses.
 
     ``password`` as typed; ``ip`` the client IP (``apps.core.client_ip``); ``base_url`` the
     scheme and host for the unlock link. Returns ``None`` when the password is right. Raises
@@ -245,7 +269,10 @@ def current_password_check(*, user: User, password: str, ip: str, base_url: str)
             if lockout.attempt_failed(account=account, ip=ip, attempt_id=attempt_id):
                 _send_lock_email(user=user, account=account, base_url=base_url)
             raise InvalidCredentials()
-        lockout.attempt_succeeded(account=account, ip=ip, attempt_id=attempt_id)
+        if second_factor_follows:
+            lockout.attempt_released(account=account, ip=ip, attempt_id=attempt_id)
+        else:
+            lockout.attempt_succeeded(account=account, ip=ip, attempt_id=attempt_id)
     except redis.RedisError as error:
         raise SecurityUnavailable(str(error)) from error
 

@@ -246,3 +246,9 @@ def access_token_verify(token: str) -> dict:
     if family_is_revoked(family_id=claims["fam"]):
         raise TokenInvalid("token family revoked")
     return claims
+
+
+def user_family_index_key(*, user_id: int) -> str:
+    """The Redis key listing ``user_id``'s refresh token families (for account deletion, which
+    revokes them and then drops the list)."""
+    return f"{PREFIX}:user:{user_id}"

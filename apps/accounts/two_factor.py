@@ -4,7 +4,7 @@ set-up QR code, and the session state of the second step and of a recent passwor
 README "Two-factor sign-in". The reads and writes of the two tables (``TotpDevice``,
 ``RecoveryCode``) live here and nowhere else; the lockout-counted checks that call them are
 ``signin_services.sign_in_attempt`` (password plus code, the token API) and
-``signin_services.second_factor_attempt`` (the sign-in form's second step).
+``signin_services.second_factor_check`` (the sign-in form's second step, account deletion).
 
 Replay (RFC 6238 section 5.2, "the verifier MUST NOT accept the second attempt of the OTP after
 the successful validation has been issued for the first OTP"): a code is accepted by one
@@ -244,6 +244,19 @@ def recovery_codes_regenerate(*, user: User, base_url: str = "") -> list[str] | 
             return None
         _change_notify(user=user, change="recovery_codes", base_url=base_url)
         return _recovery_codes_replace(user=user)
+
+
+def two_factor_on(*, user: User) -> bool:
+    """Whether ``user`` has two-factor sign-in on (a confirmed authenticator). One ``EXISTS``
+    query."""
+    return TotpDevice.objects.filter(user_id=user.pk).exists()
+
+
+def two_factor_forget(*, user: User) -> None:
+    """Delete ``user``'s authenticator and recovery codes without the notice email: the account
+    is being deleted (``data_services.account_erase``), inside its transaction."""
+    TotpDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
 
 
 def two_factor_status(*, user: User) -> dict:

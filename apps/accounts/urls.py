@@ -1,6 +1,6 @@
 from django.urls import path, reverse_lazy
 
-from . import settings_views, views, views_two_factor
+from . import data_views, settings_views, views, views_two_factor
 
 app_name = "accounts"
 
@@ -42,4 +42,10 @@ urlpatterns = [
         views_two_factor.two_factor_recovery_codes,
         name="two-factor-recovery-codes",
     ),
+    path("settings/data/", data_views.data_settings, name="settings-data"),
+    path("settings/data/export/", data_views.data_export_request, name="settings-data-export"),
+    path(
+        "settings/data/export/<str:public_id>/", data_views.data_export_download, name="settings-data-export-download"
+    ),
+    path("settings/data/delete/", data_views.account_delete, name="settings-data-delete"),
 ]

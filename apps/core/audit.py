@@ -8,7 +8,8 @@ Action names are ``<target>.<verb>``; the moderation log turns them into sentenc
 ``post.approve``, ``post.reject``, ``post.edit_approve``, ``post.edit_reject``, ``post.delete``,
 ``post.hide``, ``report.agree``, ``report.disagree``, ``report.ignore``, ``topic.lock``,
 ``topic.unlock``, ``topic.pin``, ``topic.unpin``, ``topic.move``, ``topic.delete``,
-``trust.promote``, ``trust.set``, ``lockout.clear``.
+``trust.promote``, ``trust.set``, ``lockout.clear``, ``account.delete`` (a gardener deleted their
+account; target the user id, nothing personal).
 """
 
 from django.db import transaction

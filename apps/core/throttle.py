@@ -98,3 +98,16 @@ def write_throttle_message(*, action: str, retry_after: int) -> str:
     seconds." (``retry_after`` in seconds, as ``RateLimited.retry_after``). Raises
     ``KeyError`` for an action not in ``WRITE_ACTIONS``."""
     return f"{_TOO_QUICK[action]} Try again in {wait_phrase(retry_after)}."
+
+
+def write_throttle_keys(*, user_id: int) -> list[str]:
+    """Every write-throttle Redis key that can exist for the gardener ``user_id``, whatever their
+    trust level (each action's windows under every level of ``settings.WRITE_THROTTLES``), for
+    account deletion to remove."""
+    keys = {
+        limit_key(f"write:{action}:{seconds}s", str(user_id))
+        for windows_by_action in settings.WRITE_THROTTLES.values()
+        for action, windows in windows_by_action.items()
+        for _, seconds in windows
+    }
+    return sorted(keys)

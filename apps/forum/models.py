@@ -140,7 +140,9 @@ class Topic(models.Model):
     """A conversation in a forum; its first post is the opening post."""
 
     forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="topics")
-    poster = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="topics")
+    # PROTECT: deleting a user must never take other gardeners' replies with their topics; an
+    # account is deleted by anonymizing it (``apps.accounts.personal_data.account_delete``).
+    poster = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="topics")
     subject = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
     is_approved = models.BooleanField(default=True)
@@ -188,7 +190,7 @@ class Post(models.Model):
     """One message of a topic: Markdown source and the sanitized HTML rendered when saved."""
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
-    poster = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
+    poster = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
     source = models.TextField(max_length=20000)
     html = models.TextField()
     is_opening_post = models.BooleanField(default=False)
@@ -261,7 +263,8 @@ class Report(models.Model):
         IGNORED = "ignored", "Ignored"
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reports")
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports")
+    # PROTECT: a report may be what keeps someone else's post hidden; it outlives its reporter.
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports")
     reason = models.CharField(max_length=10, choices=Reason.choices)
     detail = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)

@@ -402,6 +402,10 @@ def _sentence(row: ModerationAction, targets: _Targets) -> list[Part]:
         user_id = lock_key_user_id(row.target_id)
         owner = "an unknown name" if user_id is None else targets.usernames.get(user_id, FORMER_MEMBER)
         return [*who, Part(f" cleared the sign-in lock on {owner}"), *_reason(row)]
+    if row.action == "account.delete" and row.target_type == "user":
+        # The row stays, anonymized (apps.accounts.data_services.account_erase): its posts too.
+        member = targets.usernames.get(_int_id(row.target_id), FORMER_MEMBER)
+        return [Part(f"A member deleted their account; their posts stay under {member}")]
     # An action this page does not know yet still says what the row holds.
     return [
         Part(actor or "The portal"),

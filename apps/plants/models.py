@@ -191,7 +191,9 @@ class SuggestionVote(models.Model):
     """A gardener agreeing (or not) with a suggestion; one vote per gardener and suggestion."""
 
     suggestion = models.ForeignKey(IdentificationSuggestion, on_delete=models.CASCADE, related_name="votes")
-    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suggestion_votes")
+    # PROTECT: a cascade would drop votes without moving ``vote_count`` / ``disagree_count``; votes
+    # go through ``services`` (or ``personal_data.erase``), which keep the counters.
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="suggestion_votes")
     agrees = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

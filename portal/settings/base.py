@@ -175,9 +175,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Data exports (issue 11, "Your data") are personal archives: a storage of their own, outside
+# MEDIA_ROOT, so nothing serves them but the owner-checked download view.
+DATA_EXPORTS_ROOT = Path(env_str("DATA_EXPORTS_ROOT", str(BASE_DIR / "private" / "data_exports")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "data_exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_EXPORTS_ROOT, "base_url": None},
+    },
 }
 
 # --- Tasks ----------------------------------------------------------------------------------
@@ -296,6 +303,12 @@ IDENTIFICATION_CACHE_SECONDS = env_int("IDENTIFICATION_CACHE_SECONDS", 24 * 3600
 # A machine suggestion at least this probable, for a catalog species, identifies the plant.
 IDENTIFICATION_AUTO_ACCEPT_PROBABILITY = float(env_str("IDENTIFICATION_AUTO_ACCEPT_PROBABILITY", "0.85"))
 IDENTIFICATION_REQUESTS_PER_HOUR = env_int("IDENTIFICATION_REQUESTS_PER_HOUR", 100)
+
+# --- Your data (issue 11): exports and account deletion -------------------------------------
+# An export stays downloadable this long after it is built, then its file is removed.
+DATA_EXPORT_LIFETIME_SECONDS = env_int("DATA_EXPORT_LIFETIME_SECONDS", 24 * 3600)
+# At most one export per gardener in this window (failed ones do not count).
+DATA_EXPORT_INTERVAL_SECONDS = env_int("DATA_EXPORT_INTERVAL_SECONDS", 24 * 3600)
 
 # --- Write throttles (SPEC "Bad input"; apps.core.throttle) ---------------------------------
 # Per gardener, by trust level: action -> [(count, window_seconds), ...]; every window must hold.

@@ -1,6 +1,7 @@
 """Local development: the embedded default unless DATABASE_URL / REDIS_URL are set."""
 
 from .base import *  # noqa: F403 (Django settings layer on the base settings)
+from .base import STORAGES as BASE_STORAGES
 from .env import env_bool
 
 DEBUG = env_bool("DEBUG", True)
@@ -12,4 +13,5 @@ WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "data_exports": BASE_STORAGES["data_exports"],
 }

@@ -8,7 +8,7 @@ import dj_database_url
 from django.db import models
 
 from .base import *  # noqa: F403 (Django settings layer on the base settings)
-from .base import CACHES
+from .base import CACHES, STORAGES
 from .env import env_str
 
 DEBUG = False
@@ -40,6 +40,8 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # The root conftest points this at a per-test folder, as it does MEDIA_ROOT.
+    "data_exports": STORAGES["data_exports"],
 }
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 # A lazy load inside a selector is a bug: make it fail loudly (SPEC "Query budgets").

@@ -33,6 +33,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_redis import get_redis_connection
 
+from apps.accounts.data_services import data_export_request
 from apps.accounts.models import TrustLevel, User, UserSession
 from apps.accounts.services import email_confirmation_token
 from apps.accounts.settings_services import email_change_token
@@ -107,6 +108,7 @@ class World:
     reset_token: str
     email_change_token: str
     session_record_pk: int
+    export_public_id: str
 
 
 def _make_moderator(**kwargs) -> User:
@@ -157,6 +159,8 @@ def make_world(client: Client, capture_on_commit) -> World:
 
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
         task_backends["default"].enqueue(identify_plant, [identification.pk], {})
+    with capture_on_commit(execute=True):
+        export = data_export_request(user=rosa)
 
     return World(
         rosa=rosa,
@@ -178,6 +182,7 @@ def make_world(client: Client, capture_on_commit) -> World:
         reset_token=default_token_generator.make_token(rosa),
         email_change_token=email_change_token(user=rosa, new_email="rosa.elsewhere@example.com"),
         session_record_pk=UserSession.objects.get(user=rosa).pk,
+        export_public_id=export.public_id,
     )
 
 
@@ -189,6 +194,7 @@ URL_KWARGS = {
     "accounts/settings/email/confirm/<str:token>/": lambda w: [{"token": w.email_change_token}],
     "accounts/settings/sessions/<int:pk>/revoke/": lambda w: [{"pk": w.session_record_pk}],
     "accounts/reset/<uidb64>/<token>/": lambda w: [{"uidb64": w.reset_uidb64, "token": w.reset_token}],
+    "accounts/settings/data/export/<str:public_id>/": lambda w: [{"public_id": w.export_public_id}],
     "dashboard/panels/<slug:name>/": lambda w: [{"name": name} for name in PANELS],
     "plants/requests/<int:pk>/": lambda w: [{"pk": w.request_pk}],
     "plants/requests/<int:pk>/suggestions/": lambda w: [{"pk": w.request_pk}],

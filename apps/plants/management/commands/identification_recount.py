@@ -1,0 +1,29 @@
+"""``manage.py identification_recount [--check]``: recompute every suggestion's vote counters
+from its votes (``apps.plants.recount``), or with ``--check`` report drift and exit 1 if any."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.plants.recount import suggestion_vote_drift, suggestion_votes_recount
+
+SHOWN = 50
+
+
+class Command(BaseCommand):
+    help = "Recompute suggestion vote counters from the votes; --check only reports drift (exit 1)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--check", action="store_true", help="Report drift without changing anything.")
+
+    def handle(self, *args, check: bool = False, **options):
+        drift = suggestion_vote_drift()
+        if check:
+            if not drift:
+                self.stdout.write("No drift: every suggestion's vote counters equal its votes.")
+                return
+            for item in drift[:SHOWN]:
+                self.stdout.write(str(item))
+            if len(drift) > SHOWN:
+                self.stdout.write(f"... and {len(drift) - SHOWN} more")
+            raise CommandError(f"{len(drift)} counter(s) drifted from the votes.", returncode=1)
+        suggestion_votes_recount()
+        self.stdout.write(f"Recounted; {len(drift)} counter(s) had drifted and are repaired.")
