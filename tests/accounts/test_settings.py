@@ -168,6 +168,19 @@ def test_avatar_is_a_small_square_jpeg_without_metadata_under_a_random_name(
     assert gardener.avatar.name == "" and not default_storage.exists(second)
 
 
+def test_deleting_a_user_row_removes_its_avatar_after_commit(
+    gardener, gardener_client, django_capture_on_commit_callbacks
+):
+    """The avatar follows its row (``files_follow_rows(User, "avatar")``): Django's own delete of
+    an account with nothing to protect (the admin, a shell) removes the file once it commits."""
+    assert gardener_client.post(PROFILE, {"time_zone": "UTC", "avatar": _jpeg_with_metadata()}).status_code == 303
+    name = User.objects.get(pk=gardener.pk).avatar.name
+    assert name and default_storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        User.objects.filter(pk=gardener.pk).delete()
+    assert not default_storage.exists(name)
+
+
 def test_a_bad_avatar_is_refused_and_nothing_else_is_saved(gardener, gardener_client):
     """A file that is not an image gets the photos' message; the other fields typed with it are
     not saved either, and no file is stored."""
