@@ -472,3 +472,22 @@ def test_retry_after_rounds_up_to_whole_seconds():
     with pytest.raises(SignInLocked) as locked:
         lockout.attempt_begin(account=account, ip=IP)
     assert locked.value.retry_after == 1
+
+
+def test_a_fresh_process_registers_each_script_from_its_source(monkeypatch):
+    """The script registry is per process: with it empty (a new worker), each lockout step
+    registers its own script from its source and does its own work."""
+    from apps.core import scripts
+
+    monkeypatch.setattr(scripts, "_registered", {})
+    account = _account()
+    _fail(account)
+    attempt = lockout.attempt_begin(account=account, ip=IP)
+    lockout.attempt_released(account=account, ip=IP, attempt_id=attempt)
+    client = get_strict_redis()
+    assert client.zcard(f"{PREFIX}:fail:{account.key}") == 1
+    attempt = lockout.attempt_begin(account=account, ip=IP)
+    lockout.attempt_succeeded(account=account, ip=IP, attempt_id=attempt)
+    assert client.exists(f"{PREFIX}:fail:{account.key}") == 0
+    _lock_after_limit(account)
+    assert lockout.lock_clear(key=account.key) is True

@@ -75,7 +75,7 @@ def test_every_required_claim_is_required(claim):
     claims = _claims(tokens.family_start(user_id=31).access)
     assert tokens.decode(_forge(claims), expected_type="access")["sub"] == "31"
     del claims[claim]
-    with pytest.raises(TokenInvalid):
+    with pytest.raises(TokenInvalid, match=f'Token is missing the "{claim}" claim'):
         tokens.decode(_forge(claims), expected_type="access")
 
 
@@ -83,19 +83,24 @@ def test_issuer_type_subject_and_family_fields_are_checked():
     pair = tokens.family_start(user_id=31)
     access, refresh = _claims(pair.access), _claims(pair.refresh)
     refused = [
-        ({**access, "iss": "someone-else"}, "access"),
-        ({**access, "exp": int(time.time()) - 1}, "access"),
-        (access, "refresh"),
-        (refresh, "access"),
-        ({**refresh, "fexp": str(refresh["fexp"])}, "refresh"),
-        ({key: value for key, value in refresh.items() if key != "fexp"}, "refresh"),
-        ({**access, "sub": "rosa"}, "access"),
-        ({**access, "sub": "-3"}, "access"),
-        ({**access, "fiat": "yesterday"}, "access"),
+        ({**access, "iss": "someone-else"}, "access", "Invalid issuer"),
+        ({**access, "exp": int(time.time()) - 1}, "access", "Signature has expired"),
+        (access, "refresh", "expected a refresh token"),
+        (refresh, "access", "expected a access token"),
+        ({**refresh, "fexp": str(refresh["fexp"])}, "refresh", "refresh token without family expiry"),
+        (
+            {key: value for key, value in refresh.items() if key != "fexp"},
+            "refresh",
+            "refresh token without family expiry",
+        ),
+        ({**access, "sub": "rosa"}, "access", "bad subject or family start"),
+        ({**access, "sub": "-3"}, "access", "bad subject or family start"),
+        ({**access, "fiat": "yesterday"}, "access", "bad subject or family start"),
     ]
-    for claims, expected_type in refused:
-        with pytest.raises(TokenInvalid):
+    for claims, expected_type, reason in refused:
+        with pytest.raises(TokenInvalid) as refused_error:
             tokens.decode(_forge(claims), expected_type=expected_type)
+        assert str(refused_error.value) == reason, claims
     assert tokens.decode(_forge({**access, "fiat": 12}), expected_type="access")["fiat"] == 12
     assert tokens.decode(pair.refresh, expected_type="refresh")["fexp"] == refresh["fexp"]
 
@@ -108,10 +113,10 @@ def test_a_token_of_4096_characters_is_read_and_longer_ones_are_not():
         token = _forge({**claims, "pad": "x" * size})
         by_length.setdefault(len(token), token)
     assert tokens.decode(by_length[4096], expected_type="access")["sub"] == "31"
-    with pytest.raises(TokenInvalid, match="oversized"):
+    with pytest.raises(TokenInvalid, match="^missing or oversized token$"):
         tokens.decode(by_length[4097], expected_type="access")
     for bad in ("", None, 42):
-        with pytest.raises(TokenInvalid):
+        with pytest.raises(TokenInvalid, match="^missing or oversized token$"):
             tokens.decode(bad, expected_type="access")
 
 
@@ -169,12 +174,33 @@ def test_token_lifetimes_never_pass_the_family_expiry(settings):
 
 
 def test_the_family_is_listed_under_its_user_for_as_long_as_it_can_live():
-    pair = tokens.family_start(user_id=31)
+    """Each family is listed under its user with its start in Unix seconds to the millisecond
+    (the same number as the tokens' ``fiat``), the list kept an hour longer than a family lives."""
+    pairs = []
+    for _ in range(5):
+        pairs.append(tokens.family_start(user_id=31))
+        time.sleep(0.003)
     client = get_strict_redis()
     key = f"{PREFIX}:user:31"
-    assert client.zrange(key, 0, -1) == [pair.family_id.encode()]
-    assert abs(client.zscore(key, pair.family_id) - _claims(pair.access)["fiat"]) < 0.01
+    assert sorted(client.zrange(key, 0, -1)) == sorted(pair.family_id.encode() for pair in pairs)
+    starts = [_claims(pair.access)["fiat"] for pair in pairs]
+    assert [client.zscore(key, pair.family_id) for pair in pairs] == starts
+    assert [round(start, 3) for start in starts] == starts and len(set(starts)) == 5
+    assert any(round(start, 2) != start for start in starts)
     assert client.ttl(key) == settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS + 3600
+
+
+def test_a_fresh_process_registers_each_script_from_its_source(monkeypatch):
+    """The script registry is per process: with it empty (a new worker), rotation and
+    revocation register their scripts from their own source and work."""
+    from apps.core import scripts
+
+    monkeypatch.setattr(scripts, "_registered", {})
+    pair = tokens.family_start(user_id=31)
+    successor = tokens.refresh_rotate(claims=tokens.decode(pair.refresh, expected_type="refresh"))
+    assert tokens.user_families_revoke(user_id=31) == 1
+    with pytest.raises(TokenInvalid):
+        tokens.access_token_verify(successor.access)
 
 
 # --- revocation in Redis -----------------------------------------------------------------------
@@ -191,14 +217,14 @@ def test_a_family_revoked_in_redis_alone_is_refused_before_any_sql(client, garde
     with django_assert_num_queries(0):
         response = client.get(ME, HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
     assert response.status_code == 401 and response.json()["code"] == "TOKEN_INVALID"
-    with pytest.raises(TokenInvalid, match="revoked"):
+    with pytest.raises(TokenInvalid, match="^token family revoked$"):
         tokens.access_token_verify(pair["access"])
-    with pytest.raises(TokenInvalid) as refused:
+    with pytest.raises(TokenInvalid, match="^token family revoked$") as refused:
         tokens.refresh_rotate(claims=tokens.decode(pair["refresh"], expected_type="refresh"))
     assert not isinstance(refused.value, TokenReused)
     assert tokens.access_token_verify(other["access"])["fam"] == _claims(other["access"])["fam"]
-    ttl = get_strict_redis().ttl(f"{PREFIX}:revoked:{family}")
-    assert settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS < ttl <= settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS + 3600
+    tokens.family_revoke_in_redis(family_id="f" * 32)
+    assert get_strict_redis().ttl(f"{PREFIX}:revoked:{'f' * 32}") == settings.JWT_REFRESH_FAMILY_MAX_AGE_SECONDS + 3600
 
 
 def test_rotation_marks_expire_with_the_token_and_the_family():
@@ -212,7 +238,7 @@ def test_rotation_marks_expire_with_the_token_and_the_family():
     used_ttl = client.pttl(f"{PREFIX}:used:{claims['jti']}")
     expected = (claims["exp"] - int(time.time()) + settings.JWT_REFRESH_REUSE_INTERVAL_SECONDS) * 1000
     assert expected - 3000 <= used_ttl <= expected
-    with pytest.raises(TokenReused):
+    with pytest.raises(TokenReused, match="^refresh token reused; family revoked$"):
         tokens.refresh_rotate(claims=claims)
     revoked_ttl = client.pttl(f"{PREFIX}:revoked:{pair.family_id}")
     expected = (claims["fexp"] - int(time.time())) * 1000 + 60_000
@@ -244,3 +270,44 @@ def test_revoking_all_families_spares_those_started_after_the_cutoff():
     assert tokens.user_families_revoke(user_id=31) == 1
     with pytest.raises(TokenInvalid):
         tokens.access_token_verify(fresh.access)
+
+
+def test_a_token_at_the_end_of_its_life_keeps_its_marks_for_the_minimum(settings):
+    """Rotating a refresh token whose expiry and family expiry are now: its used-mark lives
+    one second plus the reuse interval, a reuse's revocation mark one second plus a minute."""
+    settings.JWT_REFRESH_REUSE_INTERVAL_SECONDS = 1000
+    pair = tokens.family_start(user_id=31)
+    now = int(time.time())
+    claims = {**tokens.decode(pair.refresh, expected_type="refresh"), "exp": now, "fexp": now}
+    tokens.refresh_rotate(claims=claims)
+    client = get_strict_redis()
+    used_ttl = client.pttl(f"{PREFIX}:used:{claims['jti']}")
+    assert 1_000_000 < used_ttl <= 1_001_000
+    used_key = f"{PREFIX}:used:{claims['jti']}"
+    seconds, micros = client.time()
+    # The first use was the reuse interval and half a second ago (by Redis's clock).
+    client.hset(used_key, "at", seconds * 1000 + micros // 1000 - 1_000_500)
+    with pytest.raises(TokenReused):
+        tokens.refresh_rotate(claims=claims)
+    revoked_ttl = client.pttl(f"{PREFIX}:revoked:{pair.family_id}")
+    assert 59_000 < revoked_ttl <= 61_000
+
+
+def test_a_repeat_within_the_reuse_interval_by_redis_clock_gets_the_stored_pair(settings):
+    """The reuse interval is measured by Redis's clock from the first use: half a second
+    before its end the stored pair comes back; half a second after it the family is revoked."""
+    settings.JWT_REFRESH_REUSE_INTERVAL_SECONDS = 1000
+    pair = tokens.family_start(user_id=31)
+    claims = tokens.decode(pair.refresh, expected_type="refresh")
+    first = tokens.refresh_rotate(claims=claims)
+    client = get_strict_redis()
+    used_key = f"{PREFIX}:used:{claims['jti']}"
+    seconds, micros = client.time()
+    client.hset(used_key, "at", seconds * 1000 + micros // 1000 - 999_500)
+    assert tokens.refresh_rotate(claims=claims) == first
+    seconds, micros = client.time()
+    client.hset(used_key, "at", seconds * 1000 + micros // 1000 - 1_000_500)
+    with pytest.raises(TokenReused):
+        tokens.refresh_rotate(claims=claims)
+    with pytest.raises(TokenInvalid, match="^token family revoked$"):
+        tokens.refresh_rotate(claims=tokens.decode(first.refresh, expected_type="refresh"))
