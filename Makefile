@@ -25,7 +25,7 @@ help:
 	@echo "make lint   ruff (check + format --check) and djLint, as CI runs them before the tests"
 	@echo "make bench  ours vs a naive baseline and the framework's floor, small scale (PostgreSQL + Redis, a few minutes);"
 	@echo "            make bench-large (or BENCH_ARGS=--scale=large) for 100,000 gardeners and 1,000,000 posts; see benchmarks/RESULTS.md"
-	@echo "make mutation MODULE=apps/forum/services.py   mutation testing of one module (mutmut; not part of CI)"
+	@echo "make mutation MODULE=apps/forum/services.py   mutation testing of one module (mutmut + the Lua mutants of scripts/mutation_lua.toml; not part of CI)"
 
 # The runtime (requirements.txt) is all `make run` needs; tests, lint and benchmarks add
 # requirements-dev.txt on top.
@@ -103,7 +103,8 @@ bench-large: venv wrk
 # Mutation testing (scripts/mutation.py; not part of CI): mutmut, pinned, is installed into the venv
 # on first use. MUTATION_TESTS defaults to tests/<app>; MUTATION_CHILDREN workers (at most one per
 # Redis db in MUTATION_REDIS_DBS), each with its own test database; MUTANTS="name ..." re-runs
-# those mutants of the last full run; MUTATION_ARGS passes more options (e.g. --fail-under 90).
+# those mutants of the last full run (mutmut's names or the Lua mutants' names of
+# scripts/mutation_lua.toml); MUTATION_ARGS passes more options (e.g. --fail-under 90, --lua-only).
 MUTMUT_VERSION := 3.8.1
 MODULE ?=
 MUTATION_TESTS ?=

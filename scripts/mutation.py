@@ -30,8 +30,14 @@ What it does, in a scratch copy of the project (``.mutation/``, git-ignored):
    mutants are listed, with the reason, in ``scripts/mutation_equivalents.toml`` and matched by
    function and changed text (not by mutmut's numbering, which shifts when the module changes).
 
+5. Runs the module's hand-written Lua mutants (``scripts/mutation_lua.toml``; mutmut cannot
+   mutate a script held in a string) against the same tests, in worker copies of the project
+   with the same isolation (``scripts/mutation_lua.py``), and scores them apart and together
+   with mutmut's.
+
 ``--mutants NAME...`` re-runs only those mutants in the existing ``.mutation/`` (tests re-copied
-first), for checking new tests against known survivors without a full run.
+first), for checking new tests against known survivors without a full run; Lua mutants are
+named as in the table. ``--lua-only`` runs only the Lua mutants.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import mutation_lua  # scripts/ is on sys.path when this file runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE = ROOT / ".mutation"
@@ -211,8 +219,11 @@ def _matches(mutant: Mutant, entry: dict) -> bool:
 
 
 def report(module: str, *, elapsed: float | None, show_diffs: bool = True) -> float:
-    """Print the statuses, the score and what is left to judge. Returns the score (0..100)."""
-    mutants = _read_results(module)
+    """Print the statuses, the score and what is left to judge, for mutmut's mutants and the
+    module's Lua mutants (``scripts/mutation_lua.toml``) apart and together. Returns the
+    combined score (0..100)."""
+    # A Lua-only run may have no mutmut results for this module (none yet, or another module's).
+    mutants = _read_results(module) if (WORKSPACE / "mutants" / f"{module}.meta").exists() else []
     entries = _equivalences(module)
     counts: dict[str, int] = {}
     for mutant in mutants:
@@ -249,10 +260,36 @@ def report(module: str, *, elapsed: float | None, show_diffs: bool = True) -> fl
         f"Mutants: {len(mutants)}; detected (killed or timed out): {detected}; survived: {len(survivors)} "
         f"(equivalent: {len(equivalent)}, not yet judged or missing a test: {len(undecided)})"
     )
-    print(f"Score: {detected} / {judged} non-equivalent mutants killed = {score:.1f} %")
+    print(f"Score (mutmut): {detected} / {judged} non-equivalent mutants killed = {score:.1f} %")
+    lua_detected, lua_judged = _report_lua(module, show_diffs=show_diffs)
+    if lua_judged:
+        detected, judged = detected + lua_detected, judged + lua_judged
+        score = 100.0 * detected / judged if judged else 100.0
+        print(f"Score (mutmut and Lua): {detected} / {judged} non-equivalent mutants killed = {score:.1f} %")
     if elapsed is not None:
         print(f"Run time: {elapsed / 60:.1f} min")
     return score
+
+
+def _report_lua(module: str, *, show_diffs: bool) -> tuple[int, int]:
+    """Print the Lua mutants' results; return (detected, judged). A hand-written mutant is
+    meant to change behaviour, so every one is judged; one not yet run counts as not killed."""
+    table = mutation_lua.load(module)
+    if not table:
+        return 0, 0
+    results = mutation_lua.read_results(module, WORKSPACE)
+    detected = sum(1 for mutant in table if results.get(mutant.name) in mutation_lua.DETECTED)
+    missed = [mutant for mutant in table if results.get(mutant.name) not in mutation_lua.DETECTED]
+    print()
+    print(f"Lua mutants of {module} (scripts/mutation_lua.toml): {len(table)}")
+    if missed and show_diffs:
+        print(f"Not killed ({len(missed)}):")
+        for mutant in missed:
+            print(f"--- {mutant.name} ({results.get(mutant.name, 'not run')}) in {mutant.script}: {mutant.why}")
+            print("\n".join(f"-   {line}" for line in mutant.original.strip("\n").splitlines()))
+            print("\n".join(f"+   {line}" for line in mutant.mutant.strip("\n").splitlines()))
+    print(f"Score (Lua): {detected} / {len(table)} killed = {100.0 * detected / len(table):.1f} %")
+    return detected, len(table)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db-prefix", default="test_portal_mut", help="test database name prefix")
     parser.add_argument("--mutants", nargs="+", help="re-run only these mutants in the existing workspace")
     parser.add_argument("--report-only", action="store_true", help="print the score of the last run")
+    parser.add_argument(
+        "--lua-only", action="store_true", help="run only the module's Lua mutants (scripts/mutation_lua.toml)"
+    )
     parser.add_argument("--fail-under", type=float, help="exit 1 when the score is below this percentage")
     args = parser.parse_args(argv)
 
@@ -276,20 +316,27 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.max_children <= len(redis_dbs):
         parser.error(f"--max-children must be between 1 and the number of Redis dbs given ({len(redis_dbs)})")
 
+    lua_table = mutation_lua.load(module)
+    lua_names = {mutant.name for mutant in lua_table}
+    lua_chosen = [mutant for mutant in lua_table if not args.mutants or mutant.name in args.mutants]
+    mutmut_names = [name for name in args.mutants or [] if name not in lua_names]
+    run_mutmut = not args.lua_only and (not args.mutants or bool(mutmut_names))
+
     elapsed = None
     if not args.report_only:
         import mutmut  # noqa: F401  (installed by `make mutation`; fail early and clearly)
 
-        incremental = bool(args.mutants)
-        if incremental:
+        if run_mutmut and args.mutants:
             if not (WORKSPACE / "mutants").exists():
                 parser.error("--mutants needs a previous full run (.mutation/mutants is missing)")
             if (WORKSPACE / module).read_text() != undecorate((ROOT / module).read_text()):
                 parser.error(f"{module} changed since the last full run: run without --mutants")
             _refresh_tests()
-        else:
+        elif run_mutmut:
             _copy_project(module)
-        _write_config(module, tests)
+        WORKSPACE.mkdir(exist_ok=True)
+        if run_mutmut:
+            _write_config(module, tests)
         databases = _test_databases(args.db_prefix, len(redis_dbs))
         _drop_databases(databases)
         (WORKSPACE / "locks").mkdir(exist_ok=True)
@@ -302,13 +349,27 @@ def main(argv: list[str] | None = None) -> int:
         command = [str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(args.max_children)]
         started = time.monotonic()
         try:
-            completed = subprocess.run([*command, *(args.mutants or [])], cwd=WORKSPACE, env=env, check=False)
+            if run_mutmut:
+                completed = subprocess.run([*command, *mutmut_names], cwd=WORKSPACE, env=env, check=False)
+                if completed.returncode != 0:
+                    print(f"mutmut stopped with exit code {completed.returncode}", file=sys.stderr)
+                    return completed.returncode
+            if lua_chosen:
+                lua_started = time.monotonic()
+                mutation_lua.run(
+                    module,
+                    tests,
+                    lua_chosen,
+                    workspace=WORKSPACE,
+                    copied=COPIED,
+                    plugin=PLUGIN,
+                    workers=args.max_children,
+                    env=env,
+                )
+                print(f"Lua mutants run time: {(time.monotonic() - lua_started) / 60:.1f} min")
         finally:
             _drop_databases(databases)
         elapsed = time.monotonic() - started
-        if completed.returncode != 0:
-            print(f"mutmut stopped with exit code {completed.returncode}", file=sys.stderr)
-            return completed.returncode
     score = report(module, elapsed=elapsed)
     if args.fail_under is not None and score < args.fail_under:
         return 1

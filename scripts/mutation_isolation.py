@@ -84,13 +84,20 @@ def pytest_configure(config):
     _session.update(descriptor=descriptor, override=override)
 
 
+def _uses_database(item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return item.get_closest_marker("django_db") is not None or bool({"db", "transactional_db"} & set(names))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _mutation_reference_data(request):
     """Put back what migrations load before the first test of a worker's session. A kept
     database (``--reuse-db``) is not migrated again, and a transactional test that ended the
     previous session in this slot flushed every table; the project's conftest restores the
     reference data only between two tests of one session."""
-    if "descriptor" not in _session:
+    if "descriptor" not in _session or not any(_uses_database(item) for item in request.session.items):
+        # A session of tests that never touch the database (mutmut re-collecting stats for
+        # new Redis-only tests) has no test database to restore anything into.
         yield
         return
     request.getfixturevalue("django_db_setup")
