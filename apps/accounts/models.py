@@ -3,6 +3,7 @@ profile settings), the durable record of revoked refresh token families and the 
 signed-in browser and API token family (``UserSession``)."""
 
 import secrets
+import unicodedata
 import zoneinfo
 from decimal import Decimal
 from functools import lru_cache
@@ -17,6 +18,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Round, Upper
 from django.utils import timezone
 
+from apps.core.confusables import skeleton
 from apps.core.models import PortalManager, PortalQuerySet
 from apps.core.uploads import RandomName
 
@@ -95,6 +97,14 @@ class PortalUserManager(UserManager.from_queryset(PortalQuerySet)):
         """Find a user by username, any letter case (matches the ``UPPER`` unique index)."""
         return self.get(username__iexact=username)
 
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """Django's ``create_superuser`` (``manage.py createsuperuser``), refusing a username
+        that looks like an existing account's with ``ValidationError``, which the command
+        prints as its error instead of the unique constraint's traceback."""
+        if self.filter(username_skeleton=username_confusable_key(username)).exists():
+            raise ValidationError({"username": USERNAME_LOOKS_TAKEN})
+        return super().create_superuser(username, email, password, **extra_fields)
+
 
 username_validator = RegexValidator(
     r"^[\w.+-]+\Z",
@@ -122,6 +132,26 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError("Choose a time zone from the list.", code="invalid_time_zone")
 
 
+USERNAME_UNAVAILABLE = "That username cannot be used."
+# Shown to staff only (the admin, createsuperuser); sign-up never says a name is taken.
+USERNAME_LOOKS_TAKEN = "That username looks like another account's; choose another."
+
+
+def username_confusable_key(username: str) -> str:
+    """The key two usernames share when they look alike, whatever their letter case: the
+    Unicode TS #39 skeleton (``apps.core.confusables.skeleton``) of the NFKC form, case-folded,
+    and the skeleton again. ``"gаrdener"`` (Cyrillic ``а``), ``"GАRDENER"``, ``"gardener"``
+    and ``"ｇａｒｄｅｎｅｒ"`` (fullwidth, which NFKC turns to ASCII) all give ``"gardener"``;
+    ``"Ian"`` and ``"lan"`` both give ``"lan"``.
+
+    The order matters: the skeleton comes first because ``confusables.txt`` maps capitals too
+    (``I`` -> ``l``), which case-folding first would lose (``I`` -> ``i``); the second skeleton
+    maps what folding produced (Cyrillic ``А`` -> Latin ``A`` -> ``a``). Names that differ
+    only in letter case are already one name (the ``UPPER(username)`` unique constraint).
+    Pure; raises nothing."""
+    return skeleton(skeleton(unicodedata.normalize("NFKC", username)).casefold())
+
+
 class User(AbstractUser):
     """A gardener or moderator.
 
@@ -138,8 +168,12 @@ class User(AbstractUser):
         unique=True,
         validators=[username_validator],
         help_text="Up to 30 characters: letters, digits and . + - _ (no @).",
-        error_messages={"unique": "That username cannot be used."},
+        error_messages={"unique": USERNAME_UNAVAILABLE},
     )
+    # username_confusable_key(username), set by save(); unique, so no two accounts' names look
+    # alike (issue 11). NULL only for an account that already collided when the column was
+    # added (migration accounts.0004 gave the key to the oldest account) and kept its name.
+    username_skeleton = models.TextField(null=True, blank=True, editable=False)
     email = models.EmailField("email address", max_length=254)
     trust_level = models.CharField(max_length=10, choices=TrustLevel.choices, default=TrustLevel.NEW)
     trust_level_set_by_moderator = models.BooleanField(
@@ -205,6 +239,7 @@ class User(AbstractUser):
                 ),
                 name="accounts_user_home_location_coarse",
             ),
+            models.UniqueConstraint(fields=["username_skeleton"], name="accounts_user_username_skeleton_uniq"),
         ]
         indexes = [
             # Moderators' member list: one trust level, newest members first (first page).
@@ -218,7 +253,22 @@ class User(AbstractUser):
     def from_db(cls, db, field_names, values, *, fetch_mode=None):
         instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
         instance._loaded_is_active = instance.__dict__.get("is_active")
+        instance._loaded_username = instance.__dict__.get("username")
         return instance
+
+    def clean(self):
+        """Django's cleaning (the username in NFKC form, the email normalized), then refuse a
+        username that looks like another account's (``username_confusable_key``). Run by model
+        forms such as the admin's; sign-up relies on the unique constraint instead, so its
+        answer never tells that a name is taken. Raises ``ValidationError`` on ``username``."""
+        super().clean()
+        if not self.username:
+            return
+        lookalike = User.objects.filter(username_skeleton=username_confusable_key(self.username))
+        if self.pk is not None:
+            lookalike = lookalike.exclude(pk=self.pk)
+        if lookalike.exists():
+            raise ValidationError({"username": USERNAME_LOOKS_TAKEN})
 
     def save(self, *args, **kwargs):
         """Save; when the password changed or the account was deactivated, refuse every token
@@ -238,6 +288,7 @@ class User(AbstractUser):
         miss them; ``save()`` is the one place every path goes through.
         """
         adding = self._state.adding
+        self._username_skeleton_refresh(adding=adding, kwargs=kwargs)
         password_changed = self._password is not None
         deactivated = not self.is_active and getattr(self, "_loaded_is_active", True) is not False
         revoke = not adding and (password_changed or deactivated)
@@ -250,6 +301,19 @@ class User(AbstractUser):
         if revoke:
             changed_at = self.tokens_valid_after.timestamp()
             transaction.on_commit(lambda: user_families_revoke(user_id=self.pk, started_before=changed_at), robust=True)
+
+    def _username_skeleton_refresh(self, *, adding: bool, kwargs: dict) -> None:
+        """Set ``username_skeleton`` for a new account or a changed username (the unique
+        constraint then refuses a lookalike with ``IntegrityError``). An unchanged username
+        keeps its stored key, so an account left without one by the migration still saves."""
+        update_fields = kwargs.get("update_fields")
+        if (update_fields is not None and "username" not in update_fields) or "username" in self.get_deferred_fields():
+            return
+        if adding or self.username != getattr(self, "_loaded_username", None):
+            self.username_skeleton = username_confusable_key(self.username)
+            self._loaded_username = self.username
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "username_skeleton"}
 
     @property
     def account_age_days(self) -> int:

@@ -1,6 +1,8 @@
-"""Project middleware: session expiry renewal and HTMX-friendly redirects."""
+"""Project middleware: session expiry renewal, HTMX-friendly redirects, error pages, cache headers,
+health checks and the database outage answer."""
 
 import logging
+import sys
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -8,8 +10,11 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.sessions.models import Session
 from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render, resolve_url
+from django.template import loader
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject
@@ -17,7 +22,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from .problems import problem_response
-from .views import bad_request
+from .ratelimit import set_retry_after
+from .responses import UNAVAILABLE_RETRY_AFTER
+from .views import bad_request, healthz, readyz
 
 SESSION_RENEWED_AT_KEY = "_renewed_at"
 
@@ -236,3 +243,91 @@ def _depends_on_credentials(request, response) -> bool:
     if "Authorization" in request.headers or token_cookies & request.COOKIES.keys():
         return True
     return bool((token_cookies | {settings.SESSION_COOKIE_NAME}) & response.cookies.keys())
+
+
+class HealthCheckMiddleware:
+    """Answer ``/healthz`` and ``/readyz`` before the session, CSRF and authentication
+    middleware run (SPEC "HTTP contract": liveness, and readiness that checks the database and
+    Redis). A probe's answer must not depend on the cookies it happens to carry: with the
+    database down, a signed-in browser's session and user lookups made both answer 500
+    (issue 11). Here ``/healthz`` answers 200 and ``/readyz`` 200 or 503 whatever the session.
+    Sits right after ``SecurityMiddleware``; the paths are exempt from its HTTPS redirect
+    (``SECURE_REDIRECT_EXEMPT``) so a load balancer may probe the plain-HTTP port."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = HEALTH_CHECKS.get(request.path_info)
+        return probe(request) if probe is not None else self.get_response(request)
+
+
+HEALTH_CHECKS = {"/healthz": healthz, "/readyz": readyz}
+
+# Exceptions that say the database cannot be reached or the connection broke; anything else
+# (a ProgrammingError, an IntegrityError) is a bug and stays a 500.
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+_DATABASE_UNAVAILABLE_MARK = "_portal_database_unavailable"
+
+
+def database_unavailable_mark(sender, request=None, **kwargs):
+    """``got_request_exception`` receiver (connected in ``CoreConfig.ready``): mark ``request``
+    when the exception being handled, or one it was raised from, is a database outage. Django
+    turns an exception raised in a view, a template or any middleware into a 500 response where
+    it happens, so the outer ``DatabaseUnavailableMiddleware`` only ever sees the response; this
+    mark tells it why. Raises nothing."""
+    error = sys.exception()
+    while error is not None:
+        if isinstance(error, DATABASE_UNAVAILABLE_ERRORS):
+            if request is not None:
+                setattr(request, _DATABASE_UNAVAILABLE_MARK, True)
+            return
+        error = error.__cause__ or error.__context__
+
+
+class DatabaseUnavailableMiddleware:
+    """With the database unreachable, answer 503 with ``Retry-After`` instead of 500 (SPEC
+    "HTTP contract": "500 and 503 static, so they render while the database or Redis is down";
+    issue 11): the static "temporarily unavailable" page, or 503 ``SERVICE_UNAVAILABLE``
+    problem+json under ``/api/``. The same with ``DEBUG`` on, where Django would show its
+    debug page instead.
+
+    Sits outside the session and authentication middleware, so it also catches the session
+    load and the user lookup; the page is rendered with no request context (no session, user,
+    messages or context processors), so it needs nothing from the database. Nothing is kept
+    between requests: the first request after PostgreSQL is back is served normally
+    (``CONN_HEALTH_CHECKS`` drops a broken persistent connection before it is reused)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 500 and getattr(request, _DATABASE_UNAVAILABLE_MARK, False):
+            return database_unavailable_response(request, replacing=response)
+        return response
+
+
+def database_unavailable_response(request, *, replacing=None):
+    """503 for ``request`` while the database is down: problem+json ``SERVICE_UNAVAILABLE``
+    under ``/api/``, else ``503.html`` rendered without a request (static: no query can fail
+    it), both with ``Retry-After: UNAVAILABLE_RETRY_AFTER`` (30 s; RFC 9110 section 15.6.4)
+    and ``Cache-Control: no-store``. Keeps the Content-Security-Policy header of ``replacing``
+    (the 500 it replaces), when it had one."""
+    retry_after = UNAVAILABLE_RETRY_AFTER
+    if request.path_info.startswith("/api/"):
+        response = problem_response(
+            status=503,
+            title="Temporarily unavailable",
+            detail=f"The service is temporarily unavailable. Please retry in {retry_after} seconds.",
+            code="SERVICE_UNAVAILABLE",
+        )
+    else:
+        page = loader.get_template("503.html").render({"retry_after": retry_after})
+        response = HttpResponse(page, status=503)
+    set_retry_after(response, retry_after)
+    response["Cache-Control"] = "no-store"
+    for header in ("Content-Security-Policy", "Content-Security-Policy-Report-Only"):
+        if replacing is not None and header in replacing:
+            response[header] = replacing[header]
+    return response

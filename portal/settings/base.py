@@ -48,7 +48,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /healthz and /readyz answer here, before any session or user lookup (issue 11).
+    "apps.core.middleware.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that queries: a database outage answers 503, not 500 (issue 11).
+    "apps.core.middleware.DatabaseUnavailableMiddleware",
     "apps.core.middleware.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "apps.core.middleware.SessionRenewalMiddleware",
@@ -66,6 +70,8 @@ MIDDLEWARE = [
     "apps.core.middleware.BadRequestPageMiddleware",
 ]
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
+# Health probes may come over plain HTTP from a load balancer (SECURE_SSL_REDIRECT in production).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
-from apps.accounts.models import TrustLevel, User, trust_level_reached
+from apps.accounts.models import TrustLevel, User, trust_level_reached, username_confusable_key
 from apps.core.permissions import MODERATORS_GROUP
 
 from .accounts import GARDENER, MODERATOR, NEWBIE, OTHER_PASSWORD, _Member
@@ -30,6 +30,8 @@ class _UserSteps(_BuilderBase):
     def _member(self, *, username: str, password: str, joined: datetime, weight: float, rng: random.Random) -> _Member:
         user = User(
             username=username,
+            # bulk_create skips save(), which sets the lookalike key (accounts.User).
+            username_skeleton=username_confusable_key(username),
             email=f"{username}@example.com",
             password=self.hashes[password],
             date_joined=joined,
@@ -58,14 +60,15 @@ class _UserSteps(_BuilderBase):
             username=NEWBIE.username, password=NEWBIE.password, joined=self.ago(days=3.4), weight=0, rng=rng
         )
         self.newbie.fixed_level = TrustLevel.NEW
-        taken = {GARDENER.username, MODERATOR.username, NEWBIE.username}
+        # Names are drawn until their lookalike key is free, as sign-up requires.
+        taken = {username_confusable_key(name) for name in (GARDENER.username, MODERATOR.username, NEWBIE.username)}
         upper = max(99, self.sizes.users * 3)
         for _ in range(self.sizes.users):
             while True:
                 name = f"{rng.choice(USERNAME_STEMS)}_{rng.randint(1, upper)}"
-                if name not in taken:
+                if username_confusable_key(name) not in taken:
                     break
-            taken.add(name)
+            taken.add(username_confusable_key(name))
             # Pareto weights: a few very active gardeners, many quiet ones (capped so one
             # member cannot write half the forum).
             weight = min(rng.paretovariate(1.1), 25.0)

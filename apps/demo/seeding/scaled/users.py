@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from django.contrib.auth.models import Group
 
-from apps.accounts.models import TrustLevel, User
+from apps.accounts.models import TrustLevel, User, username_confusable_key
 from apps.core.permissions import MODERATORS_GROUP
 
 from ..accounts import GARDENER, MODERATOR, NEWBIE, OTHER_PASSWORD
@@ -61,6 +61,7 @@ class _UserSteps(_ScaledBase):
                     True,
                     _dt(joined),
                     username,
+                    username_confusable_key(username),
                     f"{username}@example.com",
                     TrustLevel.NEW.value,
                     is_moderator,
@@ -86,6 +87,7 @@ class _UserSteps(_ScaledBase):
                 "is_active",
                 "date_joined",
                 "username",
+                "username_skeleton",
                 "email",
                 "trust_level",
                 "trust_level_set_by_moderator",
