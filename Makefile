@@ -52,6 +52,8 @@ run: runtime
 	@echo "  Plant Community Portal: http://127.0.0.1:$(PORT)/"
 	@echo "  Demo sign-in: gardener / demo-gardener-pass-2026   (moderator: moderator / demo-moderator-pass-2026)"
 	@echo ""
+	@# A task worker beside the server (data exports, machine identification), stopped with it.
+	$(VPY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VPY) manage.py runserver 127.0.0.1:$(PORT)
 
 check-services: venv
