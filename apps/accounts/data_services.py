@@ -50,7 +50,7 @@ from apps.core.uploads import stored_files_delete_on_commit
 
 from . import lockout, settings_services, tokens, two_factor
 from .devices import family_seen_keys
-from .models import DataExport, User, UserSession
+from .models import ANONYMOUS_PREFIX, DataExport, User, UserSession
 from .personal_data import (
     EXPORT_FORMAT,
     ErasurePart,
@@ -66,7 +66,6 @@ from .signin_services import second_factor_check as second_factor_counted_check
 
 logger = logging.getLogger(__name__)
 
-ANONYMOUS_PREFIX = "deleted-gardener-"
 ANONYMOUS_EMAIL_DOMAIN = "deleted.invalid"  # RFC 2606: .invalid never resolves
 
 

@@ -10,7 +10,7 @@ from apps.core.audit import REASON_MAX_CHARS
 from apps.core.client_ip import client_ip
 
 from .lockout import LOCK_KEY_PATTERN, SignInLocked
-from .models import User, username_validator
+from .models import User, username_validator, validate_username_not_reserved
 from .signin_services import (
     InvalidCredentials,
     SecondFactorRequired,
@@ -124,7 +124,7 @@ class SignUpForm(forms.Form):
 
     username = forms.CharField(
         max_length=30,
-        validators=[username_validator],
+        validators=[username_validator, validate_username_not_reserved],
         help_text="Up to 30 characters: letters, digits and . + - _ (no @).",
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )

@@ -111,6 +111,17 @@ username_validator = RegexValidator(
     "Use letters, digits and . + - _ only (no @ and no spaces).",
 )
 
+# The name a deleted account is given (``data_services.account_erase``); nobody may choose it,
+# so no one can pose as a deleted gardener or take the name an erasure is about to use.
+ANONYMOUS_PREFIX = "deleted-gardener-"
+
+
+def validate_username_not_reserved(value: str) -> None:
+    """Refuse a username that starts with ``ANONYMOUS_PREFIX`` in any letter case
+    (``ValidationError``, code ``reserved``)."""
+    if value.casefold().startswith(ANONYMOUS_PREFIX):
+        raise ValidationError("Names starting with “deleted-gardener-” are reserved.", code="reserved")
+
 
 # SPEC "Domain" and issue 11: a home location is kept only to about 20 km. Latitudes and
 # longitudes are stored on a 0.2° grid (0.2° of latitude is 22 km), so a finer position can

@@ -226,3 +226,14 @@ def test_the_migration_gives_an_existing_clash_to_the_oldest_account():
     late.username = "gardener_two"
     late.save()
     assert User.objects.get(pk=late.pk).username_skeleton == "gardener_two"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["deleted-gardener-00000000", "Deleted-Gardener-abcd1234", "DELETED-GARDENER-x"])
+def test_the_name_given_to_deleted_accounts_cannot_be_chosen(client, username):
+    """Nobody signs up as a "deleted gardener": the prefix account deletion uses is refused
+    with a form message (it is public, so saying so reveals no account), and nothing is made."""
+    response = _sign_up(client, username, "poser@example.com")
+    assert response.status_code == 200
+    assert "are reserved" in response.content.decode()
+    assert not User.objects.exists() and not mail.outbox
