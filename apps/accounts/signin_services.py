@@ -14,6 +14,7 @@ revoked it (one writer, whatever the door), and in Redis for the fast path (``to
 import logging
 import time
 import unicodedata
+from collections.abc import Callable
 
 import redis
 from django.conf import settings
@@ -214,23 +215,9 @@ def second_factor_check(*, user: User, code: str, ip: str, base_url: str) -> Non
     ``SignInLocked`` (429 with ``retry_after``), ``SecurityUnavailable`` (Redis down: fail
     closed). RFC 6238 section 5.2 (one use per code); OWASP ASVS 4.0 2.2.1.
     """
-    account = lockout.account_key(typed_name=user.username, user_id=user.pk, username=user.username)
-    try:
-        attempt_id = lockout.attempt_begin(account=account, ip=ip)
-    except SignInLocked as locked:
-        if locked.lock_created:
-            _send_lock_email(user=user, account=account, base_url=base_url)
-        raise
-    except redis.RedisError as error:
-        raise SecurityUnavailable(str(error)) from error
-    try:
-        if not two_factor.second_factor_verify(user=user, code=code):
-            if lockout.attempt_failed(account=account, ip=ip, attempt_id=attempt_id):
-                _send_lock_email(user=user, account=account, base_url=base_url)
-            raise InvalidCredentials()
-        lockout.attempt_succeeded(account=account, ip=ip, attempt_id=attempt_id)
-    except redis.RedisError as error:
-        raise SecurityUnavailable(str(error)) from error
+    _counted_check(
+        user=user, ip=ip, base_url=base_url, check=lambda: two_factor.second_factor_verify(user=user, code=code)
+    )
 
 
 def current_password_check(
@@ -255,6 +242,24 @@ def current_password_check(
     ``retry_after`` seconds, right password or not) and ``SecurityUnavailable`` when Redis fails
     (callers fail closed: 503).
     """
+    _counted_check(
+        user=user,
+        ip=ip,
+        base_url=base_url,
+        check=lambda: user.check_password(password) and user.is_active,
+        release_only=second_factor_follows,
+    )
+
+
+def _counted_check(
+    *, user: User, ip: str, base_url: str, check: Callable[[], bool], release_only: bool = False
+) -> None:
+    """One attempt of the sign-in lockout for a signed-in ``user`` whose credential ``check()``
+    decides (the password again, a two-factor code): begun on the account's and ``ip``'s
+    counters, a failure counted (the lock email when it locks), a success clearing the count, or
+    with ``release_only`` neither (a second factor follows). Raises ``InvalidCredentials``,
+    ``SignInLocked`` (the lock email sent when this attempt created the lock) and
+    ``SecurityUnavailable`` when Redis fails."""
     account = lockout.account_key(typed_name=user.username, user_id=user.pk, username=user.username)
     try:
         attempt_id = lockout.attempt_begin(account=account, ip=ip)
@@ -265,11 +270,11 @@ def current_password_check(
     except redis.RedisError as error:
         raise SecurityUnavailable(str(error)) from error
     try:
-        if not (user.check_password(password) and user.is_active):
+        if not check():
             if lockout.attempt_failed(account=account, ip=ip, attempt_id=attempt_id):
                 _send_lock_email(user=user, account=account, base_url=base_url)
             raise InvalidCredentials()
-        if second_factor_follows:
+        if release_only:
             lockout.attempt_released(account=account, ip=ip, attempt_id=attempt_id)
         else:
             lockout.attempt_succeeded(account=account, ip=ip, attempt_id=attempt_id)
