@@ -64,6 +64,10 @@ class TopicForm(ReplyForm):
     subject = forms.CharField(label="Subject", max_length=200, min_length=5)
     field_order = ["subject", "source", "image"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].label = "Your post"  # the opening post, not a reply
+
     def clean_subject(self):
         return " ".join(self.cleaned_data["subject"].split())
 

@@ -31,5 +31,6 @@ def test_the_note_is_shown_exactly_to_those_whose_posts_wait(client, trust_level
     form_page = client.get(f"/forum/f/{forum.slug}/new/").content.decode()
     panel = client.get("/dashboard/panels/trust-progress/", headers={"HX-Request": "true"}).content.decode()
     assert (NOTE in form_page, PANEL_NOTE in panel) == (shown, shown)
+    assert "Your post" in form_page and "Your reply" not in form_page  # an opening post
     if shown:
         assert "at most 2 links" in form_page and "at most 2 links" in panel
