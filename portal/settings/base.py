@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "apps.core",
     "apps.accounts",
+    "apps.notifications",
     "apps.plants",
     "apps.forum",
     "apps.dashboard",

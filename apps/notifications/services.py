@@ -1,0 +1,94 @@
+"""Writes of notifications. Forum and plants call these (never each other): creating, hiding
+or showing again when the target's visibility changes, and removing when the target goes.
+
+Rules every caller gets for free (issue 12): no notification to yourself (``actor`` equal to
+the recipient), none to an inactive (deactivated or deleted) account, none when the caller
+says the target is not visible (held or hidden content is written invisible, or not at all).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import User
+
+from .models import Notification, NotificationKind
+
+
+def notifications_send(
+    *,
+    recipient_ids: Iterable[int],
+    actor_id: int | None,
+    kind: NotificationKind | str,
+    group_key: str,
+    group_title: str,
+    url: str,
+    target_key: str,
+    detail: str = "",
+    visible: bool = True,
+    created_at: datetime | None = None,
+) -> list[Notification]:
+    """Notify each gardener of ``recipient_ids`` (user primary keys; duplicates collapse) that
+    ``actor_id`` (a user pk, or ``None`` for the machine) did ``kind`` to ``target_key``.
+
+    ``group_key`` / ``group_title`` / ``url`` say where it is listed and leads ("forum.topic:12",
+    the topic's subject, the post's permalink); ``detail`` is the short text the list shows
+    (the name agreed with). Skipped: the actor themself and inactive accounts. ``visible``
+    false stores it hidden (the domain shows it later with ``notifications_visibility_set``).
+    Two statements at most (the active-recipient lookup, one bulk INSERT); call inside the
+    domain's transaction so it commits or rolls back with the event. Returns the rows made.
+    """
+    wanted = {pk for pk in recipient_ids if pk is not None and pk != actor_id}
+    if not wanted:
+        return []
+    active = User.objects.filter(pk__in=wanted, is_active=True).order_by("pk").values_list("pk", flat=True)
+    created_at = created_at or timezone.now()
+    return Notification.objects.bulk_create(
+        Notification(
+            recipient_id=recipient_id,
+            actor_id=actor_id,
+            kind=kind,
+            group_key=group_key,
+            group_title=group_title[:200],
+            url=url,
+            target_key=target_key,
+            detail=detail[:200],
+            is_visible=visible,
+            created_at=created_at,
+        )
+        for recipient_id in active
+    )
+
+
+def notifications_visibility_set(*, target_keys: Iterable[str], visible: bool) -> int:
+    """Hide (``visible=False``) or show again the notifications about ``target_keys`` (the
+    domain's rule decided; SPEC "Visibility"). One UPDATE; returns rows changed."""
+    keys = list(set(target_keys))
+    if not keys:
+        return 0
+    return Notification.objects.filter(target_key__in=keys).exclude(is_visible=visible).update(is_visible=visible)
+
+
+def notifications_delete(
+    *, group_key: str | None = None, target_keys: Iterable[str] = (), actor_id: int | None = None, kind: str = ""
+) -> int:
+    """Remove notifications for good: every one in ``group_key`` (its request was deleted),
+    or those about ``target_keys`` (optionally only by ``actor_id`` and of ``kind``: a
+    withdrawn agreement). One DELETE; returns rows deleted. Raises ``ValueError`` when
+    neither a group nor a target is named (it would delete everything)."""
+    keys = list(set(target_keys))
+    if group_key is None and not keys:
+        raise ValueError("notifications_delete needs a group_key or target_keys")
+    query = Q()
+    if group_key is not None:
+        query &= Q(group_key=group_key)
+    if keys:
+        query &= Q(target_key__in=keys)
+    if actor_id is not None:
+        query &= Q(actor_id=actor_id)
+    if kind:
+        query &= Q(kind=kind)
+    deleted, _ = Notification.objects.filter(query).delete()
+    return deleted
