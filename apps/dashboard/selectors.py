@@ -13,7 +13,7 @@ from apps.accounts.models import User
 from apps.accounts.selectors import trust_progress_for_user
 from apps.forum.models import Post, Topic
 from apps.forum.selectors import forum_stats_for_user
-from apps.plants.models import IdentificationStatus, PlantIdentificationRequest
+from apps.plants.models import IdentificationStatus, PlantIdentificationRequest, identification_request_title
 from apps.plants.selectors import plant_stats_for_user
 
 ACTIVITY_TOPIC = "topic"
@@ -54,7 +54,12 @@ def _activity_parts(user: User, limit: int):
         kind=Value(ACTIVITY_IDENTIFICATION, output_field=CharField()),
         object_id=F("id"),
         thread_id=Value(None, output_field=IntegerField()),
-        title=Coalesce(NullIf(F("species__primary_common_name"), Value("")), F("species__scientific_name")),
+        # The accepted name: the species', or the accepted free text (plants' request title).
+        title=Coalesce(
+            NullIf(F("species__primary_common_name"), Value("")),
+            F("species__scientific_name"),
+            NullIf(F("accepted_suggestion__free_text_name"), Value("")),
+        ),
         forum_name=no_text,
         state=F("status"),
         created=F("created_at"),
@@ -83,7 +88,7 @@ def recent_activity_for_user(*, user: User, limit: int | None = None) -> list[di
         if row["kind"] == ACTIVITY_IDENTIFICATION:
             url = reverse("plants:request-detail", kwargs={"pk": row["object_id"]})
             if row["state"] == IdentificationStatus.IDENTIFIED and row["title"]:
-                title = f"Identified: {row['title']}"
+                title = f"Identified: {identification_request_title(pk=row['object_id'], accepted_name=row['title'])}"
             else:
                 title = (
                     f"Identification request #{row['object_id']} ({IdentificationStatus(row['state']).label.lower()})"

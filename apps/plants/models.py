@@ -107,6 +107,11 @@ class PlantIdentificationRequest(models.Model):
     species = models.ForeignKey(
         PlantSpecies, null=True, blank=True, on_delete=models.SET_NULL, related_name="identifications"
     )
+    # The machine run's deadline starts here (``IDENTIFICATION_PROCESSING_DEADLINE_SECONDS``);
+    # ``identification_requeue`` puts a run past it back in the queue, at most
+    # ``IDENTIFICATION_MACHINE_MAX_ATTEMPTS`` times in all.
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    machine_attempts = models.PositiveSmallIntegerField(default=0, help_text="Machine runs started.")
 
     objects = PortalManager()
 
@@ -122,6 +127,39 @@ class PlantIdentificationRequest(models.Model):
 
     def get_absolute_url(self):
         return reverse("plants:request-detail", kwargs={"pk": self.pk})
+
+    @property
+    def accepted_name(self) -> str:
+        """The owner's (or the machine's) accepted name: the catalog species' display name, or
+        the accepted suggestion's free text (loaded by the selector as ``accepted_free_text``)."""
+        if self.status != IdentificationStatus.IDENTIFIED:
+            return ""
+        if self.species_id is not None:
+            return self.species.display_name
+        return getattr(self, "accepted_free_text", None) or ""
+
+    @property
+    def title(self) -> str:
+        """The request's title on every page (``identification_request_title``): the accepted
+        name, else "Maybe <top suggestion>?" when a selector loaded ``top_suggestion_name``."""
+        return identification_request_title(
+            pk=self.pk, accepted_name=self.accepted_name, top_name=getattr(self, "top_suggestion_name", None) or ""
+        )
+
+
+def identification_request_title(*, pk: int, accepted_name: str = "", top_name: str = "") -> str:
+    """The one title of an identification request (issue 12): the accepted name ("Meadow
+    sage"); else, with a top suggestion, "Maybe <name>?" where a name that already hedges
+    ("Maybe a Peperomia", "A wild Geranium?") loses its own "maybe" and question mark first, so a
+    title never reads "Maybe Maybe a Peperomia??"; else "Identification request #<pk>"."""
+    if accepted_name:
+        return accepted_name
+    name = " ".join(top_name.split()).rstrip("?").strip()
+    while name.casefold().startswith("maybe "):
+        name = name[len("maybe ") :].strip()
+    if name:
+        return f"Maybe {name}?"
+    return f"Identification request #{pk}"
 
 
 class PlantPhoto(models.Model):
@@ -188,9 +226,14 @@ class IdentificationSuggestion(models.Model):
 
 
 class SuggestionVote(models.Model):
-    """A gardener agreeing (or not) with a suggestion; one vote per gardener and suggestion."""
+    """A gardener agreeing (or not) with a suggestion; one vote per gardener and suggestion, and
+    at most one agreeing vote per gardener and request: the gardener's current name (SPEC
+    "Domain", "Identification opinions"; ``apps.plants.consensus``)."""
 
     suggestion = models.ForeignKey(IdentificationSuggestion, on_delete=models.CASCADE, related_name="votes")
+    # The suggestion's request, copied so the database can hold "one current name per gardener
+    # and request" as a constraint and the consensus counts read one index range.
+    request = models.ForeignKey(PlantIdentificationRequest, on_delete=models.CASCADE, related_name="+")
     # PROTECT: a cascade would drop votes without moving ``vote_count`` / ``disagree_count``; votes
     # go through ``services`` (or ``personal_data.erase``), which keep the counters.
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="suggestion_votes")
@@ -200,7 +243,13 @@ class SuggestionVote(models.Model):
     objects = PortalManager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["suggestion", "voter"], name="plants_vote_one_per_voter")]
+        constraints = [
+            models.UniqueConstraint(fields=["suggestion", "voter"], name="plants_vote_one_per_voter"),
+            models.UniqueConstraint(
+                fields=["request", "voter"], condition=models.Q(agrees=True), name="plants_vote_one_name_per_voter"
+            ),
+        ]
+        indexes = [models.Index(fields=["request", "agrees"], name="plants_vote_request_agrees")]
 
 
 class CareCardStatus(models.TextChoices):

@@ -2,6 +2,7 @@
 not visible; ``check_<verb>_<object>_permission`` raises ``PermissionDenied``)."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404
 
 from apps.accounts.models import User
@@ -20,6 +21,8 @@ REQUEST_DETAIL_FIELDS = (
     "longitude",
     "location_is_exact",
     "accepted_suggestion_id",
+    "processing_started_at",
+    "machine_attempts",
     "owner__id",
     "owner__username",
     "species__id",
@@ -38,6 +41,7 @@ def get_identification_request_for_user(*, pk: int, user: User) -> PlantIdentifi
     id_request = (
         PlantIdentificationRequest.objects.select_related("owner", "species")
         .only(*REQUEST_DETAIL_FIELDS)
+        .annotate(accepted_free_text=F("accepted_suggestion__free_text_name"))
         .filter(pk=pk)
         .first()
     )
@@ -56,6 +60,12 @@ def get_suggestion_for_request(*, id_request: PlantIdentificationRequest, pk: in
     if suggestion is None:
         raise Http404("No such suggestion.")
     return suggestion
+
+
+def check_delete_request_permission(*, user: User, id_request: PlantIdentificationRequest) -> None:
+    """Only the owner deletes their identification request; raises ``PermissionDenied``."""
+    if id_request.owner_id != user.pk:
+        raise PermissionDenied("Only the gardener who asked can delete this request.")
 
 
 def check_accept_suggestion_permission(*, user: User, id_request: PlantIdentificationRequest) -> None:

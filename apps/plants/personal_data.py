@@ -6,7 +6,8 @@ Exported: the gardener's identification requests (with their photos and the mach
 suggestions made for them), the suggestions they made, their votes, their care cards. Not
 exported: other gardeners' suggestions and votes on the gardener's requests (theirs).
 
-Erased: votes (the suggestions' counters recounted in the same transaction, ``recount``),
+Erased: votes (the suggestions' counters recounted in the same transaction, ``recount``, and the
+owners' notifications of them), the notifications about the gardener's requests (everyone's),
 identification requests with their photos, thumbnails (files removed after commit by
 ``files_follow_rows``), suggestions and the votes on those,
 care cards, and the hourly identification limit in Redis. Kept: suggestions the gardener made on
@@ -18,7 +19,9 @@ from django.db.models import F
 from apps.accounts.models import User
 from apps.accounts.personal_data import ErasurePart, ExportPart, PersonalDataSource, rows_of
 from apps.core.ratelimit import limit_key
+from apps.notifications.models import NotificationKind
 
+from .events import request_notifications_delete, vote_notifications_withdraw
 from .models import (
     IdentificationSuggestion,
     PlantIdentificationRequest,
@@ -123,8 +126,15 @@ def plants_erase(user: User) -> ErasurePart:
     list(IdentificationSuggestion.objects.select_for_update().filter(pk__in=voted).order_by("pk").values_list("pk"))
     SuggestionVote.objects.filter(voter=user).delete()
     suggestion_votes_recount(suggestion_ids=voted)
+    # The owners' notifications of those votes told of opinions that are gone.
+    for kind in (NotificationKind.AGREEMENT, NotificationKind.DISAGREEMENT):
+        vote_notifications_withdraw(suggestion_ids=voted, voter_id=user.pk, kind=kind)
 
     requests = PlantIdentificationRequest.objects.filter(owner=user)
+    # Nobody is told about a request that is gone (the suggesters' "accepted", the supporters'
+    # "consensus"): one DELETE per request, by its group key.
+    for request_id in requests.values_list("id", flat=True).order_by("id"):
+        request_notifications_delete(request_id=request_id)
     # Requests point at their accepted suggestion and suggestions at their request: clear the
     # back reference first so the delete is plain cascades.
     requests.update(accepted_suggestion=None)

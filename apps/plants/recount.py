@@ -3,6 +3,8 @@ is for the forum's).
 
 - ``vote_count`` counts the suggestion's agreeing ``SuggestionVote`` rows, ``disagree_count`` its
   disagreeing ones.
+- a vote's ``request`` is its suggestion's request (the copy the one-current-name constraint and
+  the consensus counts read; ``apps.plants.consensus``).
 
 ``services.suggestion_vote`` keeps them equal to this with ``F()`` in the same transaction as
 each vote; account deletion (``personal_data``) recounts the suggestions whose votes it removed;
@@ -11,7 +13,7 @@ each vote; account deletion (``personal_data``) recounts the suggestions whose v
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef
+from django.db.models import F, OuterRef, Subquery
 
 from apps.core.db import SubqueryCount
 
@@ -65,3 +67,19 @@ def suggestion_votes_recount(*, suggestion_ids: list[int] | None = None) -> int:
     if suggestion_ids is not None:
         suggestions = suggestions.filter(pk__in=suggestion_ids)
     return suggestions.update(**suggestion_expectations())
+
+
+def _misfiled_votes():
+    return SuggestionVote.objects.exclude(request_id=F("suggestion__request_id"))
+
+
+def vote_request_drift() -> list[int]:
+    """Ids of votes whose ``request`` is not their suggestion's request; one statement."""
+    return list(_misfiled_votes().order_by("pk").values_list("pk", flat=True))
+
+
+def vote_requests_repair() -> int:
+    """Set every misfiled vote's ``request`` to its suggestion's; one ``UPDATE``, returns rows."""
+    return _misfiled_votes().update(
+        request_id=Subquery(IdentificationSuggestion.objects.filter(pk=OuterRef("suggestion_id")).values("request_id"))
+    )

@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.db import SubqueryCount
 
+from .consensus import consensus_holds
 from .models import (
     IdentificationStatus,
     IdentificationSuggestion,
@@ -20,7 +22,6 @@ from .models import (
     SavedCareInstructions,
     SuggestionVote,
 )
-from .services import is_community_consensus
 
 REQUEST_LIST_FIELDS = (
     "id",
@@ -80,6 +81,7 @@ def _requests_with_top_suggestion():
         PlantIdentificationRequest.objects.select_related("species")
         .only(*REQUEST_LIST_FIELDS)
         .annotate(
+            accepted_free_text=F("accepted_suggestion__free_text_name"),
             top_suggestion_name=Subquery(
                 top.annotate(name=Coalesce(NullIf("species__primary_common_name", Value("")), "free_text_name")).values(
                     "name"
@@ -201,17 +203,97 @@ def species_detail(*, slug: str, viewer: User | None) -> PlantSpecies | None:
     return queryset.first()
 
 
+class _SubqueryCountDistinct(Subquery):
+    """``(SELECT COUNT(*) FROM (SELECT DISTINCT <field> ...))``: gardeners, not rows."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _count)"
+    output_field = IntegerField()
+
+    def __init__(self, queryset, field_name: str, **extra):
+        super().__init__(queryset.values(field_name).order_by().distinct(), **extra)
+
+
+def _same_name(prefix: str = "") -> Q:
+    """Rows (through ``prefix``) naming what the outer suggestion names: the same catalog
+    species, or the same free text ignoring case (two providers may suggest one species)."""
+    return Q(**{f"{prefix}species_id": OuterRef("species_id")}) | Q(
+        **{f"{prefix}species__isnull": True, f"{prefix}free_text_name__iexact": OuterRef("free_text_name")}
+    )
+
+
+def _suggestion_name_key(suggestion: IdentificationSuggestion) -> tuple:
+    if suggestion.species_id is not None:
+        return ("species", suggestion.species_id)
+    return ("text", suggestion.free_text_name.casefold())
+
+
+def suggestions_with_consensus(queryset):
+    """Annotate a query over one request's ``IdentificationSuggestion`` rows with the counts of
+    ``apps.plants.consensus``, inside the same statement: ``supporters`` (gardeners whose
+    current name is this row's name), ``namers`` (gardeners with any current name) and
+    ``unnamed_dissent`` (gardeners disagreeing with this name without naming one). A gardener's
+    current name is their one agreeing ``SuggestionVote`` on the request (a constraint)."""
+    votes = SuggestionVote.objects.filter(request_id=OuterRef("request_id"))
+    has_name = SuggestionVote.objects.filter(
+        request_id=OuterRef("request_id"), voter_id=OuterRef("voter_id"), agrees=True
+    )
+    return queryset.annotate(
+        supporters=SubqueryCount(votes.filter(_same_name("suggestion__"), agrees=True)),
+        namers=SubqueryCount(votes.filter(agrees=True)),
+        unnamed_dissent=_SubqueryCountDistinct(
+            votes.filter(_same_name("suggestion__"), agrees=False).exclude(Exists(has_name)), "voter_id"
+        ),
+    )
+
+
+def consensus_mark(suggestions: list[IdentificationSuggestion]) -> IdentificationSuggestion | None:
+    """Set ``is_consensus`` on annotated ``suggestions`` (``suggestions_with_consensus``): true
+    on the first row of the one name holding the consensus. Returns that row or ``None``."""
+    found = None
+    for suggestion in suggestions:
+        holds = found is None and consensus_holds(
+            supporters=suggestion.supporters, voters=suggestion.namers + suggestion.unnamed_dissent
+        )
+        suggestion.is_consensus = holds
+        if holds:
+            found = suggestion
+    return found
+
+
+def identification_request_consensus(*, request_id: int) -> IdentificationSuggestion | None:
+    """The suggestion whose name holds the community consensus on request ``request_id``, or
+    ``None``; one statement. Its ``name_key`` attribute identifies the name across rows."""
+    rows = list(
+        suggestions_with_consensus(IdentificationSuggestion.objects.filter(request_id=request_id))
+        .select_related("species")
+        .only(
+            "id",
+            "request_id",
+            "species_id",
+            "free_text_name",
+            "species__primary_common_name",
+            "species__scientific_name",
+        )
+        .order_by("-vote_count", F("probability").desc(nulls_last=True), "id")
+    )
+    found = consensus_mark(rows)
+    if found is not None:
+        found.name_key = _suggestion_name_key(found)
+    return found
+
+
 def identification_request_detail(*, id_request: PlantIdentificationRequest, viewer: User) -> dict:
     """Photos and suggestions of an already loaded request, in two statements. Each suggestion
     has its species and suggester joined, ``viewer_vote`` (``True`` agree, ``False``
-    disagree, ``None``) and ``is_consensus`` (more than two thirds of at least two voters
-    agree). Returns ``{"photos": [...], "suggestions": [...]}``."""
+    disagree, ``None``) and ``is_consensus`` (its name holds the community consensus,
+    ``apps.plants.consensus``; on one row at most). Returns ``{"photos": [...],
+    "suggestions": [...], "consensus": <suggestion or None>}``."""
     photos = list(
         id_request.photos.only("id", "request_id", "image", "position", "width", "height").order_by("position")
     )
     viewer_votes = SuggestionVote.objects.filter(suggestion=OuterRef("pk"), voter=viewer)
     suggestions = list(
-        IdentificationSuggestion.objects.filter(request=id_request)
+        suggestions_with_consensus(IdentificationSuggestion.objects.filter(request=id_request))
         .select_related("species", "suggested_by")
         .only(
             "id",
@@ -232,11 +314,8 @@ def identification_request_detail(*, id_request: PlantIdentificationRequest, vie
         .annotate(viewer_vote=Subquery(viewer_votes.values("agrees")[:1]))
         .order_by("-vote_count", F("probability").desc(nulls_last=True), "id")
     )
-    for suggestion in suggestions:
-        suggestion.is_consensus = is_community_consensus(
-            agree=suggestion.vote_count, disagree=suggestion.disagree_count
-        )
-    return {"photos": photos, "suggestions": suggestions}
+    consensus = consensus_mark(suggestions)
+    return {"photos": photos, "suggestions": suggestions, "consensus": consensus}
 
 
 def species_autocomplete(*, query: str, limit: int = 8) -> list[dict]:

@@ -3,17 +3,21 @@ accepting a suggestion, and care cards. Counters on the user row move in the sam
 with ``F()`` (SPEC "Domain": counters kept on the row)."""
 
 import logging
+from collections import defaultdict
 from decimal import Decimal
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.geo import coarse_coordinate
 from apps.core.uploads import ProcessedImage
+from apps.notifications.models import NotificationKind
 
+from . import events, selectors
 from .identification.providers import configured_providers
 from .identification.tasks import identification_enqueue
 from .models import (
@@ -25,10 +29,10 @@ from .models import (
     SavedCareInstructions,
     SuggestionSource,
     SuggestionVote,
+    identification_request_title,
 )
 
 logger = logging.getLogger(__name__)
-CONSENSUS_MIN_VOTERS = 2
 
 
 def identification_request_create(
@@ -85,21 +89,49 @@ def identification_request_create(
     return id_request
 
 
+def _request_locked(request_id: int) -> PlantIdentificationRequest:
+    """The request row, locked until the transaction ends: every opinion on a request is
+    written one at a time, so "one current name per gardener" replaces instead of racing, and
+    the consensus before and after a vote is read consistently. With what its title needs."""
+    return (
+        PlantIdentificationRequest.objects.select_for_update(of=("self",))
+        .select_related("species")
+        .only("id", "owner_id", "status", "species", "species__primary_common_name", "species__scientific_name")
+        .annotate(accepted_free_text=F("accepted_suggestion__free_text_name"))
+        .get(pk=request_id)
+    )
+
+
+def _suggestion_name(suggestion_id: int) -> str:
+    row = (
+        IdentificationSuggestion.objects.filter(pk=suggestion_id)
+        .values("free_text_name", "species__primary_common_name", "species__scientific_name")
+        .first()
+    )
+    if row is None:
+        return ""
+    return row["species__primary_common_name"] or row["species__scientific_name"] or row["free_text_name"]
+
+
 def suggestion_add(
     *, id_request: PlantIdentificationRequest, suggester: User, species: PlantSpecies | None, free_text_name: str
 ) -> IdentificationSuggestion:
     """Add a community suggestion (a catalog ``species`` or, when ``None``, the free-text
-    name) and count it as the suggester's own agreeing vote. Suggesting a name that is already
-    there agrees with it instead of duplicating it. Returns the suggestion."""
+    name); it becomes the suggester's current name (their agreeing vote, replacing an earlier
+    one). Suggesting a name that is already there agrees with it instead of duplicating it.
+    Notifies the owner (``suggestion`` for a new name, ``agreement`` otherwise;
+    ``apps.plants.events``). Returns the suggestion."""
     with transaction.atomic():
-        existing = IdentificationSuggestion.objects.select_for_update().filter(request=id_request)
+        locked = _request_locked(id_request.pk)
+        existing = IdentificationSuggestion.objects.filter(request=id_request)
         existing = (
             existing.filter(species=species)
             if species
             else existing.filter(species__isnull=True, free_text_name__iexact=free_text_name)
         )
-        suggestion = existing.first()
-        if suggestion is None:
+        suggestion = existing.order_by("id").first()
+        created = suggestion is None
+        if created:
             suggestion = IdentificationSuggestion.objects.create(
                 request=id_request,
                 species=species,
@@ -107,7 +139,16 @@ def suggestion_add(
                 source=SuggestionSource.COMMUNITY,
                 suggested_by=suggester,
             )
-        suggestion_vote(suggestion=suggestion, voter=suggester, agrees=True, toggle=False)
+            events.identification_event_send(
+                request_id=locked.pk,
+                title=locked.title,
+                recipient_ids=[locked.owner_id],
+                actor_id=suggester.pk,
+                kind=NotificationKind.SUGGESTION,
+                suggestion_id=suggestion.pk,
+                name=_suggestion_name(suggestion.pk),
+            )
+        suggestion_vote(suggestion=suggestion, voter=suggester, agrees=True, toggle=False, notify=not created)
         # A failed machine run hands the request to the community; a pending or running one is
         # left alone so its suggestions still arrive.
         PlantIdentificationRequest.objects.filter(pk=id_request.pk, status=IdentificationStatus.FAILED).update(
@@ -116,45 +157,121 @@ def suggestion_add(
     return suggestion
 
 
-def suggestion_vote(*, suggestion: IdentificationSuggestion, voter: User, agrees: bool, toggle: bool = True) -> None:
-    """Record ``voter`` agreeing (or disagreeing) with ``suggestion``. With ``toggle``, casting
-    the same vote again withdraws it. Keeps ``vote_count`` (agreeing votes) and
-    ``disagree_count`` exact with ``F()`` in the same transaction."""
+def _vote_kind(agrees: bool) -> NotificationKind:
+    return NotificationKind.AGREEMENT if agrees else NotificationKind.DISAGREEMENT
+
+
+def suggestion_vote(
+    *, suggestion: IdentificationSuggestion, voter: User, agrees: bool, toggle: bool = True, notify: bool = True
+) -> None:
+    """Record ``voter`` agreeing (or disagreeing) with ``suggestion`` (SPEC "Domain",
+    "Identification opinions"; ``apps.plants.consensus``):
+
+    - agreeing makes its name the voter's current name, replacing their earlier one on this
+      request, and replaces a disagreement with this suggestion;
+    - disagreeing with a name withdraws it as the voter's current name, the vote becoming a
+      disagreement;
+    - with ``toggle``, casting the same vote again withdraws it.
+
+    Keeps ``vote_count`` / ``disagree_count`` exact with ``F()`` in the same transaction, the
+    request row locked (``_request_locked``); the partial unique constraint on (request,
+    voter) where agreeing is the store's guarantee. Notifies the owner of the vote (unless
+    ``notify`` is false), withdraws the voter's notifications of votes that went, and on the
+    change into a consensus notifies the owner and its supporters (``apps.plants.events``).
+    """
     with transaction.atomic():
-        vote = SuggestionVote.objects.select_for_update().filter(suggestion=suggestion, voter=voter).first()
-        agree_delta = disagree_delta = 0
-        if vote is None:
-            SuggestionVote.objects.create(suggestion=suggestion, voter=voter, agrees=agrees)
-            agree_delta, disagree_delta = (1, 0) if agrees else (0, 1)
-        elif vote.agrees == agrees:
+        locked = _request_locked(suggestion.request_id)
+        before = selectors.identification_request_consensus(request_id=locked.pk)
+        vote = SuggestionVote.objects.filter(suggestion_id=suggestion.pk, voter=voter).first()
+        deltas: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        withdrawn: dict[bool, list[int]] = {True: [], False: []}
+        cast = None
+        if vote is not None and vote.agrees == agrees:
             if not toggle:
                 return
             vote.delete()
-            agree_delta, disagree_delta = (-1, 0) if agrees else (0, -1)
+            deltas[suggestion.pk][0 if agrees else 1] -= 1
+            withdrawn[agrees].append(suggestion.pk)
         else:
-            vote.agrees = agrees
-            vote.save(update_fields=["agrees"])
-            agree_delta, disagree_delta = (1, -1) if agrees else (-1, 1)
-        IdentificationSuggestion.objects.filter(pk=suggestion.pk).update(
-            vote_count=F("vote_count") + agree_delta, disagree_count=F("disagree_count") + disagree_delta
-        )
+            if agrees:
+                replaced = list(
+                    SuggestionVote.objects.filter(request_id=locked.pk, voter=voter, agrees=True)
+                    .exclude(suggestion_id=suggestion.pk)
+                    .values_list("pk", "suggestion_id")
+                )
+                if replaced:
+                    SuggestionVote.objects.filter(pk__in=[pk for pk, _ in replaced]).delete()
+                    for _, suggestion_id in replaced:
+                        deltas[suggestion_id][0] -= 1
+                        withdrawn[True].append(suggestion_id)
+            if vote is None:
+                SuggestionVote.objects.create(
+                    suggestion_id=suggestion.pk, request_id=locked.pk, voter=voter, agrees=agrees
+                )
+            else:
+                vote.agrees = agrees
+                vote.save(update_fields=["agrees"])
+                deltas[suggestion.pk][1 if agrees else 0] -= 1
+                withdrawn[not agrees].append(suggestion.pk)
+            deltas[suggestion.pk][0 if agrees else 1] += 1
+            cast = agrees
+        for suggestion_id, (agree_delta, disagree_delta) in sorted(deltas.items()):
+            IdentificationSuggestion.objects.filter(pk=suggestion_id).update(
+                vote_count=F("vote_count") + agree_delta, disagree_count=F("disagree_count") + disagree_delta
+            )
+        for kind_agrees, suggestion_ids in withdrawn.items():
+            events.vote_notifications_withdraw(
+                suggestion_ids=suggestion_ids, voter_id=voter.pk, kind=_vote_kind(kind_agrees)
+            )
+        if cast is not None and notify and voter.pk != locked.owner_id:
+            events.identification_event_send(
+                request_id=locked.pk,
+                title=locked.title,
+                recipient_ids=[locked.owner_id],
+                actor_id=voter.pk,
+                kind=_vote_kind(cast),
+                suggestion_id=suggestion.pk,
+                name=_suggestion_name(suggestion.pk),
+            )
+        after = selectors.identification_request_consensus(request_id=locked.pk)
+        if after is not None and (before is None or before.name_key != after.name_key):
+            _consensus_announce(id_request=locked, consensus=after, actor_id=voter.pk)
 
 
-def is_community_consensus(*, agree: int, disagree: int) -> bool:
-    """More than two thirds of at least ``CONSENSUS_MIN_VOTERS`` (2) voters agree (the rule
-    iNaturalist uses for "research grade"; SPEC "Domain": "supporters / voters > 2/3")."""
-    voters = agree + disagree
-    return voters >= CONSENSUS_MIN_VOTERS and 3 * agree > 2 * voters
+def _consensus_announce(
+    *, id_request: PlantIdentificationRequest, consensus: IdentificationSuggestion, actor_id: int
+) -> None:
+    """The community has just reached consensus on ``consensus``'s name: tell the owner and the
+    name's supporters (``apps.plants.events``)."""
+    same_name = (
+        Q(suggestion__species_id=consensus.species_id)
+        if consensus.species_id
+        else Q(suggestion__species__isnull=True, suggestion__free_text_name__iexact=consensus.free_text_name)
+    )
+    supporters = SuggestionVote.objects.filter(same_name, request_id=id_request.pk, agrees=True).values_list(
+        "voter_id", flat=True
+    )
+    name = consensus.species.display_name if consensus.species_id else consensus.free_text_name
+    events.identification_event_send(
+        request_id=id_request.pk,
+        title=id_request.title,
+        recipient_ids=[id_request.owner_id, *supporters],
+        actor_id=actor_id,
+        kind=NotificationKind.CONSENSUS,
+        suggestion_id=consensus.pk,
+        name=name,
+    )
 
 
 def suggestion_accept(*, id_request: PlantIdentificationRequest, suggestion: IdentificationSuggestion) -> None:
     """The owner accepts ``suggestion`` (of this request): the request becomes ``identified``
-    with its species (``None`` for a free-text name) and the owner's identified-plant counter
-    rises once (re-accepting another suggestion does not count again)."""
+    with its species (``None`` for a free-text name, which then titles the request) and the
+    owner's identified-plant counter rises once (re-accepting another suggestion does not
+    count again). A gardener's suggestion accepted tells them (``accepted``)."""
     with transaction.atomic():
         current = (
             PlantIdentificationRequest.objects.select_for_update()
-            .only("id", "status", "owner_id")
+            .only("id", "status", "owner_id", "accepted_suggestion_id")
             .get(pk=id_request.pk)
         )
         was_identified = current.status == IdentificationStatus.IDENTIFIED
@@ -166,6 +283,54 @@ def suggestion_accept(*, id_request: PlantIdentificationRequest, suggestion: Ide
         )
         if not was_identified:
             User.objects.filter(pk=current.owner_id).update(identified_plant_count=F("identified_plant_count") + 1)
+        if current.accepted_suggestion_id != suggestion.pk:
+            accepted = (
+                IdentificationSuggestion.objects.filter(pk=suggestion.pk)
+                .values("suggested_by_id", "free_text_name", "species__primary_common_name", "species__scientific_name")
+                .get()
+            )
+            if accepted["suggested_by_id"] is not None:
+                name = (
+                    accepted["species__primary_common_name"]
+                    or accepted["species__scientific_name"]
+                    or accepted["free_text_name"]
+                )
+                events.identification_event_send(
+                    request_id=current.pk,
+                    title=identification_request_title(pk=current.pk, accepted_name=name),
+                    recipient_ids=[accepted["suggested_by_id"]],
+                    actor_id=current.owner_id,
+                    kind=NotificationKind.ACCEPTED,
+                    suggestion_id=suggestion.pk,
+                    name=name,
+                )
+
+
+def identification_request_delete(*, id_request: PlantIdentificationRequest) -> None:
+    """Delete the owner's request with its photos, suggestions and votes (stored files go after
+    commit, ``files_follow_rows``) and every notification about it. The owner's counters
+    follow (one search fewer; one identified plant fewer when it was identified). Deleting a
+    request already gone does nothing."""
+    with transaction.atomic():
+        current = (
+            PlantIdentificationRequest.objects.select_for_update()
+            .filter(pk=id_request.pk)
+            .values("owner_id", "status")
+            .first()
+        )
+        if current is None:
+            return
+        rows = PlantIdentificationRequest.objects.filter(pk=id_request.pk)
+        # The request points at its accepted suggestion and the suggestions at the request:
+        # clear the back reference first so the delete is plain cascades.
+        rows.update(accepted_suggestion=None)
+        rows.delete()
+        identified = current["status"] == IdentificationStatus.IDENTIFIED
+        User.objects.filter(pk=current["owner_id"]).update(
+            identification_request_count=Greatest(F("identification_request_count") - 1, 0),
+            identified_plant_count=Greatest(F("identified_plant_count") - (1 if identified else 0), 0),
+        )
+        events.request_notifications_delete(request_id=id_request.pk)
 
 
 def care_card_toggle(*, owner: User, species: PlantSpecies) -> SavedCareInstructions | None:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("requests/", views.request_list, name="request-list"),
     path("requests/help/", views.help_identify, name="help-identify"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
+    path("requests/<int:pk>/delete/", views.request_delete, name="request-delete"),
     path("requests/<int:pk>/suggestions/", views.suggestion_create, name="suggestion-create"),
     path("requests/<int:pk>/suggestions/<int:suggestion_pk>/vote/", views.suggestion_vote, name="suggestion-vote"),
     path(

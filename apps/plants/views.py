@@ -9,8 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from apps.core.permissions import is_moderator
 from apps.core.ratelimit import RateLimited, limit_key, rate_limit_hit, set_retry_after
@@ -22,6 +23,7 @@ from .forms import CareCardForm, IdentificationRequestForm, SuggestionForm
 from .models import PlantSpecies
 from .permissions import (
     check_accept_suggestion_permission,
+    check_delete_request_permission,
     get_care_card_for_user,
     get_identification_request_for_user,
     get_suggestion_for_request,
@@ -108,12 +110,30 @@ def help_identify(request: HttpRequest) -> HttpResponse:
     return render(request, "plants/help_identify.html", {"requests": rows})
 
 
-def _detail_context(request: HttpRequest, identification) -> dict:
+def _poll_wait(raw: str | None) -> float:
+    """The wait (seconds) before this status poll, as the page asked for it (``?wait=``),
+    kept between ``IDENTIFICATION_STATUS_POLL_SECONDS`` and ``..._MAX_SECONDS``."""
+    start, longest = settings.IDENTIFICATION_STATUS_POLL_SECONDS, settings.IDENTIFICATION_STATUS_POLL_MAX_SECONDS
+    try:
+        wait = float(raw) if raw else start
+    except ValueError:
+        wait = start
+    return min(max(wait, start), longest) if wait == wait else start
+
+
+def _detail_context(request: HttpRequest, identification, *, poll_wait: float | None = None) -> dict:
     detail = selectors.identification_request_detail(id_request=identification, viewer=request.user)
+    wait = poll_wait if poll_wait is not None else settings.IDENTIFICATION_STATUS_POLL_SECONDS
+    next_wait = min(wait * settings.IDENTIFICATION_STATUS_POLL_GROWTH, settings.IDENTIFICATION_STATUS_POLL_MAX_SECONDS)
     return {
         "identification": identification,
         "is_owner": identification.owner_id == request.user.pk,
         "suggestion_form": SuggestionForm(),
+        "machine_running": identification.status in ("pending", "processing"),
+        "machine_max_attempts": settings.IDENTIFICATION_MACHINE_MAX_ATTEMPTS,
+        # The page waits this long before asking again, then a growing wait (issue 12).
+        "poll_seconds": f"{wait:g}",
+        "poll_next_seconds": f"{next_wait:g}",
         **detail,
     }
 
@@ -122,31 +142,38 @@ def _detail_context(request: HttpRequest, identification) -> dict:
 @require_GET
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """``/plants/requests/<id>/``: photos, suggestions and votes; only the owner sees an exact
-    location. Four statements with the user lookup."""
+    location. Four statements with the user lookup.
+
+    While the machine runs, the page asks (htmx, ``?wait=<seconds>``) for its heading and
+    status only, each time waiting longer (``IDENTIFICATION_STATUS_POLL_*``); the answer
+    carries the next poll while the status is still running and none once it settles, and then
+    also the suggestion list out of band, never the suggestion form (what a gardener is typing
+    stays)."""
     identification = get_identification_request_for_user(pk=pk, user=request.user)
-    context = _detail_context(request, identification)
+    context = _detail_context(request, identification, poll_wait=_poll_wait(request.GET.get("wait")))
     if request.htmx:
-        # The page polls while machine identification runs: the heading and status, and the
-        # suggestions out of band.
         main = render_to_string("plants/request_detail.html#request_main", context, request=request)
-        suggestions = render_to_string("plants/request_detail.html#suggestions_oob", context, request=request)
+        if context["machine_running"]:
+            return HttpResponse(main)
+        suggestions = render_to_string("plants/request_detail.html#suggestion_list_oob", context, request=request)
         return HttpResponse(main + suggestions)
     return render(request, "plants/request_detail.html", context)
 
 
-def _suggestions_response(request: HttpRequest, pk: int):
+def _suggestions_response(request: HttpRequest, pk: int, *, fragment: str = "suggestions"):
     identification = get_identification_request_for_user(pk=pk, user=request.user)
     if not request.htmx:
         return redirect(identification)
-    return render(request, "plants/request_detail.html#suggestions", _detail_context(request, identification))
+    return render(request, f"plants/request_detail.html#{fragment}", _detail_context(request, identification))
 
 
 def _suggestions_again(request: HttpRequest, identification, *, status: int, **extra) -> HttpResponse:
-    """The suggestions section shown again after a refused write, with ``extra`` context (the
-    bound form, a message): the fragment for htmx (swapped by base.html's responseHandling),
-    the whole page otherwise."""
+    """The suggestions section (``fragment``: the list alone for a vote) shown again after a
+    refused write, with ``extra`` context (the bound form, a message): the fragment for htmx
+    (swapped by base.html's responseHandling), the whole page otherwise."""
+    fragment = extra.pop("fragment", "suggestions")
     context = {**_detail_context(request, identification), **extra}
-    template = "plants/request_detail.html#suggestions" if request.htmx else "plants/request_detail.html"
+    template = f"plants/request_detail.html#{fragment}" if request.htmx else "plants/request_detail.html"
     return render(request, template, context, status=status)
 
 
@@ -200,10 +227,12 @@ def suggestion_vote(request: HttpRequest, pk: int, suggestion_pk: int) -> HttpRe
     if limited := _write_throttled(request, "vote"):
         message = write_throttle_message(action="vote", retry_after=limited.retry_after)
         return set_retry_after(
-            _suggestions_again(request, identification, vote_message=message, status=429), limited.retry_after
+            _suggestions_again(request, identification, vote_message=message, status=429, fragment="suggestion_list"),
+            limited.retry_after,
         )
     services.suggestion_vote(suggestion=suggestion, voter=request.user, agrees=request.POST["agrees"] == "1")
-    return _suggestions_response(request, pk)
+    # The list alone: a vote never clears what is typed in the suggestion box.
+    return _suggestions_response(request, pk, fragment="suggestion_list")
 
 
 @login_required
@@ -218,8 +247,24 @@ def suggestion_accept(request: HttpRequest, pk: int, suggestion_pk: int) -> Http
         return redirect(identification)
     context = _detail_context(request, get_identification_request_for_user(pk=pk, user=request.user))
     main = render_to_string("plants/request_detail.html#request_main", context, request=request)
-    suggestions = render_to_string("plants/request_detail.html#suggestions_oob", context, request=request)
+    suggestions = render_to_string("plants/request_detail.html#suggestion_list_oob", context, request=request)
     return trigger_client_event(HttpResponse(main + suggestions), "plantIdentified")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """``/plants/requests/<id>/delete/``: the owner confirms (GET shows what goes), then POST
+    deletes the request with its photos, suggestions, votes and notifications and returns to
+    My searches. Anyone else: 403."""
+    identification = get_identification_request_for_user(pk=pk, user=request.user)
+    check_delete_request_permission(user=request.user, id_request=identification)
+    if request.method == "POST":
+        services.identification_request_delete(id_request=identification)
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("plants:request-list"))
+        return redirect("plants:request-list")
+    return render(request, "plants/request_delete.html", {"identification": identification})
 
 
 @require_GET

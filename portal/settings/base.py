@@ -310,6 +310,16 @@ IDENTIFICATION_CACHE_SECONDS = env_int("IDENTIFICATION_CACHE_SECONDS", 24 * 3600
 # A machine suggestion at least this probable, for a catalog species, identifies the plant.
 IDENTIFICATION_AUTO_ACCEPT_PROBABILITY = float(env_str("IDENTIFICATION_AUTO_ACCEPT_PROBABILITY", "0.85"))
 IDENTIFICATION_REQUESTS_PER_HOUR = env_int("IDENTIFICATION_REQUESTS_PER_HOUR", 100)
+# A machine run still "processing" this long after it started has died (the worker waits at
+# most the slowest provider's timeout plus 5 s): `identification_requeue` runs it again, at most
+# IDENTIFICATION_MACHINE_MAX_ATTEMPTS runs in all, then marks it failed for the community.
+IDENTIFICATION_PROCESSING_DEADLINE_SECONDS = env_int("IDENTIFICATION_PROCESSING_DEADLINE_SECONDS", 180)
+IDENTIFICATION_MACHINE_MAX_ATTEMPTS = env_int("IDENTIFICATION_MACHINE_MAX_ATTEMPTS", 3)
+# The request page asks for its status after this many seconds while the machine runs, each
+# wait 1.5 times the last, up to the maximum; it stops once the status settles.
+IDENTIFICATION_STATUS_POLL_SECONDS = float(env_str("IDENTIFICATION_STATUS_POLL_SECONDS", "5"))
+IDENTIFICATION_STATUS_POLL_MAX_SECONDS = float(env_str("IDENTIFICATION_STATUS_POLL_MAX_SECONDS", "60"))
+IDENTIFICATION_STATUS_POLL_GROWTH = 1.5
 
 # --- Your data (issue 11): exports and account deletion -------------------------------------
 # An export stays downloadable this long after it is built, then its file is removed.

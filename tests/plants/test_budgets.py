@@ -25,7 +25,11 @@ def test_request_page_costs_four_statements(gardener, gardener_client, rows_per_
         IdentificationSuggestion(request=id_request, species=item, source="community", suggested_by=voters[index % 3])
         for index, item in enumerate(species)
     )
-    SuggestionVote.objects.bulk_create(SuggestionVote(suggestion=s, voter=gardener) for s in suggestions)
+    # One current name (the first), disagreement with the rest: a say on every row.
+    SuggestionVote.objects.bulk_create(
+        SuggestionVote(suggestion=s, request=id_request, voter=gardener, agrees=index == 0)
+        for index, s in enumerate(suggestions)
+    )
     gardener_client.get("/dashboard/")
     with django_assert_num_queries(4):
         response = gardener_client.get(id_request.get_absolute_url())

@@ -169,9 +169,10 @@ def open_request(gardener):
 
 def test_community_suggests_agrees_and_the_owner_accepts(client, gardener, open_request):
     """Another gardener suggests a catalog species (by scientific name) and a free-text name;
-    a third agrees; consensus shows; the owner accepts; the request is identified once."""
+    a third agrees (2 of 3 namers: no consensus yet), a fourth too (3 of 4); consensus shows on
+    one row; the owner accepts; the request is identified once."""
     monstera = PlantSpecies.objects.get(scientific_name="Monstera deliciosa")
-    helper, other_helper, third = factories.UserFactory.create_batch(3)
+    helper, other_helper, third, fourth = factories.UserFactory.create_batch(4)
     url = reverse("plants:suggestion-create", args=[open_request.pk])
     client.force_login(helper)
     assert client.post(url, {"name": "monstera DELICIOSA"}).status_code == 302
@@ -188,7 +189,11 @@ def test_community_suggests_agrees_and_the_owner_accepts(client, gardener, open_
     vote_url = reverse("plants:suggestion-vote", args=[open_request.pk, free.pk])
     client.post(vote_url, {"agrees": "0"})
     page = client.get(open_request.get_absolute_url()).content.decode()
-    assert "Community consensus" in page
+    assert "Community consensus" not in page  # 2 / 3 is not more than two thirds
+    client.force_login(fourth)
+    client.post(reverse("plants:suggestion-vote", args=[open_request.pk, species_suggestion.pk]), {"agrees": "1"})
+    page = client.get(open_request.get_absolute_url()).content.decode()
+    assert page.count('<span class="badge">Community consensus</span>') == 1
 
     assert (
         client.post(reverse("plants:suggestion-accept", args=[open_request.pk, species_suggestion.pk])).status_code

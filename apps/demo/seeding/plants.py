@@ -116,27 +116,33 @@ class _PlantSteps(_BuilderBase):
                 accepted[index] = best
         # One SuggestionVote row per counted vote, so vote_count matches the votes table.
         voters_of: list[list[_Member]] = []
+        # A gardener holds one current name per request (apps.plants.consensus): one agreeing
+        # vote per gardener and request.
+        named: dict[int, set[int]] = {}
         for suggestion in suggestions:
             voters: list[_Member] = []
+            taken = named.setdefault(id(suggestion.request), set())
 
-            def can_vote(member: _Member, suggestion=suggestion, voters=voters) -> bool:
+            def can_vote(member: _Member, suggestion=suggestion, taken=taken) -> bool:
                 return (
                     member.user is not suggestion.suggested_by
                     and member.user is not suggestion.request.owner
                     and member.joined < suggestion.created_at
-                    and member not in voters
+                    and id(member) not in taken
                 )
 
             for _ in range(suggestion.vote_count):
                 voter = self._pick(rng, accept=can_vote)
                 if can_vote(voter):
                     voters.append(voter)
+                    taken.add(id(voter))
             suggestion.vote_count = len(voters)
             voters_of.append(voters)
         IdentificationSuggestion.objects.bulk_create(suggestions, batch_size=BATCH_SIZE)
         votes = [
             SuggestionVote(
                 suggestion=suggestion,
+                request=suggestion.request,
                 voter=voter.user,
                 created_at=self._time_after(rng, start=suggestion.created_at, skew=2),
             )

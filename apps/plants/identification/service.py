@@ -5,9 +5,11 @@ The rules, in order (each is the answer to "what does the gardener see?"):
 
 1. No provider has an API key: the request goes from ``pending`` straight to ``needs_help``
    (the community identifies it); no HTTP request is made.
-2. A conditional ``UPDATE ... WHERE status = 'pending'`` moves it to ``processing``. Only the
-   worker whose update touched the row goes on, so a task delivered twice calls the providers
-   once; any other run returns the status it finds.
+2. A conditional ``UPDATE ... WHERE status = 'pending'`` moves it to ``processing``, stamps
+   ``processing_started_at`` (the run's deadline, ``IDENTIFICATION_PROCESSING_DEADLINE_SECONDS``,
+   counts from it; ``identification_requeue`` retries a run past it) and counts the attempt.
+   Only the worker whose update touched the row goes on, so a task delivered twice calls the
+   providers once; any other run returns the status it finds.
 3. Each provider is asked in its own thread: result cache, then circuit breaker, then the HTTP
    client, whose own deadline is the provider's timeout (``PLANT_ID_TIMEOUT_SECONDS`` 35 s,
    ``PLANTNET_TIMEOUT_SECONDS`` 20 s). The worker waits at most the longest timeout plus 5 s.
@@ -21,6 +23,8 @@ The rules, in order (each is the answer to "what does the gardener see?"):
    that threshold (two confident providers that disagree need a human); else ``needs_help``.
    ``identified`` also sets the species, the accepted suggestion and ``identified_at`` and adds
    one to the owner's ``identified_plant_count``, in the same transaction.
+6. The owner hears of it in the same transaction (``apps.plants.events``): ``machine_result``
+   (the most probable name) or ``machine_failed``.
 """
 
 import logging
@@ -34,12 +38,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.notifications.models import NotificationKind
+from apps.plants.events import identification_event_send
 from apps.plants.models import (
     IdentificationStatus,
     IdentificationSuggestion,
     PlantIdentificationRequest,
     PlantPhoto,
     PlantSpecies,
+    identification_request_title,
 )
 
 from .breaker import breaker_call
@@ -77,6 +84,43 @@ def normalise_scientific_name(name: str) -> str:
 def _move(request_id: int, *, from_status: str, to_status: str) -> bool:
     """One conditional UPDATE; True when this caller made the transition."""
     return bool(PlantIdentificationRequest.objects.filter(pk=request_id, status=from_status).update(status=to_status))
+
+
+def _claim(request_id: int) -> bool:
+    """``pending`` -> ``processing`` in one conditional UPDATE, starting the run's deadline
+    (``processing_started_at``) and counting the attempt; True when this caller claimed it."""
+    return bool(
+        PlantIdentificationRequest.objects.filter(pk=request_id, status=PENDING).update(
+            status=PROCESSING, processing_started_at=timezone.now(), machine_attempts=F("machine_attempts") + 1
+        )
+    )
+
+
+def machine_outcome_notify(*, request_id: int, owner_id: int, status: str, top_name: str = "") -> None:
+    """Tell the owner their machine run ended (``apps.plants.events``): ``machine_failed`` when
+    it failed, else ``machine_result`` with the most probable name (or none found)."""
+    failed = status == FAILED
+    identification_event_send(
+        request_id=request_id,
+        title=identification_request_title(pk=request_id, accepted_name=top_name if status == IDENTIFIED else ""),
+        recipient_ids=[owner_id],
+        actor_id=None,
+        kind=NotificationKind.MACHINE_FAILED if failed else NotificationKind.MACHINE_RESULT,
+        name="" if failed else (top_name or "No match found"),
+    )
+
+
+def _mark_failed(request_id: int) -> None:
+    """``processing`` -> ``failed`` (a crash) and tell the owner, in one transaction."""
+    with transaction.atomic():
+        owner_id = (
+            PlantIdentificationRequest.objects.select_for_update()
+            .filter(pk=request_id, status=PROCESSING)
+            .values_list("owner_id", flat=True)
+            .first()
+        )
+        if owner_id is not None and _move(request_id, from_status=PROCESSING, to_status=FAILED):
+            machine_outcome_notify(request_id=request_id, owner_id=owner_id, status=FAILED)
 
 
 def _current_status(request_id: int) -> str:
@@ -244,6 +288,16 @@ def _save_outcome(
         PlantIdentificationRequest.objects.filter(pk=request_id).update(**fields)
         if accepted is not None:
             get_user_model().objects.filter(pk=owner_id).update(identified_plant_count=F("identified_plant_count") + 1)
+        top = max(candidates, key=lambda candidate: candidate.probability, default=None)
+        top_name = top.name if top else ""
+        if accepted is not None:
+            species_names = (
+                PlantSpecies.objects.filter(pk=species_by_key[accepted.key])
+                .values_list("primary_common_name", "scientific_name")
+                .first()
+            )
+            top_name = (species_names[0] or species_names[1]) if species_names else accepted.name
+        machine_outcome_notify(request_id=request_id, owner_id=owner_id, status=status, top_name=top_name)
     return status
 
 
@@ -304,14 +358,14 @@ def machine_identification_run(*, request_id: int) -> str:
         if _move(request_id, from_status=PENDING, to_status=NEEDS_HELP):
             return NEEDS_HELP
         return _current_status(request_id)
-    if not _move(request_id, from_status=PENDING, to_status=PROCESSING):
+    if not _claim(request_id):
         return _current_status(request_id)
     try:
         status = _finish_claimed(request_id=request_id, providers=providers)
     except Exception:
         logger.exception("identification request %s: machine identification crashed", request_id)
         try:
-            _move(request_id, from_status=PROCESSING, to_status=FAILED)
+            _mark_failed(request_id)
         except Exception:
             logger.exception("identification request %s: could not mark it failed", request_id)
         raise

@@ -132,17 +132,27 @@ class _PlantSteps(_ScaledBase):
                         )
                         next_suggestion += 1
                 accepted_id = species = identified_at = None
+                # One current name per gardener and request (apps.plants.consensus).
+                named = {owner_id}
                 for row in made:
-                    wanted, taken = row[7], {owner_id, row[6]}
+                    wanted, taken = row[7], named | {row[6]}
                     voted = 0
                     for _ in range(wanted):
                         for _attempt in range(6):
                             voter = voters.draw(rng)
                             if voter not in taken and self.user_by_id[voter].joined < row[8]:
                                 taken.add(voter)
+                                named.add(voter)
                                 voted += 1
                                 votes.append(
-                                    (next_vote, row[0], voter, True, _dt(row[8] + (now - row[8]) * rng.random() ** 2))
+                                    (
+                                        next_vote,
+                                        row[0],
+                                        request_id,
+                                        voter,
+                                        True,
+                                        _dt(row[8] + (now - row[8]) * rng.random() ** 2),
+                                    )
                                 )
                                 next_vote += 1
                                 break
@@ -215,7 +225,7 @@ class _PlantSteps(_ScaledBase):
                 ),
                 suggestions,
             )
-            self._copy(SuggestionVote, ("id", "suggestion_id", "voter_id", "agrees", "created_at"), votes)
+            self._copy(SuggestionVote, ("id", "suggestion_id", "request_id", "voter_id", "agrees", "created_at"), votes)
 
     def write_care_cards(self) -> None:
         rng = self.rng("care-cards")
