@@ -341,6 +341,12 @@ REGISTRY: list[Route] = [
     Route("plants/requests/help/", _at("/plants/requests/help/"), signed_in(OK)),
     Route("plants/requests/<int:pk>/", lambda w: f"/plants/requests/{w.request_pk}/", signed_in(OK)),
     Route(
+        "plants/requests/<int:pk>/delete/",
+        lambda w: f"/plants/requests/{w.request_pk}/delete/",
+        signed_in(FORBIDDEN, gardener=OK),
+        note="the owner's confirmation page; anyone else 403",
+    ),
+    Route(
         "plants/requests/<int:pk>/suggestions/",
         lambda w: f"/plants/requests/{w.request_pk}/suggestions/",
         post_only(),

@@ -5,6 +5,7 @@ the species page, and bad files refused with nothing left behind. axe on each pa
 
 import io
 import os
+import time
 
 import pytest
 from django.conf import settings
@@ -127,3 +128,33 @@ def test_bad_files_get_a_clear_message_and_leave_nothing_behind(
     assert not PlantIdentificationRequest.objects.exists() and not PlantPhoto.objects.exists()
     media = settings.MEDIA_ROOT
     assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))
+
+
+def test_typing_a_suggestion_survives_the_status_polls(browser, live_server, two_gardeners, settings, console_errors):
+    """Issue 12: while the machine runs (pending), the page polls its status region only, each
+    wait longer than the last; a gardener typing a suggestion keeps their text through two
+    polls and more, and the form still submits it."""
+    settings.IDENTIFICATION_STATUS_POLL_SECONDS = 0.4
+    settings.IDENTIFICATION_STATUS_POLL_MAX_SECONDS = 2
+    pending = PlantIdentificationRequest.objects.create(
+        owner=two_gardeners[0], status=IdentificationStatus.PENDING, notes="Purple flowers in a meadow."
+    )
+    context, page = _signed_in_page(browser, live_server, "basil")
+    polls = []
+    page.on("request", lambda request: polls.append(request.url) if "?wait=" in request.url else None)
+    page.goto(f"{live_server.url}/plants/requests/{pending.pk}/")
+    box = page.get_by_role("combobox", name="Your suggestion")
+    box.press_sequentially("Meadow sa", delay=20)
+    deadline = time.monotonic() + 8
+    while len(polls) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert len(polls) >= 3, polls
+    waits = [float(url.rsplit("?wait=", 1)[1]) for url in polls]
+    assert waits == sorted(waits) and waits[0] < waits[-1]  # each wait longer, up to the cap
+    assert box.input_value() == "Meadow sa"
+    assert page.get_by_role("heading", level=1).inner_text() == f"Identification request #{pending.pk}"
+    box.press_sequentially("ge", delay=20)
+    page.get_by_role("button", name="Suggest this name").click()
+    page.get_by_role("row", name="Meadow sage").wait_for()
+    context.close()
+    assert console_errors == [], "\n".join(console_errors)

@@ -234,7 +234,7 @@ def test_concurrent_agreements_by_one_gardener_leave_one_current_name():
             barrier.wait(5)
             started.append(time.monotonic())
             services.suggestion_vote(suggestion=suggestion, voter=gardener, agrees=True, toggle=False)
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+        except Exception as error:  # reported by the assertion below
             errors.append(error)
         finally:
             connection.close()
