@@ -98,9 +98,9 @@ def plants_export(user: User) -> ExportPart:
         "plants.SuggestionVote": rows_of(
             SuggestionVote.objects.filter(voter=user),
             "suggestion_id",
+            "request_id",
             "agrees",
             "created_at",
-            request_id="suggestion__request_id",
         ),
         "plants.SavedCareInstructions": rows_of(
             SavedCareInstructions.objects.filter(owner=user),
