@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, check: bool = False, **options):
         misfiled = vote_request_drift()
         if misfiled:
-            # Fixed first in either mode's report: the consensus counts read the vote's request.
+            # Repaired before the counters: the consensus counts read the vote's request.
             self.stdout.write(f"{len(misfiled)} vote(s) filed under another request than their suggestion's.")
             if not check:
                 vote_requests_repair()
