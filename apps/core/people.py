@@ -41,10 +41,12 @@ def profile_url(username: str) -> str:
 
 
 def user_link(username: str | None, css_class: str = "user-link") -> SafeString:
-    """An escaped ``<a>`` to the gardener's profile, or "A former member" as plain text for
-    ``None`` and erased accounts (their profiles answer 404)."""
+    """An escaped ``<a>`` to the gardener's profile. Without a link: "A former member" for
+    ``None`` (the account row is gone) and an erased account's anonymous
+    ``deleted-gardener-…`` name as it is (its posts stay under that name; its profile is a
+    404)."""
     if is_former_member(username):
-        return format_html('<span class="former-member">{}</span>', FORMER_MEMBER)
+        return format_html('<span class="former-member">{}</span>', username or FORMER_MEMBER)
     try:
         url = profile_url(username)
     except NoReverseMatch:

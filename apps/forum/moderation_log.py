@@ -400,7 +400,10 @@ def _sentence(row: ModerationAction, targets: _Targets) -> list[Part]:
         levels = f"from {_trust_label(_meta(row, 'from'))} to {_trust_label(_meta(row, 'to'))}"
         if actor is None:
             # The automatic promotion's reason only restates the levels.
-            return [Part(f"{member or FORMER_MEMBER.capitalize()} was promoted {levels} automatically")]
+            return [
+                _member_part(member, former=FORMER_MEMBER.capitalize()),
+                Part(f" was promoted {levels} automatically"),
+            ]
         return [*who, Part(" promoted "), _member_part(member), Part(f" {levels}"), *_reason(row)]
     if row.action == "trust.set" and row.target_type == "user":
         member = targets.usernames.get(_int_id(row.target_id))
@@ -408,8 +411,8 @@ def _sentence(row: ModerationAction, targets: _Targets) -> list[Part]:
         return [*who, Part(" set "), _member_part(member), Part(f"'s trust level {levels}"), *_reason(row)]
     if row.action == "lockout.clear" and row.target_type == "account":
         user_id = lock_key_user_id(row.target_id)
-        owner = "an unknown name" if user_id is None else targets.usernames.get(user_id, FORMER_MEMBER)
-        return [*who, Part(f" cleared the sign-in lock on {owner}"), *_reason(row)]
+        owner = Part("an unknown name") if user_id is None else _member_part(targets.usernames.get(user_id))
+        return [*who, Part(" cleared the sign-in lock on "), owner, *_reason(row)]
     if row.action == "account.delete" and row.target_type == "user":
         # The row stays, anonymized (apps.accounts.data_services.account_erase): its posts too.
         member = targets.usernames.get(_int_id(row.target_id), FORMER_MEMBER)

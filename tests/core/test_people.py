@@ -15,9 +15,15 @@ def test_user_link_links_to_the_profile():
     assert people.user_link("rosa") == '<a href="/u/rosa/" class="user-link">rosa</a>'
 
 
-@pytest.mark.parametrize("name", [None, "", "deleted-gardener-1a2b3c4d", "Deleted-Gardener-ffff0000"])
-def test_gone_accounts_show_as_a_former_member_without_a_link(name):
+@pytest.mark.parametrize("name", [None, ""])
+def test_a_gone_account_shows_as_a_former_member_without_a_link(name):
     assert people.user_link(name) == '<span class="former-member">A former member</span>'
+
+
+@pytest.mark.parametrize("name", ["deleted-gardener-1a2b3c4d", "Deleted-Gardener-ffff0000"])
+def test_an_erased_account_keeps_its_anonymous_name_without_a_link(name):
+    """Its posts stay under the anonymous name (``account_erase``); its profile is a 404."""
+    assert people.user_link(name) == f'<span class="former-member">{name}</span>'
 
 
 def test_template_tags():
