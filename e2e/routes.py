@@ -339,6 +339,12 @@ REGISTRY: list[Route] = [
     Route("plants/identify/", _at("/plants/identify/"), signed_in(OK)),
     Route("plants/requests/", _at("/plants/requests/"), signed_in(OK)),
     Route("plants/requests/help/", _at("/plants/requests/help/"), signed_in(OK)),
+    Route(
+        "plants/requests/help/",
+        _at("/plants/requests/help/?suggestions=unsuggested&family=Araceae&near=on"),
+        signed_in(OK),
+        note="the filters (issue 12)",
+    ),
     Route("plants/requests/<int:pk>/", lambda w: f"/plants/requests/{w.request_pk}/", signed_in(OK)),
     Route(
         "plants/requests/<int:pk>/delete/",
@@ -364,6 +370,12 @@ REGISTRY: list[Route] = [
         post_only(),
         POST_ONLY,
     ),
+    Route(
+        "plants/requests/<int:pk>/species-page/",
+        lambda w: f"/plants/requests/{w.request_pk}/species-page/",
+        post_only(),
+        POST_ONLY,
+    ),
     Route("plants/species/", _at("/plants/species/?q=fern"), everyone(OK)),
     Route("plants/species/autocomplete/", _at("/plants/species/autocomplete/?name=fer"), signed_in(OK), FRAGMENT),
     Route("plants/species/<slug:slug>/", lambda w: f"/plants/species/{w.species_slug}/", everyone(OK)),
@@ -375,6 +387,9 @@ REGISTRY: list[Route] = [
     ),
     Route("plants/care-cards/", _at("/plants/care-cards/"), signed_in(OK)),
     Route("plants/care-cards/<int:pk>/", lambda w: f"/plants/care-cards/{w.care_card_pk}/", post_only(), POST_ONLY),
+    # --- Profiles (issue 12) ---
+    Route("u/<str:username>/", _at("/u/gardener/"), everyone(OK)),
+    Route("u/<str:username>/", _at("/u/nobody-here/"), everyone(NOT_FOUND), note="an unknown gardener"),
     # --- Forum ---
     Route("forum/", _at("/forum/"), everyone(OK)),
     Route("forum/f/<slug:slug>/", lambda w: f"/forum/f/{w.forum_slug}/", everyone(OK)),

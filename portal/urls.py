@@ -48,6 +48,7 @@ urlpatterns = [
     path("plants/", include("apps.plants.urls")),
     path("forum/", include("apps.forum.urls")),
     path("moderation/", include("portal.moderation_urls")),
+    path("u/<str:username>/", dashboard_views.profile, name="profile"),
     path("api/auth/token/", account_api.token_obtain, name="api-token"),
     path("api/auth/token/refresh/", account_api.token_refresh, name="api-token-refresh"),
     path("api/auth/token/revoke/", account_api.token_revoke, name="api-token-revoke"),

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Round, Upper
 from django.utils import timezone
 
+from apps.core import people
 from apps.core.confusables import skeleton
 from apps.core.models import PortalManager, PortalQuerySet
 from apps.core.uploads import RandomName
@@ -113,7 +114,7 @@ username_validator = RegexValidator(
 
 # The name a deleted account is given (``data_services.account_erase``); nobody may choose it,
 # so no one can pose as a deleted gardener or take the name an erasure is about to use.
-ANONYMOUS_PREFIX = "deleted-gardener-"
+ANONYMOUS_PREFIX = people.ANONYMOUS_PREFIX
 
 
 def validate_username_not_reserved(value: str) -> None:

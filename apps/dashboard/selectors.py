@@ -14,7 +14,7 @@ from apps.accounts.selectors import trust_progress_for_user
 from apps.forum.models import Post, Topic
 from apps.forum.selectors import forum_stats_for_user
 from apps.plants.models import IdentificationStatus, PlantIdentificationRequest, identification_request_title
-from apps.plants.selectors import plant_stats_for_user
+from apps.plants.selectors import gardener_suggestion_stats_annotations, plant_stats_for_user
 
 ACTIVITY_TOPIC = "topic"
 ACTIVITY_REPLY = "reply"
@@ -130,3 +130,50 @@ def dashboard_stats_for_user(*, user: User, now: datetime | None = None) -> dict
         "recent_activity": activity,
         "trust": trust_progress_for_user(user=user),
     }
+
+
+PROFILE_TOPICS_LIMIT = 5
+PROFILE_USER_FIELDS = (
+    "id",
+    "username",
+    "display_name",
+    "avatar",
+    "trust_level",
+    "date_joined",
+    "is_active",
+    "identified_plant_count",
+)
+
+
+def gardener_profile(*, username: str, viewer: User | None) -> dict | None:
+    """The public profile ``/u/<username>/`` (issue 12), in two statements; ``None`` when no
+    active account has that username (any letter case: the ``UPPER(username)`` unique index).
+    Deactivated accounts and erased ones (inactive, ``deleted-gardener-…``) are ``None`` too.
+
+    Returns ``{"gardener": User, "agreement_rate": float | None, "topics": [Topic, ...]}``.
+    ``gardener`` holds only public fields (``PROFILE_USER_FIELDS``: never the email or home
+    location) and the suggestion counts of
+    ``apps.plants.selectors.gardener_suggestion_stats_annotations``; ``agreement_rate`` is
+    ``suggestions_matched / suggestions_decided`` (0..1). ``topics`` are the gardener's
+    ``PROFILE_TOPICS_LIMIT`` (5) latest topics that ``viewer`` may see (the forum visibility
+    rule, ``Topic.objects.visible_to``: a signed-out visitor sees public topics only), with
+    their forum, newest first, from the ``(poster, created_at)`` index.
+    """
+    gardener = (
+        User.objects.filter(username__iexact=username, is_active=True)
+        .only(*PROFILE_USER_FIELDS)
+        .annotate(**gardener_suggestion_stats_annotations())
+        .first()
+    )
+    if gardener is None:
+        return None
+    topics = list(
+        Topic.objects.visible_to(viewer)
+        .filter(poster=gardener)
+        .select_related("forum")
+        .only("id", "subject", "created_at", "post_count", "forum__id", "forum__name", "forum__slug")
+        .order_by("-created_at", "-id")[:PROFILE_TOPICS_LIMIT]
+    )
+    decided = gardener.suggestions_decided
+    rate = gardener.suggestions_matched / decided if decided else None
+    return {"gardener": gardener, "agreement_rate": rate, "topics": topics}

@@ -19,7 +19,7 @@ from apps.forum.permissions import new_member_limits
 from apps.forum.selectors import forum_stats_for_user, review_queue_counts
 from apps.plants.selectors import care_cards_for_user, identification_requests_for_user, plant_stats_for_user
 
-from .selectors import dashboard_stats_for_user, recent_activity_for_user
+from .selectors import dashboard_stats_for_user, gardener_profile, recent_activity_for_user
 from .sparkline import sparkline
 
 logger = logging.getLogger(__name__)
@@ -154,3 +154,16 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
 def stats_api(request: HttpRequest) -> JsonResponse:
     """``GET /api/dashboard/stats/``: SPEC's JSON shape for the signed-in gardener."""
     return JsonResponse(dashboard_stats_for_user(user=request.user))
+
+
+@require_GET
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    """``/u/<username>/``: a gardener's public profile (issue 12; SPEC "a gardener's public
+    profile"). Public like Discourse's: signed-out visitors see it too, with public topics only
+    and never an email or location. Unknown, deactivated and erased accounts answer 404. The
+    username matches in any letter case. Three statements for a signed-in viewer with the user
+    lookup (SPEC budget: 4)."""
+    profile_data = gardener_profile(username=username[:150], viewer=request.user)
+    if profile_data is None:
+        raise Http404("No such gardener.")
+    return render(request, "dashboard/profile.html", profile_data)

@@ -26,6 +26,7 @@ from django.urls import reverse
 from apps.accounts.lockout import lock_key_user_id
 from apps.accounts.models import TrustLevel, User
 from apps.core.models import ModerationAction
+from apps.core.people import is_former_member, profile_url
 from apps.core.permissions import MODERATION_PERMISSION
 
 from .models import Forum, Post, Topic
@@ -342,12 +343,20 @@ def _post_parts(row: ModerationAction, targets: _Targets, *, capital: bool = Fal
         else:
             parts = [Part(f"{article} post", reverse("forum:post-permalink", kwargs={"pk": post.pk}))]
         if not topic:
-            return [*parts, Part(f" by {post.poster.username}")]
-        return [*parts, Part(f" by {post.poster.username} in "), *_topic_parts(post.topic)]
+            return [*parts, Part(" by "), _member_part(post.poster.username)]
+        return [*parts, Part(" by "), _member_part(post.poster.username), Part(" in "), *_topic_parts(post.topic)]
     topic = targets.topics.get(_int_id(_meta(row, "topic_id")))
     if topic is None:
         return [Part(f"{article} post that no longer exists")]
     return [Part(f"{article} removed post in "), *_topic_parts(topic)]
+
+
+def _member_part(name: str | None, *, former: str = FORMER_MEMBER) -> Part:
+    """A member's name linked to their profile (issue 12); ``former`` for an account that is
+    gone or erased, without a link (its profile is a 404)."""
+    if is_former_member(name):
+        return Part(former)
+    return Part(name, profile_url(name))
 
 
 def _forum_parts(forum: Forum | None) -> list[Part]:
@@ -366,7 +375,7 @@ def _trust_label(value) -> str:
 def _sentence(row: ModerationAction, targets: _Targets) -> list[Part]:
     """The parts of one entry's sentence; see the module docstring for examples."""
     actor = row.actor.username if row.actor is not None else None
-    who = [Part(actor if actor else FORMER_MEMBER.capitalize())]
+    who = [_member_part(actor, former=FORMER_MEMBER.capitalize())]
     if row.action == "post.hide" and actor is None:
         cause = f" after {row.reason}" if row.reason else " by reports"
         return [*_post_parts(row, targets, capital=True, topic=False), Part(f" was hidden automatically{cause}")]
@@ -391,17 +400,19 @@ def _sentence(row: ModerationAction, targets: _Targets) -> list[Part]:
         levels = f"from {_trust_label(_meta(row, 'from'))} to {_trust_label(_meta(row, 'to'))}"
         if actor is None:
             # The automatic promotion's reason only restates the levels.
-            return [Part(f"{member or FORMER_MEMBER.capitalize()} was promoted {levels} automatically")]
-        member = member or FORMER_MEMBER
-        return [*who, Part(f" promoted {member} {levels}"), *_reason(row)]
+            return [
+                _member_part(member, former=FORMER_MEMBER.capitalize()),
+                Part(f" was promoted {levels} automatically"),
+            ]
+        return [*who, Part(" promoted "), _member_part(member), Part(f" {levels}"), *_reason(row)]
     if row.action == "trust.set" and row.target_type == "user":
-        member = targets.usernames.get(_int_id(row.target_id)) or FORMER_MEMBER
+        member = targets.usernames.get(_int_id(row.target_id))
         levels = f"from {_trust_label(_meta(row, 'from'))} to {_trust_label(_meta(row, 'to'))}"
-        return [*who, Part(f" set {member}'s trust level {levels}"), *_reason(row)]
+        return [*who, Part(" set "), _member_part(member), Part(f"'s trust level {levels}"), *_reason(row)]
     if row.action == "lockout.clear" and row.target_type == "account":
         user_id = lock_key_user_id(row.target_id)
-        owner = "an unknown name" if user_id is None else targets.usernames.get(user_id, FORMER_MEMBER)
-        return [*who, Part(f" cleared the sign-in lock on {owner}"), *_reason(row)]
+        owner = Part("an unknown name") if user_id is None else _member_part(targets.usernames.get(user_id))
+        return [*who, Part(" cleared the sign-in lock on "), owner, *_reason(row)]
     if row.action == "account.delete" and row.target_type == "user":
         # The row stays, anonymized (apps.accounts.data_services.account_erase): its posts too.
         member = targets.usernames.get(_int_id(row.target_id), FORMER_MEMBER)

@@ -74,6 +74,14 @@ class IdentificationRequestForm(forms.Form):
         help_text="Off: the location is stored rounded to about 20 km (0.2°). Only you ever see the exact place.",
     )
 
+    show_on_species_pages = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Show my photo on the species page",
+        help_text="Once identified, your photo may appear among the species page's community photos, "
+        "with your username and never the location. You can change this on the request page.",
+    )
+
     def clean_image(self):
         for upload in self.cleaned_data["image"]:
             try:
@@ -144,3 +152,24 @@ class CareCardForm(forms.ModelForm):
         widgets = {"personal_notes": forms.Textarea(attrs={"rows": 2})}
 
     status = forms.ChoiceField(choices=CareCardStatus.choices)
+
+
+class HelpFilterForm(forms.Form):
+    """The GET filters of Help identify (issue 12): which suggestions a request has, a plant
+    family, and "near me". ``families`` are the catalog's (``selectors.help_families``)."""
+
+    suggestions = forms.ChoiceField(
+        required=False,
+        label="Suggestions",
+        choices=[
+            ("", "Any"),
+            ("unsuggested", "No suggestions yet"),
+            ("second_opinion", "Needs a second opinion"),
+        ],
+    )
+    family = forms.ChoiceField(required=False, label="Plant family")
+    near = forms.BooleanField(required=False, label="Near me (within 100 km)")
+
+    def __init__(self, *args, families: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["family"].choices = [("", "Any family"), *((name, name) for name in families)]

@@ -112,6 +112,9 @@ class PlantIdentificationRequest(models.Model):
     # ``IDENTIFICATION_MACHINE_MAX_ATTEMPTS`` times in all.
     processing_started_at = models.DateTimeField(null=True, blank=True)
     machine_attempts = models.PositiveSmallIntegerField(default=0, help_text="Machine runs started.")
+    # Issue 12: the owner's consent to show this request's photo among the species page's
+    # community photos once it is identified (never its location).
+    show_on_species_pages = models.BooleanField(default=True, db_default=True)
 
     objects = PortalManager()
 
@@ -120,6 +123,19 @@ class PlantIdentificationRequest(models.Model):
             # Previous searches, newest first, keyset-paginated on (created_at, id); also bounds
             # "searches this week" and the 12-week sparkline to an index range.
             models.Index(fields=["owner", "-created_at", "-id"], name="plants_request_owner_recent"),
+            # A species page's community photos: identified requests of the species whose owner
+            # allows it, newest identification first (issue 12).
+            models.Index(
+                fields=["species", "-identified_at", "-id"],
+                condition=models.Q(status="identified", show_on_species_pages=True),
+                name="plants_request_species_photos",
+            ),
+            # Help identify: requests waiting for a name, newest first, keyset on (created_at, id).
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(status__in=["needs_help", "failed"]),
+                name="plants_request_needing_help",
+            ),
         ]
 
     def __str__(self):

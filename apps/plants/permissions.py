@@ -20,6 +20,7 @@ REQUEST_DETAIL_FIELDS = (
     "latitude",
     "longitude",
     "location_is_exact",
+    "show_on_species_pages",
     "accepted_suggestion_id",
     "processing_started_at",
     "machine_attempts",
@@ -72,6 +73,13 @@ def check_accept_suggestion_permission(*, user: User, id_request: PlantIdentific
     """Only the owner accepts a suggestion for their request; raises ``PermissionDenied``."""
     if id_request.owner_id != user.pk:
         raise PermissionDenied("Only the gardener who asked can accept a suggestion.")
+
+
+def check_change_identification_request_permission(*, user: User, id_request: PlantIdentificationRequest) -> None:
+    """Only the owner changes their request's settings (the species-page photo consent);
+    raises ``PermissionDenied``."""
+    if id_request.owner_id != user.pk:
+        raise PermissionDenied("Only the gardener who asked can change this.")
 
 
 def get_care_card_for_user(*, pk: int, user: User) -> SavedCareInstructions:

@@ -1,13 +1,14 @@
 """Reads for plant pages and dashboard panels. Every selector returns evaluated data."""
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.db.models import Case, Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import ASin, Cast, Coalesce, Cos, Greatest, Least, NullIf, Power, Radians, Sin, Sqrt
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -18,8 +19,10 @@ from .models import (
     IdentificationStatus,
     IdentificationSuggestion,
     PlantIdentificationRequest,
+    PlantPhoto,
     PlantSpecies,
     SavedCareInstructions,
+    SuggestionSource,
     SuggestionVote,
 )
 
@@ -193,14 +196,59 @@ def species_search(*, query: str = "", limit: int = 200, viewer: User | None = N
     return list(queryset.filter(contains).order_by("primary_common_name")[:limit])
 
 
-def species_detail(*, slug: str, viewer: User | None) -> PlantSpecies | None:
-    """One species by slug, with ``is_saved`` for a signed-in viewer, in one statement."""
-    queryset = PlantSpecies.objects.filter(slug=slug)
+SPECIES_COMMUNITY_PHOTOS_LIMIT = 12
+
+
+def species_detail(*, slug: str, viewer: User | None, photo_limit: int = SPECIES_COMMUNITY_PHOTOS_LIMIT) -> dict | None:
+    """One species by slug and its community photos, in two statements; ``None`` when there is
+    no such species.
+
+    Returns ``{"species": PlantSpecies, "community_photos": [PlantPhoto, ...]}``. The species
+    carries ``is_saved`` for a signed-in viewer and ``gardener_count``: how many distinct
+    gardeners have an identified request of it (issue 12). The community photos are the first
+    photo of each identified request of the species whose owner allows it
+    (``show_on_species_pages``) and whose account is active (a deactivated or deleted
+    gardener's photos never show), newest identification first, at most ``photo_limit``; each
+    has ``request`` with its thumbnail, ``identified_at`` and the owner's username joined. No
+    location is read: a species page never shows where a plant was.
+    """
+    identified = PlantIdentificationRequest.objects.filter(
+        species=OuterRef("pk"), status=IdentificationStatus.IDENTIFIED
+    )
+    gardeners = identified.order_by().values("species").annotate(n=Count("owner", distinct=True)).values("n")
+    queryset = PlantSpecies.objects.filter(slug=slug).annotate(gardener_count=Coalesce(Subquery(gardeners), 0))
     if viewer is not None and viewer.is_authenticated:
         queryset = queryset.annotate(
             is_saved=Exists(SavedCareInstructions.objects.filter(owner=viewer, species=OuterRef("pk")))
         )
-    return queryset.first()
+    species = queryset.first()
+    if species is None:
+        return None
+    photos = list(
+        PlantPhoto.objects.filter(
+            position=0,
+            request__species=species,
+            request__status=IdentificationStatus.IDENTIFIED,
+            request__show_on_species_pages=True,
+            request__owner__is_active=True,
+        )
+        .select_related("request", "request__owner")
+        .only(
+            "id",
+            "request_id",
+            "image",
+            "width",
+            "height",
+            "request__id",
+            "request__thumbnail",
+            "request__identified_at",
+            "request__owner_id",
+            "request__owner__id",
+            "request__owner__username",
+        )
+        .order_by("-request__identified_at", "-request__id")[:photo_limit]
+    )
+    return {"species": species, "community_photos": photos}
 
 
 class _SubqueryCountDistinct(Subquery):
@@ -329,14 +377,149 @@ def species_autocomplete(*, query: str, limit: int = 8) -> list[dict]:
     ]
 
 
-def identification_requests_needing_help(*, viewer: User, limit: int = 30) -> list[PlantIdentificationRequest]:
+HELP_FILTER_UNSUGGESTED = "unsuggested"
+HELP_FILTER_SECOND_OPINION = "second_opinion"
+NEAR_ME_KM = 100
+EARTH_RADIUS_KM = 6371.0088  # the IUGG mean radius
+KM_PER_DEGREE_LATITUDE = 111.195  # EARTH_RADIUS_KM * pi / 180
+
+
+def near_box(*, latitude: float, longitude: float, km: float) -> tuple[float, float, float | None, float | None]:
+    """``(lat_min, lat_max, lon_min, lon_max)`` in degrees: a box that holds every point within
+    ``km`` (great-circle) of (``latitude``, ``longitude``). The longitude span widens with
+    latitude: at latitude φ the widest it can be is at the box's edge nearest the pole, so the
+    span uses the cosine of that edge's latitude. Near a pole (that edge within 1° of it), or
+    where the box would cross the antimeridian, ``lon_min`` and ``lon_max`` are ``None``
+    (unbounded) and the exact distance alone decides. Pure."""
+    dlat = km / KM_PER_DEGREE_LATITUDE
+    lat_min, lat_max = latitude - dlat, latitude + dlat
+    poleward = max(abs(lat_min), abs(lat_max))
+    if poleward >= 89:
+        return lat_min, lat_max, None, None
+    # A point at great-circle distance d from the centre differs in longitude by at most
+    # asin(sin(d/R) / cos(latitude)), which is within dlat / cos(poleward edge) for these sizes.
+    dlon = math.degrees(math.asin(min(1.0, math.sin(km / EARTH_RADIUS_KM) / math.cos(math.radians(latitude)))))
+    dlon = max(dlon, dlat / math.cos(math.radians(poleward)))
+    if longitude - dlon < -180 or longitude + dlon > 180:
+        return lat_min, lat_max, None, None
+    return lat_min, lat_max, longitude - dlon, longitude + dlon
+
+
+def haversine_km(*, latitude1: float, longitude1: float, latitude2: float, longitude2: float) -> float:
+    """The great-circle distance in kilometres between two points in degrees (haversine, mean
+    Earth radius ``EARTH_RADIUS_KM``). Pure; the SQL of ``_near_filter`` computes the same."""
+    phi1, phi2 = math.radians(latitude1), math.radians(latitude2)
+    half_dphi = (phi2 - phi1) / 2
+    half_dlambda = math.radians(longitude2 - longitude1) / 2
+    inner = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, inner)))
+
+
+def _near_filter(*, latitude: float, longitude: float, km: float) -> tuple[Q, object]:
+    """The bounding box of ``near_box`` as a ``Q`` (a cheap range test on the stored columns)
+    and the exact great-circle distance to each row (haversine, kilometres) as an expression,
+    which then drops the box's corners."""
+    lat_min, lat_max, lon_min, lon_max = near_box(latitude=latitude, longitude=longitude, km=km)
+    box = Q(latitude__gte=lat_min, latitude__lte=lat_max)
+    if lon_min is not None:
+        box &= Q(longitude__gte=lon_min, longitude__lte=lon_max)
+    lat1 = math.radians(latitude)
+    lat2 = Radians(Cast("latitude", FloatField()))
+    lon2 = Radians(Cast("longitude", FloatField()))
+    half_dlat = (lat2 - Value(lat1)) / Value(2.0)
+    half_dlon = (lon2 - Value(math.radians(longitude))) / Value(2.0)
+    inner = Power(Sin(half_dlat), 2) + Value(math.cos(lat1)) * Cos(lat2) * Power(Sin(half_dlon), 2)
+    # LEAST(1, ...) guards ASIN against rounding just above 1 for antipodal points.
+    distance = Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(Least(Value(1.0), inner)))
+    return box, distance
+
+
+def help_families() -> list[str]:
+    """The plant families of the catalog, sorted, for the Help identify filter; one statement."""
+    return list(PlantSpecies.objects.order_by("family").values_list("family", flat=True).distinct())
+
+
+def identification_requests_needing_help(
+    *,
+    viewer: User,
+    limit: int = 30,
+    after: RequestCursor | None = None,
+    suggestions: str = "",
+    family: str = "",
+    near: tuple[float, float] | None = None,
+) -> tuple[list[PlantIdentificationRequest], RequestCursor | None]:
     """Other gardeners' requests the community can help with (``needs_help`` or ``failed``),
-    newest first, with species, top suggestion and owner name; one statement."""
-    return list(
+    newest first, with species, top suggestion and owner name; one statement, whatever the
+    filters. Keyset pagination on ``(created_at, id)`` like ``identification_requests_for_user``
+    (the partial index ``plants_request_needing_help``). Returns ``(rows, next_cursor)``.
+
+    Filters (issue 12), each optional:
+
+    - ``suggestions="unsuggested"``: no community suggestion yet (machine guesses may exist:
+      no gardener has named it).
+    - ``suggestions="second_opinion"``: community suggestions exist but none has two or more
+      agreeing gardeners yet (``vote_count >= 2``), so one more opinion can settle it.
+    - ``family``: a suggestion of any source names a catalog species of this family (exact
+      name, any letter case).
+    - ``near``: ``(latitude, longitude)`` in degrees; requests whose stored location (possibly
+      rounded to 0.2°) is within ``NEAR_ME_KM`` (100 km), by a bounding box and then the exact
+      haversine distance. Requests without a location are left out.
+    """
+    queryset = (
         _requests_with_top_suggestion()
         .filter(status__in=[IdentificationStatus.NEEDS_HELP, IdentificationStatus.FAILED])
         .exclude(owner=viewer)
         .select_related("owner")
         .only(*REQUEST_LIST_FIELDS, "owner__id", "owner__username")
-        .order_by("-created_at", "-id")[:limit]
     )
+    community = IdentificationSuggestion.objects.filter(request=OuterRef("pk"), source=SuggestionSource.COMMUNITY)
+    if suggestions == HELP_FILTER_UNSUGGESTED:
+        queryset = queryset.filter(~Exists(community))
+    elif suggestions == HELP_FILTER_SECOND_OPINION:
+        queryset = queryset.filter(Exists(community), ~Exists(community.filter(vote_count__gte=2)))
+    if family:
+        queryset = queryset.filter(
+            Exists(IdentificationSuggestion.objects.filter(request=OuterRef("pk"), species__family__iexact=family))
+        )
+    if near is not None:
+        box, distance = _near_filter(latitude=near[0], longitude=near[1], km=NEAR_ME_KM)
+        queryset = queryset.filter(box).alias(distance_km=distance).filter(distance_km__lte=NEAR_ME_KM)
+    if after is not None:
+        queryset = queryset.filter(Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk))
+    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = RequestCursor(created_at=rows[-1].created_at, pk=rows[-1].pk)
+    return rows, next_cursor
+
+
+def gardener_suggestion_stats_annotations() -> dict:
+    """Annotations for a ``User`` queryset (scalar subqueries on ``OuterRef("pk")``, so a
+    profile reads them in the same statement as the user row), issue 12:
+
+    - ``suggestions_made``: the gardener's community suggestions (names they put forward; an
+      agreement with someone else's name is a vote, not a suggestion).
+    - ``suggestions_accepted``: those that became their request's accepted name.
+    - ``suggestions_decided``: those on requests that have since been identified (an accepted
+      name exists), the base of the agreement rate.
+    - ``suggestions_matched``: of the decided ones, those that match the accepted name (the
+      accepted suggestion itself, or the same catalog species).
+
+    The agreement rate is ``suggestions_matched / suggestions_decided`` (``None`` when nothing
+    is decided yet): a simple, honest measure of how often a gardener's names turn out right.
+    Community consensus is not counted as a decision, since it can still change. Each count is
+    an index range on ``suggested_by``.
+    """
+    own = IdentificationSuggestion.objects.filter(suggested_by=OuterRef("pk"), source=SuggestionSource.COMMUNITY)
+    decided = own.filter(request__accepted_suggestion__isnull=False)
+    return {
+        "suggestions_made": SubqueryCount(own),
+        "suggestions_accepted": SubqueryCount(own.filter(request__accepted_suggestion=F("pk"))),
+        "suggestions_decided": SubqueryCount(decided),
+        "suggestions_matched": SubqueryCount(
+            decided.filter(
+                Q(request__accepted_suggestion=F("pk")) | Q(species__isnull=False, species=F("request__species"))
+            )
+        ),
+    }

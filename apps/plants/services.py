@@ -44,13 +44,16 @@ def identification_request_create(
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     exact_location: bool = False,
+    show_on_species_pages: bool = True,
 ) -> PlantIdentificationRequest:
     """Create an identification request from one to three processed photos.
 
     ``photos`` (at most 1600 px) and ``thumbnail`` (300 px) come from the upload pipeline
     (``IdentificationRequestForm.photos_process``, ``apps.core.uploads.image_process``):
     metadata-free JPEGs, stored through Django's storage API under random names (the fields'
-    ``upload_to``). The location (degrees) is rounded to 0.2° unless ``exact_location``. With
+    ``upload_to``). The location (degrees) is rounded to 0.2° unless ``exact_location``.
+    ``show_on_species_pages`` is the owner's consent to show the photo on the species page once
+    identified (issue 12; the location is never shown there). With
     provider keys configured the request waits (``pending``) for the background task, enqueued
     after commit; without, it goes straight to the community (``needs_help``). If anything
     fails, the files already stored are deleted again. Returns the request.
@@ -67,6 +70,7 @@ def identification_request_create(
                 latitude=latitude,
                 longitude=longitude,
                 location_is_exact=bool(exact_location and latitude is not None),
+                show_on_species_pages=show_on_species_pages,
                 status=IdentificationStatus.PENDING if machine else IdentificationStatus.NEEDS_HELP,
             )
             id_request.thumbnail.save("thumbnail.jpg", thumbnail.content, save=False)
@@ -331,6 +335,13 @@ def identification_request_delete(*, id_request: PlantIdentificationRequest) -> 
             identified_plant_count=Greatest(F("identified_plant_count") - (1 if identified else 0), 0),
         )
         events.request_notifications_delete(request_id=id_request.pk)
+
+
+def species_page_consent_set(*, id_request: PlantIdentificationRequest, show: bool) -> None:
+    """The owner allows (``show``) or withdraws their request's photo from the species page's
+    community photos (issue 12). Takes effect on the next page view; nothing is cached."""
+    PlantIdentificationRequest.objects.filter(pk=id_request.pk).update(show_on_species_pages=show)
+    id_request.show_on_species_pages = show
 
 
 def care_card_toggle(*, owner: User, species: PlantSpecies) -> SavedCareInstructions | None:

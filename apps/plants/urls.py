@@ -15,6 +15,7 @@ urlpatterns = [
     path(
         "requests/<int:pk>/suggestions/<int:suggestion_pk>/accept/", views.suggestion_accept, name="suggestion-accept"
     ),
+    path("requests/<int:pk>/species-page/", views.species_page_consent, name="species-page-consent"),
     path("species/", views.species_list, name="species-list"),
     path("species/autocomplete/", views.species_autocomplete, name="species-autocomplete"),
     path("species/<slug:slug>/", views.species_detail, name="species-detail"),

@@ -19,10 +19,11 @@ from apps.core.responses import error_page, too_many_requests
 from apps.core.throttle import write_throttle_hit, write_throttle_message
 
 from . import selectors, services
-from .forms import CareCardForm, IdentificationRequestForm, SuggestionForm
+from .forms import CareCardForm, HelpFilterForm, IdentificationRequestForm, SuggestionForm
 from .models import PlantSpecies
 from .permissions import (
     check_accept_suggestion_permission,
+    check_change_identification_request_permission,
     check_delete_request_permission,
     get_care_card_for_user,
     get_identification_request_for_user,
@@ -73,6 +74,7 @@ def identify(request: HttpRequest) -> HttpResponse:
                 latitude=form.cleaned_data["latitude"],
                 longitude=form.cleaned_data["longitude"],
                 exact_location=form.cleaned_data["exact_location"],
+                show_on_species_pages=form.cleaned_data["show_on_species_pages"],
             )
             return redirect(identification)
     return render(request, "plants/identify.html", {"form": form})
@@ -105,9 +107,49 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def help_identify(request: HttpRequest) -> HttpResponse:
-    """``/plants/requests/help/``: other gardeners' plants waiting for a name, newest first."""
-    rows = selectors.identification_requests_needing_help(viewer=request.user)
-    return render(request, "plants/help_identify.html", {"requests": rows})
+    """``/plants/requests/help/``: other gardeners' plants waiting for a name, newest first.
+
+    A GET form filters them (``suggestions``, ``family``, ``near``; ``HelpFilterForm``) and
+    ``?after=<cursor>`` continues after the last row shown; htmx's "load more" asks for the
+    ``request_rows`` partial only. An unknown filter value or a malformed cursor is a 400 page
+    that says so; "near me" without a shared home location is ignored with a message. Three
+    statements with the user lookup (the families of the filter, then the rows)."""
+    form = HelpFilterForm(request.GET, families=selectors.help_families())
+    if not form.is_valid():
+        context = {"form": form, "requests": [], "next_query": None}
+        return render(request, "plants/help_identify.html", context, status=400)
+    after = None
+    if raw := request.GET.get("after"):
+        try:
+            after = selectors.RequestCursor.decode(raw)
+        except ValueError:
+            return error_page(request, 400, detail="That page link is not valid.")
+    user = request.user
+    near = None
+    near_message = ""
+    if form.cleaned_data["near"]:
+        if user.home_latitude is None or user.home_longitude is None:
+            near_message = "Share your home location in your settings to see plants near you; showing all for now."
+        else:
+            near = (float(user.home_latitude), float(user.home_longitude))
+    rows, next_cursor = selectors.identification_requests_needing_help(
+        viewer=user,
+        limit=settings.PLANT_REQUESTS_PAGE_SIZE,
+        after=after,
+        suggestions=form.cleaned_data["suggestions"],
+        family=form.cleaned_data["family"],
+        near=near,
+    )
+    next_query = None
+    if next_cursor is not None:
+        query = request.GET.copy()
+        query["after"] = next_cursor.encode()
+        next_query = query.urlencode()
+    context = {"form": form, "requests": rows, "next_query": next_query, "near_message": near_message}
+    template = "plants/help_identify.html"
+    if request.htmx and after is not None:
+        template += "#request_rows"
+    return render(request, template, context)
 
 
 def _poll_wait(raw: str | None) -> float:
@@ -267,6 +309,22 @@ def request_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "plants/request_delete.html", {"identification": identification})
 
 
+@login_required
+@require_POST
+def species_page_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner shows (``show=1``) or hides (``show=0``) their request's photo on the species
+    page (issue 12). A plain form POST; answers with the request page (htmx: the setting's
+    fragment). Anyone else: 403; another value: 400."""
+    identification = get_identification_request_for_user(pk=pk, user=request.user)
+    check_change_identification_request_permission(user=request.user, id_request=identification)
+    if request.POST.get("show") not in ("0", "1"):
+        return error_page(request, 400, detail="Choose whether to show the photo.")
+    services.species_page_consent_set(id_request=identification, show=request.POST["show"] == "1")
+    if not request.htmx:
+        return redirect(identification)
+    return render(request, "plants/request_detail.html#species_page_consent", {"identification": identification})
+
+
 @require_GET
 def species_list(request: HttpRequest) -> HttpResponse:
     """``/plants/species/?q=``: the catalog, searchable by common or scientific name."""
@@ -285,11 +343,13 @@ def species_autocomplete(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def species_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """``/plants/species/<slug>/``: one species and its care facts (general guidance)."""
-    species = selectors.species_detail(slug=slug, viewer=request.user)
-    if species is None:
+    """``/plants/species/<slug>/``: one species, its care facts (general guidance) and the
+    community's photos of it (public, like the catalog). Three statements with a signed-in
+    user's lookup."""
+    detail = selectors.species_detail(slug=slug, viewer=request.user)
+    if detail is None:
         raise Http404("No such species.")
-    return render(request, "plants/species_detail.html", {"species": species})
+    return render(request, "plants/species_detail.html", detail)
 
 
 @login_required

@@ -134,7 +134,7 @@ def test_a_refused_reason_in_a_plain_post_shows_the_page_again_and_changes_nothi
     html = response.content.decode()
     assert "<h1>Account locks</h1>" in html
     assert message in html
-    assert "<strong>rosa</strong>" in html
+    assert '<strong><a href="/u/rosa/" class="user-link">rosa</a></strong>' in html
     assert key in _locked_keys()
     assert not ModerationAction.objects.exists()
 

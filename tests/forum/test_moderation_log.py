@@ -83,6 +83,11 @@ def _topic_url(topic) -> str:
     return reverse("forum:topic-detail", kwargs={"pk": topic.pk})
 
 
+def _profile_url(username: str) -> str:
+    """Names in the log link to the gardener's profile (issue 12)."""
+    return reverse("profile", kwargs={"username": username})
+
+
 def _forum_url(forum) -> str:
     return reverse("forum:forum-detail", kwargs={"slug": forum.slug})
 
@@ -120,7 +125,9 @@ def test_post_actions_read_as_sentences_linking_the_post_and_its_topic(
         metadata={"topic_id": topic.pk},
     )
 
-    assert _entries(moderator_client.get(LOG)) == [(action, sentence, [_post_url(post), _topic_url(topic)])]
+    assert _entries(moderator_client.get(LOG)) == [
+        (action, sentence, [_profile_url("mod"), _post_url(post), _profile_url("newbie"), _topic_url(topic)])
+    ]
 
 
 def test_a_post_hidden_by_reports_reads_as_automatic(moderator_client, world):
@@ -135,7 +142,11 @@ def test_a_post_hidden_by_reports_reads_as_automatic(moderator_client, world):
     )
 
     assert _entries(moderator_client.get(LOG)) == [
-        ("post.hide", "A post by newbie was hidden automatically after 3 reports", [_post_url(post)])
+        (
+            "post.hide",
+            "A post by newbie was hidden automatically after 3 reports",
+            [_post_url(post), _profile_url("newbie")],
+        )
     ]
 
 
@@ -160,7 +171,7 @@ def test_topic_actions_read_as_sentences_linking_the_topic(
     topic = world["topic"]
     _record(actor=moderator, action=action, target_type="topic", target_id=topic.pk, reason=reason, metadata=metadata)
 
-    assert _entries(moderator_client.get(LOG)) == [(action, sentence, [_topic_url(topic)])]
+    assert _entries(moderator_client.get(LOG)) == [(action, sentence, [_profile_url("mod"), _topic_url(topic)])]
 
 
 def test_a_move_names_both_forums_with_links(moderator_client, moderator, world):
@@ -178,7 +189,7 @@ def test_a_move_names_both_forums_with_links(moderator_client, moderator, world)
         (
             "topic.move",
             "mod moved “Yellow leaves” from Houseplants to Pests: It is about mites",
-            [_topic_url(topic), _forum_url(houseplants), _forum_url(pests)],
+            [_profile_url("mod"), _topic_url(topic), _forum_url(houseplants), _forum_url(pests)],
         )
     ]
 
@@ -430,19 +441,20 @@ def test_the_log_page_costs_a_fixed_number_of_statements(
     shown = _entries(response)
     assert len(shown) == min(entries, 50)
     newest = entries // 5 - 1
+    mod, member_url = _profile_url("mod"), _profile_url(f"member{newest}")
     assert shown[:5] == [
-        ("lockout.clear", f"mod cleared the sign-in lock on member{newest}", []),
-        ("trust.promote", f"member{newest} was promoted from New to Basic automatically", []),
+        ("lockout.clear", f"mod cleared the sign-in lock on member{newest}", [mod, member_url]),
+        ("trust.promote", f"member{newest} was promoted from New to Basic automatically", [member_url]),
         (
             "topic.move",
             f"mod moved “Topic {newest}” from {source.name} to {target.name}",
-            [_topic_url(topic), _forum_url(source), _forum_url(target)],
+            [mod, _topic_url(topic), _forum_url(source), _forum_url(target)],
         ),
-        ("topic.lock", f"mod locked “Topic {newest}”", [_topic_url(topic)]),
+        ("topic.lock", f"mod locked “Topic {newest}”", [mod, _topic_url(topic)]),
         (
             "post.reject",
             f"mod rejected a post by member{newest} in “Topic {newest}”: spam",
-            [_post_url(post), _topic_url(topic)],
+            [mod, _post_url(post), member_url, _topic_url(topic)],
         ),
     ]
 

@@ -17,6 +17,12 @@ from apps.forum.models import Notification, Post, Topic
 from apps.forum.services import post_approve, post_delete, reply_create, topic_create
 from tests import factories
 
+
+def _link(username: str) -> str:
+    """A name as the page shows it: linked to the gardener's profile (issue 12)."""
+    return f'<a href="/u/{username}/" class="user-link">{username}</a>'
+
+
 pytestmark = pytest.mark.django_db
 
 BADGE_URL = "/forum/notifications/badge/"
@@ -127,8 +133,8 @@ def test_page_groups_notifications_per_topic_unread_first(gardener, gardener_cli
     assert body.count('class="notification ') + body.count('class="notification"') == 2
     unread_part, read_part = body.split("<h2>Earlier</h2>")
     assert "Fern fronds browning" in unread_part and "3 new" in unread_part
-    assert "ben and cleo replied" in unread_part
-    assert "Cactus soil" in read_part and "cleo mentioned you" in read_part
+    assert f"{_link('ben')} and {_link('cleo')} replied" in unread_part
+    assert "Cactus soil" in read_part and f"{_link('cleo')} mentioned you" in read_part
     fern_form = re.search(
         r'<form method="post" '
         rf'action="{reverse("forum:notification-open", args=[rosas_topics["fern"].pk])}"[^>]*>(.*?)</form>',
@@ -150,7 +156,7 @@ def test_page_lists_many_actors_briefly(gardener, gardener_client, houseplants):
     for name in ("una", "vic", "wes", "xia", "yan"):
         reply(topic, factories.UserFactory(username=name, trust_level=TrustLevel.BASIC), "Nice.")
     body = gardener_client.get(PAGE_URL).content.decode()
-    assert "yan, xia, wes and 2 others replied" in body
+    assert f"{_link('yan')}, {_link('xia')}, {_link('wes')} and 2 others replied" in body
     assert "5 new" in body
 
 
@@ -334,7 +340,7 @@ def test_notifications_of_removed_posts_disappear(gardener, gardener_client, ros
     post_delete(post_id=last.pk, actor=ben)
     assert badge_label(gardener_client.get(BADGE_URL, headers=HTMX).content.decode()) == "Notifications, 3 unread"
     body = gardener_client.get(PAGE_URL).content.decode()
-    assert "2 new" in body and "cleo and ben replied" in body
+    assert "2 new" in body and f"{_link('cleo')} and {_link('ben')} replied" in body
     cactus = rosas_topics["cactus"]
     post_delete(post_id=Post.objects.get(topic=cactus, is_opening_post=True).pk, actor=ben)
     assert "Cactus soil" not in gardener_client.get(PAGE_URL).content.decode()

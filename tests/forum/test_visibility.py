@@ -112,7 +112,7 @@ def test_every_read_path_follows_the_rule(client, cast, state, viewer):
     # The index's counters and last activity count public topics only, for every viewer.
     index = client.get(reverse("forum:index")).content.decode()
     assert word not in index
-    assert "Public fern topic" in index and "by ana" in index
+    assert "Public fern topic" in index and 'by <a href="/u/ana/" class="user-link">ana</a>' in index
 
     # Search.
     found = client.get(reverse("forum:search"), {"q": word}).content.decode()

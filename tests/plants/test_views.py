@@ -350,7 +350,9 @@ def test_help_identify_lists_others_requests_that_need_a_name(client, gardener, 
     )
     client.force_login(gardener)
     client.get("/dashboard/")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         body = client.get(reverse("plants:help-identify")).content.decode()
-    assert f"/plants/requests/{theirs.pk}/" in body and "asked by basil" in body
+    assert (
+        f"/plants/requests/{theirs.pk}/" in body and 'asked by <a href="/u/basil/" class="user-link">basil</a>' in body
+    )
     assert f"/plants/requests/{mine.pk}/" not in body and f"/plants/requests/{done.pk}/" not in body
