@@ -204,6 +204,8 @@ URL_KWARGS = {
     "plants/requests/<int:pk>/suggestions/<int:suggestion_pk>/accept/": lambda w: [
         {"pk": w.request_pk, "suggestion_pk": w.suggestion_pk}
     ],
+    "plants/requests/<int:pk>/delete/": lambda w: [{"pk": w.request_pk}],
+    "plants/requests/<int:pk>/species-page/": lambda w: [{"pk": w.request_pk}],
     "plants/species/<slug:slug>/": lambda w: [{"slug": w.species_slug}],
     "plants/species/<slug:slug>/care-card/": lambda w: [{"slug": w.species_slug}],
     "plants/care-cards/<int:pk>/": lambda w: [{"pk": w.care_card_pk}],
@@ -226,6 +228,7 @@ URL_KWARGS = {
     "moderation/posts/<int:pk>/edit/<slug:decision>/": lambda w: [
         {"pk": w.reply.pk, "decision": decision} for decision in ("approve", "reject")
     ],
+    "u/<str:username>/": lambda w: [{"username": w.rosa.username}, {"username": w.rosa.username.upper()}],
     "^media/(?P<path>.*)$": lambda w: [{"path": w.thumbnail_name}],
 }
 
@@ -237,6 +240,8 @@ QUERY_VARIANTS = {
     "forum/search/": ["q=fern", "q=fern&forum=houseplants&author=ben"],
     "forum/notifications/badge/": ["seen=0", "seen=2"],
     "plants/requests/": ["after=bogus"],
+    "plants/requests/<int:pk>/": ["wait=7.5", "wait=bogus"],
+    "plants/requests/help/": ["suggestions=unsuggested", "suggestions=second_opinion&near=on", "family=Bogus"],
     "plants/species/": ["q=monstra"],
     "plants/species/autocomplete/": ["name=fer"],
     "accounts/login/": ["next=/dashboard/"],

@@ -409,7 +409,9 @@ def test_help_page_costs_three_statements(gardener, gardener_client, rows_per_ta
         IdentificationSuggestion(request=item, species=fern, source="community", suggested_by=others[0], vote_count=1)
         for item in requests
     )
-    SuggestionVote.objects.bulk_create(SuggestionVote(suggestion=item, voter=others[0]) for item in suggestions)
+    SuggestionVote.objects.bulk_create(
+        SuggestionVote(suggestion=item, request_id=item.request_id, voter=others[0]) for item in suggestions
+    )
     gardener_client.get("/dashboard/")
     shown = min(rows_per_table, 20)
     for params in ({}, {"suggestions": "second_opinion", "family": fern.family, "near": "on"}):
