@@ -47,29 +47,31 @@ logger = logging.getLogger(__name__)
 # How many digests one task sends (its queries are a constant per batch, not per gardener).
 DIGEST_BATCH_SIZE = 200
 
-# What happened, in one sentence per kind: {actor} a username (or "Someone"), {title} the
-# group's title, {detail} the name concerned.
+# What happened, in one sentence per kind: {actor} a username (or "Someone"), {where} the
+# group's title with its preposition (left out under the group's heading in a digest),
+# {detail} the name concerned.
 SENTENCES = {
-    NotificationKind.REPLY: "{actor} replied in “{title}”.",
-    NotificationKind.MENTION: "{actor} mentioned you in “{title}”.",
-    NotificationKind.SUGGESTION: "{actor} suggested a name for “{title}”{detail}.",
-    NotificationKind.AGREEMENT: "{actor} agreed with a name on “{title}”{detail}.",
-    NotificationKind.DISAGREEMENT: "{actor} disagreed with a name on “{title}”{detail}.",
-    NotificationKind.CONSENSUS: "The community reached a consensus on “{title}”{detail}.",
-    NotificationKind.MACHINE_RESULT: "Machine suggestions arrived for “{title}”{detail}.",
-    NotificationKind.MACHINE_FAILED: "Machine suggestions are unavailable for “{title}” for now.",
-    NotificationKind.ACCEPTED: "{actor} accepted your suggestion on “{title}”{detail}.",
+    NotificationKind.REPLY: ("{actor} replied{where}.", "in"),
+    NotificationKind.MENTION: ("{actor} mentioned you{where}.", "in"),
+    NotificationKind.SUGGESTION: ("{actor} suggested a name{where}{detail}.", "for"),
+    NotificationKind.AGREEMENT: ("{actor} agreed with a name{where}{detail}.", "on"),
+    NotificationKind.DISAGREEMENT: ("{actor} disagreed with a name{where}{detail}.", "on"),
+    NotificationKind.CONSENSUS: ("The community reached a consensus{where}{detail}.", "on"),
+    NotificationKind.MACHINE_RESULT: ("Machine suggestions arrived{where}{detail}.", "for"),
+    NotificationKind.MACHINE_FAILED: ("Machine suggestions are unavailable{where} for now.", "for"),
+    NotificationKind.ACCEPTED: ("{actor} accepted your suggestion{where}{detail}.", "on"),
 }
 
 
-def notification_sentence(notification: Notification) -> str:
-    """What ``notification`` says happened, as plain text ("rosa replied in “Yellow leaves”.").
-    Needs ``actor`` loaded (``select_related``); raises nothing for an unknown kind (a generic
-    sentence)."""
+def notification_sentence(notification: Notification, *, with_title: bool = True) -> str:
+    """What ``notification`` says happened, as plain text ("rosa replied in “Yellow leaves”.";
+    without the title when ``with_title`` is false: "rosa replied."). Needs ``actor`` loaded
+    (``select_related``); an unknown kind gets a generic sentence."""
     actor = notification.actor.username if notification.actor_id else "Someone"
     detail = f": {notification.detail}" if notification.detail else ""
-    template = SENTENCES.get(notification.kind, "Something new in “{title}”{detail}.")
-    return template.format(actor=actor, title=notification.group_title, detail=detail)
+    template, preposition = SENTENCES.get(notification.kind, ("Something new{where}{detail}.", "in"))
+    where = f" {preposition} “{notification.group_title}”" if with_title else ""
+    return template.format(actor=actor, where=where, detail=detail)
 
 
 def absolute_url(path: str) -> str:
@@ -274,13 +276,14 @@ def notification_digests_claim(*, now: datetime | None = None) -> list[int]:
 
 def _digest_groups(rows: list[Notification]) -> list[dict]:
     """``rows`` (oldest first) grouped by ``group_key`` as ``{"title", "link", "items"}``,
-    the group with the newest activity first; ``link`` is the newest row's URL."""
+    the group with the newest activity first (ties: the later row); ``link`` is the newest
+    row's URL, ``title`` the first row's."""
     groups: dict[str, dict] = {}
     for row in rows:
-        group = groups.setdefault(row.group_key, {"title": row.group_title, "items": [], "latest": row.created_at})
-        group["items"].append(notification_sentence(row))
+        group = groups.setdefault(row.group_key, {"title": row.group_title, "items": []})
+        group["items"].append(notification_sentence(row, with_title=False))
         group["link"] = absolute_url(row.url)
-        group["latest"] = row.created_at
+        group["latest"] = (row.created_at, row.pk)
     return sorted(groups.values(), key=lambda group: group["latest"], reverse=True)
 
 
