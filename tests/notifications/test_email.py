@@ -356,3 +356,14 @@ def test_moving_to_at_once_emails_held_rows_when_shown_and_not_old_visible_ones(
         notifications_visibility_set(target_keys=["plants.suggestion:1", "plants.suggestion:2"], visible=True)
     (message,) = mail.outbox
     assert message.subject == "fern agreed with a name on “Fern”."
+
+
+def test_deactivated_before_the_worker_runs_is_not_emailed(gardener, actor):
+    """The account is checked again at send time: deactivated (or deleted) after the event and
+    before the worker, no email, and the row stays unsent."""
+    (row,) = _reply(gardener, actor)
+    type(gardener).objects.filter(pk=gardener.pk).update(is_active=False)
+    assert notification_emails_send(notification_ids=[row.pk]) == 0
+    assert mail.outbox == []
+    row.refresh_from_db()
+    assert row.emailed_at is None
