@@ -305,6 +305,7 @@ REGISTRY: list[Route] = [
         POST_ONLY,
     ),
     Route("accounts/settings/data/", _at("/accounts/settings/data/"), signed_in(OK)),
+    Route("accounts/settings/notifications/", _at("/accounts/settings/notifications/"), signed_in(OK)),
     Route("accounts/settings/data/export/", _at("/accounts/settings/data/export/"), post_only(), POST_ONLY),
     Route(
         "accounts/settings/data/export/<str:public_id>/",

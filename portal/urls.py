@@ -10,6 +10,7 @@ from apps.accounts import api as account_api
 from apps.accounts import views as account_views
 from apps.core import views as core_views
 from apps.dashboard import views as dashboard_views
+from apps.notifications import preferences_views as notification_preferences_views
 
 password_reset_urls = [
     path(
@@ -42,6 +43,12 @@ password_reset_urls = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:index", permanent=False)),
+    # In the accounts settings area, but the notifications app's page (accounts never imports it).
+    path(
+        "accounts/settings/notifications/",
+        notification_preferences_views.notification_settings,
+        name="notification-settings",
+    ),
     path("accounts/", include("apps.accounts.urls")),
     path("accounts/", include(password_reset_urls)),
     path("dashboard/", include("apps.dashboard.urls")),

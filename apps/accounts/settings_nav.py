@@ -27,5 +27,7 @@ SETTINGS_NAV = [
     SettingsNavEntry("password", "Password", "accounts:password-change"),
     SettingsNavEntry("sessions", "Sessions", "accounts:settings-sessions"),
     SettingsNavEntry("two-factor", "Two-factor", "accounts:two-factor"),
+    # The notifications app's page (issue 12); a path, as accounts does not import that app.
+    SettingsNavEntry("notifications", "Notifications", "/accounts/settings/notifications/"),
     SettingsNavEntry("data", "Your data", "accounts:settings-data"),
 ]

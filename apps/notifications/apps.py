@@ -7,3 +7,11 @@ class NotificationsConfig(AppConfig):
 
     name = "apps.notifications"
     label = "notifications"
+
+    def ready(self):
+        from apps.accounts.personal_data import personal_data_source_register
+
+        from .email_personal_data import NOTIFICATION_EMAIL_SOURCE
+
+        # Email choices and digests, for exports and account deletion (apps.accounts.personal_data).
+        personal_data_source_register(NOTIFICATION_EMAIL_SOURCE)

@@ -9,12 +9,19 @@ says the target is not visible (held or hidden content is written invisible, or 
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
 
-from .models import Notification, NotificationKind
+from .delivery import notification_emails_enqueue
+from .models import (
+    NOTIFICATION_DELIVERY_DEFAULTS,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+    NotificationPreference,
+)
 
 
 def notifications_send(
@@ -37,15 +44,28 @@ def notifications_send(
     the topic's subject, the post's permalink); ``detail`` is the short text the list shows
     (the name agreed with). Skipped: the actor themself and inactive accounts. ``visible``
     false stores it hidden (the domain shows it later with ``notifications_visibility_set``).
-    Two statements at most (the active-recipient lookup, one bulk INSERT); call inside the
-    domain's transaction so it commits or rolls back with the event. Returns the rows made.
+    Two statements at most (the active-recipient lookup with each one's email choice for
+    ``kind``, one bulk INSERT); call inside the domain's transaction so it commits or rolls
+    back with the event. Returns the rows made.
+
+    Email (``delivery``): each row records its recipient's choice for ``kind``
+    (``NotificationPreference``, else ``NOTIFICATION_DELIVERY_DEFAULTS``); the visible rows
+    whose choice is "email at once" are queued for ``delivery.notification_emails_task`` after
+    the commit (nothing is queued if the transaction rolls back).
     """
     wanted = {pk for pk in recipient_ids if pk is not None and pk != actor_id}
     if not wanted:
         return []
-    active = User.objects.filter(pk__in=wanted, is_active=True).order_by("pk").values_list("pk", flat=True)
+    chosen = NotificationPreference.objects.filter(user_id=OuterRef("pk"), kind=kind).values("delivery")[:1]
+    active = (
+        User.objects.filter(pk__in=wanted, is_active=True)
+        .annotate(delivery=Subquery(chosen))
+        .order_by("pk")
+        .values_list("pk", "delivery")
+    )
+    default_delivery = NOTIFICATION_DELIVERY_DEFAULTS.get(kind, NotificationDelivery.SITE)
     created_at = created_at or timezone.now()
-    return Notification.objects.bulk_create(
+    rows = Notification.objects.bulk_create(
         Notification(
             recipient_id=recipient_id,
             actor_id=actor_id,
@@ -57,18 +77,41 @@ def notifications_send(
             detail=detail[:200],
             is_visible=visible,
             created_at=created_at,
+            email_delivery=delivery or default_delivery,
         )
-        for recipient_id in active
+        for recipient_id, delivery in active
     )
+    if visible:
+        notification_emails_enqueue(
+            notification_ids=[row.pk for row in rows if row.email_delivery == NotificationDelivery.IMMEDIATE]
+        )
+    return rows
 
 
 def notifications_visibility_set(*, target_keys: Iterable[str], visible: bool) -> int:
     """Hide (``visible=False``) or show again the notifications about ``target_keys`` (the
-    domain's rule decided; SPEC "Visibility"). One UPDATE; returns rows changed."""
+    domain's rule decided; SPEC "Visibility"). One UPDATE; returns rows changed.
+
+    Showing rows that were never emailed and whose recipient chose "email at once" (a reply
+    held for review, then approved) queues their email after the commit, as if they had just
+    been made; that costs one SELECT before the UPDATE, and only when showing."""
     keys = list(set(target_keys))
     if not keys:
         return 0
-    return Notification.objects.filter(target_key__in=keys).exclude(is_visible=visible).update(is_visible=visible)
+    to_email = []
+    if visible:
+        to_email = list(
+            Notification.objects.filter(
+                target_key__in=keys,
+                is_visible=False,
+                email_delivery=NotificationDelivery.IMMEDIATE,
+                emailed_at__isnull=True,
+                read_at__isnull=True,
+            ).values_list("pk", flat=True)
+        )
+    changed = Notification.objects.filter(target_key__in=keys).exclude(is_visible=visible).update(is_visible=visible)
+    notification_emails_enqueue(notification_ids=to_email)
+    return changed
 
 
 def notifications_delete(

@@ -175,6 +175,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # so a fresh clone prints sign-up and reset emails in the terminal.
 MAILERS = {"default": {"BACKEND": env_str("EMAIL_BACKEND", "apps.core.mail.ReadableConsoleBackend")}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Plant Community Portal <no-reply@localhost>")
+# Scheme and host for links in emails sent with no request at hand (a task, a cron command:
+# notification emails and digests). Set it to the public address in production.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# The daily notification digest goes on the first run of send_notification_digests at or after
+# this hour (0-23) in the gardener's time zone (issue 12).
+NOTIFICATION_DIGEST_LOCAL_HOUR = env_int("NOTIFICATION_DIGEST_LOCAL_HOUR", 8)
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"

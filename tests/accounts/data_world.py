@@ -3,10 +3,12 @@ services (issue 11, "Your data"): the world the export and deletion tests share.
 
 import io
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
 from PIL import Image
 
 from apps.accounts.devices import family_seen_record
@@ -19,6 +21,10 @@ from apps.core.permissions import MODERATORS_GROUP
 from apps.core.uploads import PHOTO_MAX_PX, THUMBNAIL_PX, image_process
 from apps.forum.models import Forum, Post, Report, Topic
 from apps.forum.services import post_edit, reply_create, report_create, topic_create, topic_flag_set
+from apps.notifications.delivery import notification_digests_claim
+from apps.notifications.models import NotificationDelivery, NotificationKind
+from apps.notifications.preferences_services import notification_preferences_set
+from apps.notifications.services import notifications_send
 from apps.plants.models import PlantSpecies
 from apps.plants.services import care_card_toggle, identification_request_create, suggestion_add, suggestion_vote
 from tests import factories
@@ -96,6 +102,18 @@ def give_everything(user: User, other: User, forum: Forum | None = None) -> dict
         home_longitude=Decimal("-0.1"),
         avatar=avatar.content,
     )
+    # Notification emails (issue 12): saved choices, and one daily digest (claimed, not sent).
+    notification_preferences_set(user=user, choices=dict.fromkeys(NotificationKind.values, NotificationDelivery.DIGEST))
+    notifications_send(
+        recipient_ids=[user.pk],
+        actor_id=other.pk,
+        kind=NotificationKind.SUGGESTION,
+        group_key=f"plants.request:{own_request.pk}",
+        group_title="On the windowsill",
+        url=f"/plants/requests/{own_request.pk}/",
+        target_key=f"plants.suggestion:{others_suggestion.pk}",
+    )
+    notification_digests_claim(now=timezone.now().replace(hour=12) + timedelta(days=1))
     pair = tokens_start(user=user)
     api_session_record(user=user, family_id=pair.family_id, user_agent=APP_USER_AGENT, ip="203.0.113.9")
     family_seen_record(family_id=pair.family_id)

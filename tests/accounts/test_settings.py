@@ -49,14 +49,28 @@ def _jpeg_with_metadata(size=(900, 600)) -> io.BytesIO:
 
 def test_header_links_to_the_settings_and_the_nav_lists_every_area(gardener, gardener_client):
     """ "Signed in as ..." links to /accounts/settings/; the sub-navigation names Profile,
-    Email, Password, Sessions, Two-factor and Your data, the current one marked."""
+    Email, Password, Sessions, Two-factor, Notifications (the notifications app's page) and Your
+    data, the current one marked."""
     body = gardener_client.get("/dashboard/").content.decode()
     assert re.search(r'Signed in as <a href="/accounts/settings/"><strong>rosa</strong>', body)
     page = gardener_client.get(PROFILE).content.decode()
     nav = re.search(r'<nav class="settings-nav" aria-label="Settings">(.*?)</nav>', page, re.S).group(1)
-    assert re.findall(r">([^<>]+)</a>", nav) == ["Profile", "Email", "Password", "Sessions", "Two-factor", "Your data"]
+    assert re.findall(r">([^<>]+)</a>", nav) == [
+        "Profile",
+        "Email",
+        "Password",
+        "Sessions",
+        "Two-factor",
+        "Notifications",
+        "Your data",
+    ]
     assert 'href="/accounts/settings/" aria-current="page"' in nav
-    for href in ("/accounts/settings/email/", "/accounts/password_change/", "/accounts/settings/sessions/"):
+    for href in (
+        "/accounts/settings/email/",
+        "/accounts/password_change/",
+        "/accounts/settings/sessions/",
+        "/accounts/settings/notifications/",
+    ):
         assert f'href="{href}"' in nav
 
 
