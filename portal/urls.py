@@ -47,6 +47,7 @@ urlpatterns = [
     path("dashboard/", include("apps.dashboard.urls")),
     path("plants/", include("apps.plants.urls")),
     path("forum/", include("apps.forum.urls")),
+    path("notifications/", include("apps.notifications.urls")),
     path("moderation/", include("portal.moderation_urls")),
     path("api/auth/token/", account_api.token_obtain, name="api-token"),
     path("api/auth/token/refresh/", account_api.token_refresh, name="api-token-refresh"),

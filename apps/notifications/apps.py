@@ -7,3 +7,12 @@ class NotificationsConfig(AppConfig):
 
     name = "apps.notifications"
     label = "notifications"
+
+    def ready(self):
+        from apps.accounts.personal_data import personal_data_source_register
+
+        from .personal_data import NOTIFICATIONS_SOURCE
+
+        # Tells the accounts app what this app holds about a gardener, for exports and account
+        # deletion (apps.accounts.personal_data); registered once the app registry is ready.
+        personal_data_source_register(NOTIFICATIONS_SOURCE)
