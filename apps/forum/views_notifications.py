@@ -11,6 +11,7 @@ so a forged POST is refused before it is redirected.
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 
 def _moved(request: HttpRequest, to: str) -> HttpResponse:
@@ -29,7 +30,14 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def notification_badge(request: HttpRequest) -> HttpResponse:
-    """``/forum/notifications/badge/``: 301 to ``/notifications/badge/`` (``?seen`` kept)."""
+    """``/forum/notifications/badge/``: 301 to ``/notifications/badge/`` (``?seen`` kept).
+
+    An htmx poll from a tab opened before the move gets 286 (htmx's "stop polling") instead:
+    the site turns a redirect answered to htmx into ``HX-Redirect``, a full navigation, which
+    would leave the reader on the bare badge fragment. The next page that tab loads carries
+    the new badge."""
+    if request.htmx:
+        return HttpResponseStopPolling()
     return _moved(request, reverse("notifications:badge"))
 
 

@@ -156,13 +156,16 @@ def test_a_hidden_reply_hides_its_notifications_and_a_disagreeing_moderator_show
 
 
 def test_old_forum_addresses_redirect(gardener_client):
-    """GETs of the old page and badge answer 301 to the new ones (the badge's ``seen`` kept);
+    """GETs of the old page and badge answer 301 to the new ones (the badge's ``seen`` kept; an
+    htmx poll of the old badge answers 286, stop polling);
     the old POSTs answer 308 (repeated as the same POST by the browser); a GET of the old
     POST-only addresses is still 405."""
     response = gardener_client.get("/forum/notifications/")
     assert response.status_code == 301 and response["Location"] == "/notifications/"
     response = gardener_client.get("/forum/notifications/badge/?seen=3")
     assert response.status_code == 301 and response["Location"] == "/notifications/badge/?seen=3"
+    response = gardener_client.get("/forum/notifications/badge/?seen=3", headers={"HX-Request": "true"})
+    assert response.status_code == 286  # an old tab's poll stops instead of navigating to a fragment
     response = gardener_client.post("/forum/notifications/read-all/")
     assert response.status_code == 308 and response["Location"] == "/notifications/read-all/"
     response = gardener_client.post("/forum/notifications/12/open/")
