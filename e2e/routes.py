@@ -431,17 +431,35 @@ REGISTRY: list[Route] = [
     ),
     Route("forum/p/<int:pk>/report/", lambda w: f"/forum/p/{w.reply_pk}/report/", post_only(), POST_ONLY),
     Route("forum/search/", _at("/forum/search/?q=fern"), everyone(OK)),
-    Route("forum/notifications/", _at("/forum/notifications/"), signed_in(OK)),
+    # The forum's old notification addresses (before issue 12): permanent redirects to
+    # /notifications/ (GET 301, the query kept; POST 308); the POST-only ones still refuse GET.
+    Route("forum/notifications/", _at("/forum/notifications/"), everyone(Expect(301, "/notifications/"))),
     Route(
         "forum/notifications/badge/",
         _at("/forum/notifications/badge/"),
-        signed_in(OK, signed_out=STOP_POLLING),
+        everyone(STOP_POLLING),
         FRAGMENT,
+        note="an htmx poll cannot follow a redirect here (it becomes HX-Redirect): 286; a plain GET is a 301",
     ),
     Route("forum/notifications/read-all/", _at("/forum/notifications/read-all/"), everyone(NOT_ALLOWED), POST_ONLY),
     Route(
         "forum/notifications/<int:topic_id>/open/",
         lambda w: f"/forum/notifications/{w.topic_pk}/open/",
+        everyone(NOT_ALLOWED),
+        POST_ONLY,
+    ),
+    # --- Notifications (issue 12: one list for forum and identification news) ---
+    Route("notifications/", _at("/notifications/"), signed_in(OK)),
+    Route(
+        "notifications/badge/",
+        _at("/notifications/badge/"),
+        signed_in(OK, signed_out=STOP_POLLING),
+        FRAGMENT,
+    ),
+    Route("notifications/read-all/", _at("/notifications/read-all/"), everyone(NOT_ALLOWED), POST_ONLY),
+    Route(
+        "notifications/<str:group_key>/open/",
+        lambda w: f"/notifications/forum.topic:{w.topic_pk}/open/",
         everyone(NOT_ALLOWED),
         POST_ONLY,
     ),

@@ -130,14 +130,14 @@ def test_opening_a_notification_is_a_button_that_works_from_the_keyboard_and_wit
     topic_path = f"/forum/t/{community['topic'].pk}/"
 
     context, page, errors = _context_page(browser, live_server, "holly")
-    page.goto(f"{live_server.url}/forum/notifications/")
+    page.goto(f"{live_server.url}/notifications/")
     assert_no_axe_violations(page)
     button = page.get_by_role("button", name=UNREAD_WINDOWSILL)
     button.focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.url.endswith(f"{topic_path}#post-{post.pk}")
-    page.goto(f"{live_server.url}/forum/notifications/")
+    page.goto(f"{live_server.url}/notifications/")
     assert page.get_by_text("You are all caught up.").is_visible()
     context.close()
     assert errors == []
@@ -147,7 +147,7 @@ def test_opening_a_notification_is_a_button_that_works_from_the_keyboard_and_wit
     page = no_js.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     submit_sign_in(page, username="holly", password=factories.DEFAULT_PASSWORD)
-    page.goto(f"{live_server.url}/forum/notifications/")
+    page.goto(f"{live_server.url}/notifications/")
     with page.expect_navigation():
         page.get_by_role("button", name=UNREAD_WINDOWSILL).click()
     assert topic_path in page.url and "#post-" in page.url

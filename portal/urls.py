@@ -54,6 +54,7 @@ urlpatterns = [
     path("dashboard/", include("apps.dashboard.urls")),
     path("plants/", include("apps.plants.urls")),
     path("forum/", include("apps.forum.urls")),
+    path("notifications/", include("apps.notifications.urls")),
     path("moderation/", include("portal.moderation_urls")),
     path("u/<str:username>/", dashboard_views.profile, name="profile"),
     path("api/auth/token/", account_api.token_obtain, name="api-token"),

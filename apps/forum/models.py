@@ -60,7 +60,7 @@ def topic_visibility(viewer, *, prefix: str = "") -> Q:
 def post_visibility(viewer, *, prefix: str = "") -> Q:
     """The condition for posts ``viewer`` may see: the post itself (public, or their own, or
     anything for a moderator; never deleted) and its topic (``topic_visibility``). ``prefix``
-    applies it through a relation (``"post__"`` from a notification)."""
+    applies it through a relation (``"post__"``)."""
     not_deleted = _prefixed(prefix, is_deleted=False)
     if _signed_in(viewer) and is_moderator(viewer):
         own = not_deleted
@@ -291,29 +291,3 @@ class PostRevision(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["post", "-created_at"], name="forum_revision_post")]
-
-
-class Notification(models.Model):
-    """An in-app notification: a reply to your topic or an @mention of you."""
-
-    class Kind(models.TextChoices):
-        REPLY = "reply", "Reply"
-        MENTION = "mention", "Mention"
-
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    objects = PortalManager()
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["recipient", "-created_at"], condition=models.Q(read_at__isnull=True), name="forum_notif_unread"
-            ),
-            models.Index(fields=["recipient", "-created_at"], name="forum_notif_recent"),
-        ]

@@ -3,11 +3,11 @@ account removes. Registered from ``ForumConfig.ready()`` (see ``apps.accounts.pe
 
 Exported: the gardener's topics and posts (Markdown source, states, pending edit, images),
 their reports, the revisions they made (the earlier text only for their own posts: a
-moderator's edit of someone else's post keeps that person's words out), and their notifications
-(ids only: who triggered one is the other gardener's data). Not exported: replies others wrote
-in the gardener's topics (public content that is theirs).
+moderator's edit of someone else's post keeps that person's words out). Not exported: replies
+others wrote in the gardener's topics (public content that is theirs). Notifications are the
+notifications app's (``apps.notifications.personal_data``).
 
-Erased: notifications. Kept, as Discourse keeps an anonymized user's posts: topics, posts (and
+Erased: nothing. Kept, as Discourse keeps an anonymized user's posts: topics, posts (and
 their images), reports and revisions, under the anonymized account, so no one else's replies,
 report history or counters move (``forum_recount --check`` stays clean). Mentions of the old
 name in other gardeners' posts are their words and stay (Discourse's anonymizer does not rewrite
@@ -19,11 +19,11 @@ from django.db.models import Case, F, When
 from apps.accounts.models import User
 from apps.accounts.personal_data import ErasurePart, ExportPart, PersonalDataSource, rows_of
 
-from .models import Notification, Post, PostRevision, Report, Topic
+from .models import Post, PostRevision, Report, Topic
 
 
 def forum_export(user: User) -> ExportPart:
-    """Five queries, none per row."""
+    """Four queries, none per row."""
     part = ExportPart()
     posts = rows_of(
         Post.objects.filter(poster=user),
@@ -69,17 +69,13 @@ def forum_export(user: User) -> ExportPart:
         "forum.PostRevision": rows_of(
             PostRevision.objects.filter(editor=user), "post_id", "created_at", earlier_text=own_text
         ),
-        "forum.Notification": rows_of(
-            Notification.objects.filter(recipient=user), "kind", "topic_id", "post_id", "created_at", "read_at"
-        ),
     }
     return part
 
 
 def forum_erase(user: User) -> ErasurePart:
-    """Runs inside the account deletion's transaction: deletes the gardener's notifications;
-    everything else stays under the anonymized account (see the module docstring)."""
-    Notification.objects.filter(recipient=user).delete()
+    """Runs inside the account deletion's transaction: nothing to delete; everything stays
+    under the anonymized account (see the module docstring)."""
     return ErasurePart()
 
 
@@ -90,13 +86,10 @@ FORUM_SOURCE = PersonalDataSource(
         "forum.Post.poster",
         "forum.Report.reporter",
         "forum.PostRevision.editor",
-        "forum.Notification.recipient",
     ),
     derived={
         "forum.Topic.last_poster": "a copy of the author of the topic's latest public post; the posts are exported",
         "forum.Forum.last_poster": "a copy of the author of the forum's latest public post; the posts are exported",
-        "forum.Notification.actor": "another gardener's notification that this one replied or mentioned them: "
-        "the recipient's data; the posts that caused it are exported",
     },
     indirect={},
     export=forum_export,

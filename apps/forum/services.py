@@ -10,6 +10,9 @@ after; the forum's last activity re-read from its latest public topic (an index 
 affected user's counters moved by the difference of their posts' states. The definitions are
 ``apps.forum.recount``'s; ``manage.py forum_recount --check`` proves services keep them.
 Every moderation step is recorded by ``apps.core.audit.audit_record`` in the same transaction.
+When a transition changes whether a post or its topic is public, the notifications about the
+topic's posts are shown or hidden to match (``_notification_visibility_sync``), in the same
+transaction.
 """
 
 from collections import defaultdict
@@ -24,9 +27,11 @@ from apps.accounts.services import trust_level_promote
 from apps.core.audit import audit_record
 from apps.core.permissions import is_moderator
 from apps.core.uploads import stored_files_delete_on_commit
+from apps.notifications.models import NotificationKind
+from apps.notifications.services import notifications_send, notifications_visibility_set
 
 from .markdown import mentioned_usernames, render_markdown
-from .models import Forum, Notification, Post, PostRevision, Report, Topic, post_version
+from .models import Forum, Post, PostRevision, Report, Topic, post_version
 from .recount import forum_state_recount, topic_expectations
 
 # SPEC "Domain": 3 reports hide a post; 1 from a `trusted`+ gardener hides a `new` gardener's post.
@@ -150,6 +155,7 @@ class _TopicTransition:
         if self.new:
             self.before = _TopicContribution(forum_id=self.topic.forum_id, public=False, post_count=0)
         self.posts_before = _post_states(self.topic_id, self.post_ids)
+        self.topic_state_before = _topic_state(self.topic)
         return self
 
     def track(self, post_id: int) -> None:
@@ -165,12 +171,31 @@ class _TopicTransition:
         after = _TopicContribution.of(self.topic)
         _forum_counters_move(self.before, after)
         posts_after = _post_states(self.topic_id, self.post_ids)
+        if _topic_state(self.topic) != self.topic_state_before:
+            _notification_visibility_sync(topic=self.topic)
+        else:
+            before = self.posts_before
+            changed = {
+                post_id: state
+                for post_id, state in posts_after.items()
+                if post_id in before and _is_public_state(before[post_id]) != _is_public_state(state)
+            }
+            if changed:
+                _notification_visibility_sync(topic=self.topic, posts=changed)
         for user_id, (topics, posts, approved) in sorted(_user_counter_deltas(self.posts_before, posts_after).items()):
             User.objects.filter(pk=user_id).update(
                 topic_count=F("topic_count") + topics,
                 post_count=F("post_count") + posts,
                 approved_post_count=F("approved_post_count") + approved,
             )
+
+
+def _topic_state(topic: Topic) -> tuple[bool, bool, bool]:
+    return (topic.is_approved, topic.is_hidden, topic.is_deleted)
+
+
+def _is_public_state(state: _PostState) -> bool:
+    return state.is_approved and not state.is_hidden and not state.is_deleted
 
 
 def _forum_counters_move(before: _TopicContribution, after: _TopicContribution) -> None:
@@ -193,13 +218,57 @@ def _is_public(post: Post) -> bool:
 # --- Notifications -------------------------------------------------------------------------
 
 
+def _notification_keys(*, topic_id: int, post_id: int) -> tuple[str, str]:
+    return f"forum.topic:{topic_id}", f"forum.post:{post_id}"
+
+
+def _sees_public_post(*, recipient_id: int, topic: Topic) -> bool:
+    """Whether gardener ``recipient_id`` (not a moderator, not the post's author: nobody is
+    notified of their own post) may see a public post of ``topic`` by the one visibility rule
+    (``models.post_visibility``): the topic is public, or it is theirs and not deleted."""
+    if topic.is_deleted:
+        return False
+    return (topic.is_approved and not topic.is_hidden) or topic.poster_id == recipient_id
+
+
+def _notification_visibility_sync(*, topic: Topic, posts: dict[int, _PostState] | None = None) -> None:
+    """Show or hide the notifications about ``topic``'s posts (those of ``posts``, their
+    states after the transition, when given; every post of the topic otherwise) so that each
+    one's ``is_visible`` says whether its recipient may see the post by the one visibility rule
+    (``models.post_visibility``, SPEC "Visibility"), as a gardener who is not a moderator and
+    not the post's author sees it: a public post in a public topic, for everyone; a public post
+    in a held or hidden (not deleted) topic, for the topic's author only; nothing else, for
+    nobody. Called by ``_TopicTransition`` whenever a transition changes a post's or its
+    topic's public state; ``_notify`` applies the same rule to new rows. At most one SELECT
+    and three UPDATEs.
+
+    Moderators see held and hidden posts in place, but their notifications follow the same
+    flag: moderator rights come and go without a forum transition to recompute it."""
+    if posts is None:
+        posts = _post_states(topic.pk, None)
+    public_keys, hidden_keys = [], []
+    for post_id, state in posts.items():
+        public = _is_public_state(state) and not topic.is_deleted
+        (public_keys if public else hidden_keys).append(f"forum.post:{post_id}")
+    notifications_visibility_set(target_keys=hidden_keys, visible=False)
+    if topic.is_approved and not topic.is_hidden:
+        notifications_visibility_set(target_keys=public_keys, visible=True)
+    else:
+        # A held or hidden topic: only its author still sees it (and its public posts).
+        notifications_visibility_set(target_keys=public_keys, visible=False)
+        notifications_visibility_set(target_keys=public_keys, visible=True, recipient_ids=[topic.poster_id])
+
+
 def _notify(post: Post, topic: Topic) -> None:
     """Notifications for a post that just became public for the first time: the topic's author
     (a reply) and every @mentioned gardener (mentions outside code and links, see
-    ``markdown.mentioned_usernames``), never the post's own author, one per person."""
+    ``markdown.mentioned_usernames``), never the post's own author, one per person. Written
+    through ``apps.notifications`` (group: the topic; target: the post; link: its permalink),
+    shown only to those who may see the post now (``_sees_public_post``: a mention in a reply
+    to a held topic waits, hidden, until the topic is approved)."""
     recipients: dict[int, str] = {}
     if not post.is_opening_post and topic.poster_id != post.poster_id:
-        recipients[topic.poster_id] = Notification.Kind.REPLY
+        recipients[topic.poster_id] = NotificationKind.REPLY
     names = mentioned_usernames(post.source)
     if names:
         query = Q()
@@ -212,13 +281,23 @@ def _notify(post: Post, topic: Topic) -> None:
             .values_list("id", flat=True)[:MENTIONS_NOTIFIED_MAX]
         )
         for user_id in mentioned:
-            recipients.setdefault(user_id, Notification.Kind.MENTION)
-    Notification.objects.bulk_create(
-        Notification(
-            recipient_id=user_id, actor_id=post.poster_id, kind=kind, topic=topic, post=post, created_at=post.created_at
+            recipients.setdefault(user_id, NotificationKind.MENTION)
+    batches: dict[tuple[str, bool], list[int]] = defaultdict(list)
+    for user_id, kind in recipients.items():
+        batches[(kind, _sees_public_post(recipient_id=user_id, topic=topic))].append(user_id)
+    group_key, target_key = _notification_keys(topic_id=topic.pk, post_id=post.pk)
+    for (kind, visible), user_ids in sorted(batches.items()):
+        notifications_send(
+            recipient_ids=user_ids,
+            actor_id=post.poster_id,
+            kind=kind,
+            group_key=group_key,
+            group_title=topic.subject,
+            url=post.get_absolute_url(),
+            target_key=target_key,
+            visible=visible,
+            created_at=post.created_at,
         )
-        for user_id, kind in recipients.items()
-    )
 
 
 def _first_published(post: Post, topic: Topic) -> None:

@@ -12,6 +12,9 @@ class NotificationsConfig(AppConfig):
         from apps.accounts.personal_data import personal_data_source_register
 
         from .email_personal_data import NOTIFICATION_EMAIL_SOURCE
+        from .personal_data import NOTIFICATIONS_SOURCE
 
-        # Email choices and digests, for exports and account deletion (apps.accounts.personal_data).
+        # Tells the accounts app what this app holds about a gardener (notifications; email
+        # choices and digests), for exports and account deletion (apps.accounts.personal_data).
+        personal_data_source_register(NOTIFICATIONS_SOURCE)
         personal_data_source_register(NOTIFICATION_EMAIL_SOURCE)

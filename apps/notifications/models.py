@@ -44,7 +44,7 @@ class Notification(models.Model):
     """Something that happened for ``recipient``, done by ``actor`` (``None`` for the
     machine or a deleted account), about ``target_key``, shown in group ``group_key``."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

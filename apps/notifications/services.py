@@ -88,9 +88,13 @@ def notifications_send(
     return rows
 
 
-def notifications_visibility_set(*, target_keys: Iterable[str], visible: bool) -> int:
+def notifications_visibility_set(
+    *, target_keys: Iterable[str], visible: bool, recipient_ids: Iterable[int] | None = None
+) -> int:
     """Hide (``visible=False``) or show again the notifications about ``target_keys`` (the
-    domain's rule decided; SPEC "Visibility"). One UPDATE; returns rows changed.
+    domain's rule decided; SPEC "Visibility"), only those of ``recipient_ids`` (user pks) when
+    given: a topic's author still sees their held topic, so their notifications in it stay
+    shown while everyone else's are hidden. One UPDATE; returns rows changed.
 
     Showing rows that were never emailed and whose recipient chose "email at once" (a reply
     held for review, then approved) queues their email after the commit, as if they had just
@@ -98,18 +102,20 @@ def notifications_visibility_set(*, target_keys: Iterable[str], visible: bool) -
     keys = list(set(target_keys))
     if not keys:
         return 0
+    rows = Notification.objects.filter(target_key__in=keys)
+    if recipient_ids is not None:
+        rows = rows.filter(recipient_id__in=list(recipient_ids))
     to_email = []
     if visible:
         to_email = list(
-            Notification.objects.filter(
-                target_key__in=keys,
+            rows.filter(
                 is_visible=False,
                 email_delivery=NotificationDelivery.IMMEDIATE,
                 emailed_at__isnull=True,
                 read_at__isnull=True,
             ).values_list("pk", flat=True)
         )
-    changed = Notification.objects.filter(target_key__in=keys).exclude(is_visible=visible).update(is_visible=visible)
+    changed = rows.exclude(is_visible=visible).update(is_visible=visible)
     notification_emails_enqueue(notification_ids=to_email)
     return changed
 
@@ -135,3 +141,18 @@ def notifications_delete(
         query &= Q(kind=kind)
     deleted, _ = Notification.objects.filter(query).delete()
     return deleted
+
+
+def notifications_mark_group_read(*, user: User, group_key: str, now: datetime | None = None) -> int:
+    """Mark ``user``'s unread notifications in ``group_key`` read (opening the group from the
+    list). Only the user's own rows are touched. One ``UPDATE``; returns how many changed."""
+    return Notification.objects.filter(recipient_id=user.pk, group_key=group_key, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )
+
+
+def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
+    """Mark every unread notification of ``user`` read ("Mark all read"), hidden ones too (a
+    hidden one shown again later should not come back as news). One ``UPDATE``; returns how
+    many rows changed."""
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(read_at=now or timezone.now())

@@ -145,7 +145,7 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", 14 * 24 * 3600)
 # A session's expiry is pushed forward at most once a minute (apps.core.middleware).
 SESSION_RENEWAL_INTERVAL_SECONDS = env_int("SESSION_RENEWAL_INTERVAL_SECONDS", 60)
 # Background polls (the notification badge) must not keep an idle session alive.
-SESSION_RENEWAL_EXEMPT_PATHS = ("/forum/notifications/badge/",)
+SESSION_RENEWAL_EXEMPT_PATHS = ("/notifications/badge/", "/forum/notifications/badge/")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -25,7 +25,8 @@ from apps.core.audit import audit_record
 from apps.core.models import ModerationAction
 from apps.core.permissions import MODERATORS_GROUP
 from apps.core.redis import get_strict_redis
-from apps.forum.models import Notification, Post, Report, Topic
+from apps.forum.models import Post, Report, Topic
+from apps.notifications.models import Notification
 from apps.plants.models import (
     IdentificationSuggestion,
     PlantIdentificationRequest,

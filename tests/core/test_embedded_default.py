@@ -28,7 +28,7 @@ forum = Forum.objects.order_by("position").first()
 post = Post.objects.filter(topic=topic, is_opening_post=True).get()
 pages = [
     "/forum/", f"/forum/f/{forum.slug}/", f"/forum/t/{topic.pk}/", f"/forum/p/{post.pk}/",
-    "/forum/search/?q=leaves", "/forum/notifications/", "/dashboard/", "/dashboard/?all=1",
+    "/forum/search/?q=leaves", "/notifications/", "/dashboard/", "/dashboard/?all=1",
     "/plants/requests/", "/plants/species/?q=fern", "/plants/care-cards/",
 ]
 moderator_pages = [

@@ -39,8 +39,9 @@ from apps.accounts.services import email_confirmation_token
 from apps.accounts.settings_services import email_change_token
 from apps.core.permissions import MODERATORS_GROUP
 from apps.dashboard.views import PANELS
-from apps.forum.models import Notification, Post, Report, Topic
+from apps.forum.models import Post, Report, Topic
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
+from apps.notifications.models import Notification
 from apps.plants.identification.tasks import identify_plant
 from apps.plants.models import PlantSpecies
 from tests import factories
@@ -137,7 +138,7 @@ def make_world(client: Client, capture_on_commit) -> World:
     reported = reply_create(topic=Topic.objects.get(pk=topic.pk), poster=ben, source="Buy my pots", publish=True)
     report_create(post_id=reported.pk, reporter=cleo, reason=Report.Reason.SPAM, detail="Selling.")
     topic_flag_set(topic_id=topic.pk, moderator=moderator, action="pin")
-    assert Notification.objects.filter(recipient=rosa, topic=topic).exists()
+    assert Notification.objects.filter(recipient=rosa, group_key=f"forum.topic:{topic.pk}").exists()
 
     species = PlantSpecies.objects.order_by("id").first()
     identification = factories.IdentificationRequestFactory(owner=rosa)
@@ -220,6 +221,7 @@ URL_KWARGS = {
     "forum/p/<int:pk>/delete/": lambda w: [{"pk": w.reply.pk}],
     "forum/p/<int:pk>/report/": lambda w: [{"pk": w.reply.pk}],
     "forum/notifications/<int:topic_id>/open/": lambda w: [{"topic_id": w.topic.pk}],
+    "notifications/<str:group_key>/open/": lambda w: [{"group_key": f"forum.topic:{w.topic.pk}"}],
     "moderation/posts/<int:pk>/approve/": lambda w: [{"pk": w.held_post.pk}],
     "moderation/posts/<int:pk>/reject/": lambda w: [{"pk": w.held_post.pk}],
     "moderation/posts/<int:pk>/reports/<slug:decision>/": lambda w: [
@@ -239,6 +241,7 @@ QUERY_VARIANTS = {
     "forum/t/<int:pk>/": ["page=2"],
     "forum/search/": ["q=fern", "q=fern&forum=houseplants&author=ben"],
     "forum/notifications/badge/": ["seen=0", "seen=2"],
+    "notifications/badge/": ["seen=0", "seen=2"],
     "plants/requests/": ["after=bogus"],
     "plants/requests/<int:pk>/": ["wait=7.5", "wait=bogus"],
     "plants/requests/help/": ["suggestions=unsuggested", "suggestions=second_opinion&near=on", "family=Bogus"],
@@ -379,6 +382,7 @@ def test_every_url_pattern_is_covered(world, capsys, request):
     # The ones this issue is about, and one of each family, are in the walk.
     for route in (
         "forum/notifications/<int:topic_id>/open/",
+        "notifications/<str:group_key>/open/",
         "accounts/confirm/<str:token>/",
         "accounts/unlock/<str:token>/",
         "admin/forum/topic/<path:object_id>/change/",
@@ -415,6 +419,7 @@ def test_get_and_head_change_nothing_on_any_url(role, world, client, subtests):
     # The walk really reached pages, not only redirects and refusals.
     assert sum(1 for get, *_others in statuses.values() if get == 200) >= 5, statuses
     assert statuses[f"/forum/notifications/{world.topic.pk}/open/"][0] == 405
+    assert statuses[f"/notifications/forum.topic:{world.topic.pk}/open/"][0] == 405
     # Nothing the walk requested changed the rows a stray GET could touch (notifications, email).
     assert Notification.objects.filter(recipient=world.rosa, read_at__isnull=True).count() == unread_before > 0
     assert User.objects.get(username="unconfirmed").email_confirmed_at is None
@@ -422,12 +427,14 @@ def test_get_and_head_change_nothing_on_any_url(role, world, client, subtests):
     assert UserSession.objects.filter(pk=world.session_record_pk).exists()
 
 
-def test_an_image_in_a_post_pointing_at_open_changes_nothing(world, client):
+@pytest.mark.parametrize("address", ["/forum/notifications/{topic}/open/", "/notifications/forum.topic:{topic}/open/"])
+def test_an_image_in_a_post_pointing_at_open_changes_nothing(world, client, address):
     """Issue 9's instance: a post whose Markdown is ``![.](/forum/notifications/<id>/open/)``
-    renders an ``<img>`` with that ``src``; the request a browser makes for it (GET, image
-    ``Accept``, ``Sec-Fetch-Dest: image``, the reader's session) is refused with 405, writes
-    nothing and leaves the reader's notifications unread."""
-    open_url = f"/forum/notifications/{world.topic.pk}/open/"
+    (the old address) or ``![.](/notifications/forum.topic:<id>/open/)`` renders an ``<img>``
+    with that ``src``; the request a browser makes for it (GET, image ``Accept``,
+    ``Sec-Fetch-Dest: image``, the reader's session) is refused with 405, writes nothing and
+    leaves the reader's notifications unread."""
+    open_url = address.format(topic=world.topic.pk)
     reply_create(
         topic=Topic.objects.get(pk=world.topic.pk),
         poster=User.objects.get(username="ben"),
@@ -464,8 +471,8 @@ def test_an_image_in_a_post_pointing_at_open_changes_nothing(world, client):
         ('INSERT INTO "django_session" ("session_key") VALUES (%s)', True),
         ('DELETE FROM "django_session" WHERE "session_key" = %s', True),
         ('UPDATE "accounts_user" SET "last_login" = %s WHERE "accounts_user"."id" = %s', True),
-        ('SELECT "forum_notification"."id" FROM "forum_notification" FOR UPDATE', True),
-        ('UPDATE "forum_notification" SET "read_at" = %s WHERE "recipient_id" = %s', False),
+        ('SELECT "notifications_notification"."id" FROM "notifications_notification" FOR UPDATE', True),
+        ('UPDATE "notifications_notification" SET "read_at" = %s WHERE "recipient_id" = %s', False),
         ('UPDATE "accounts_user" SET "last_login" = %s, "email_confirmed_at" = %s WHERE "id" = %s', False),
         ('INSERT INTO "forum_post" ("topic_id") VALUES (%s) RETURNING "id"', False),
         ('DELETE FROM "plants_savedcareinstructions" WHERE "id" = %s', False),

@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.accounts.models import TrustLevel
 from apps.accounts.services import trust_level_promote, trust_levels_update_all
 from apps.core.models import ModerationAction
-from apps.forum.models import Forum, Notification, Post, PostRevision, Report, Topic
+from apps.forum.models import Forum, Post, PostRevision, Report, Topic
 from apps.forum.recount import forum_state_drift
 from apps.forum.services import (
     forum_counters_recount,
@@ -34,6 +34,7 @@ from apps.forum.services import (
     topic_flag_set,
     topic_move,
 )
+from apps.notifications.models import Notification
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -319,7 +320,7 @@ def test_a_second_approval_changes_nothing_and_notifications_carry_the_posts_tim
     Post.objects.filter(pk=held.pk).update(created_at=timezone.now() - timedelta(hours=2))
     assert post_approve(post_id=held.pk, moderator=moderator) is True
     assert post_approve(post_id=held.pk, moderator=moderator) is False
-    notified = Notification.objects.filter(post=held).order_by("recipient_id")
+    notified = Notification.objects.filter(target_key=f"forum.post:{held.pk}").order_by("recipient_id")
     assert [(row.recipient_id, row.kind, row.actor_id) for row in notified] == [
         (basic.pk, "reply", newbie.pk),
         (ana.pk, "mention", newbie.pk),
@@ -359,7 +360,7 @@ def test_approving_a_post_hidden_while_held_counts_for_trust_but_publishes_nothi
     _hide_by_reports(held)
     assert post_approve(post_id=held.pk, moderator=moderator) is True
     assert _fresh(held).is_approved and _fresh(held).is_hidden
-    assert not Notification.objects.filter(post=held).exists()
+    assert not Notification.objects.filter(target_key=f"forum.post:{held.pk}").exists()
     assert _fresh(author).trust_level == TrustLevel.BASIC and _user_counts(author) == (0, 5, 5)
     _settled()
 
@@ -720,7 +721,11 @@ def test_every_active_mentioned_gardener_is_notified(forum, basic):
     ana, ben = factories.UserFactory(username="ana"), factories.UserFactory(username="ben")
     gone = factories.UserFactory(username="ivy", is_active=False)
     post = _reply(_start(forum, basic), basic, "Ask @ana, @Ben or @ivy")
-    mentioned = set(Notification.objects.filter(post=post, kind="mention").values_list("recipient_id", flat=True))
+    mentioned = set(
+        Notification.objects.filter(target_key=f"forum.post:{post.pk}", kind="mention").values_list(
+            "recipient_id", flat=True
+        )
+    )
     assert mentioned == {ana.pk, ben.pk} and gone.pk not in mentioned
 
 

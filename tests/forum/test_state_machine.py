@@ -9,7 +9,10 @@ issue and SPEC, not from the code under test. After every step:
 - the stored counters and last activity equal ``apps.forum.recount``'s recount (no drift);
 - they equal what the model computes (topic, forum and user counters, last activity);
 - ``Topic.objects.visible_to`` / ``Post.objects.visible_to`` return for each kind of viewer
-  (signed out, each gardener, the moderator) exactly what the model says they may see.
+  (signed out, each gardener, the moderator) exactly what the model says they may see;
+- every notification's ``is_visible`` (replies, and mentions: each reply mentions a drawn
+  gardener) says whether its recipient, as a gardener who is not a moderator, may see the post
+  by the model's rule (issue 12: the flag follows the one visibility rule).
 
 At the end of each run the topic pages, as each viewer gets them, show the model's posts.
 Bounded by counts, not time (``FORUM_MACHINE_SETTINGS``: fixed examples and steps,
@@ -31,6 +34,7 @@ from apps.accounts.models import TrustLevel, User
 from apps.forum import services
 from apps.forum.models import Forum, Post, Topic
 from apps.forum.recount import forum_state_drift
+from apps.notifications.models import Notification
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +116,15 @@ class ForumModel:
         if post.deleted or not self.topic_visible(viewer, post.topic):
             return False
         return self.is_moderator(viewer) or post.public or post.poster == viewer
+
+    def post_visible_as_gardener(self, viewer: str, post: MPost) -> bool:
+        """``post_visible`` for ``viewer`` without moderator powers (what a notification's
+        ``is_visible`` follows, for moderators too)."""
+        opening = self.opening(post.topic)
+        if opening.deleted or post.deleted:
+            return False
+        topic_seen = opening.public or self.topics[post.topic].poster == viewer
+        return topic_seen and (post.public or post.poster == viewer)
 
     def topic_state(self, topic_id: int) -> dict:
         topic, opening = self.topics[topic_id], self.opening(topic_id)
@@ -242,8 +255,8 @@ class ForumMachine(RuleBasedStateMachine):
         self._add_post(opening, poster)
 
     @precondition(lambda self: self.model.topics)
-    @rule(data=st.data(), poster=st.sampled_from(list(LEVELS)))
-    def reply(self, data, poster):
+    @rule(data=st.data(), poster=st.sampled_from(list(LEVELS)), mentioned=st.sampled_from(list(LEVELS)))
+    def reply(self, data, poster, mentioned):
         topics = [
             t
             for t in sorted(self.model.topics)
@@ -256,7 +269,7 @@ class ForumMachine(RuleBasedStateMachine):
         post = services.reply_create(
             topic=Topic.objects.get(pk=topic_id),
             poster=self._user(poster),
-            source="Reply",
+            source=f"Reply to @{self.users[mentioned].username}",
             publish=self.model.publishes(poster),
         )
         self._add_post(post, poster)
@@ -419,6 +432,14 @@ class ForumMachine(RuleBasedStateMachine):
             assert topics == {t for t in self.model.topics if self.model.topic_visible(viewer, t)}, viewer
             posts = set(Post.objects.visible_to(user).values_list("id", flat=True))
             assert posts == {p.id for p in self.model.posts.values() if self.model.post_visible(viewer, p)}, viewer
+
+    @invariant()
+    def notifications_are_visible_exactly_when_the_rule_says(self):
+        rows = Notification.objects.values_list("recipient_id", "target_key", "is_visible")
+        for recipient_id, target_key, visible in rows:
+            name = self.names[recipient_id]
+            post = self.model.posts[int(target_key.removeprefix("forum.post:"))]
+            assert visible == self.model.post_visible_as_gardener(name, post), (name, post)
 
     def _check_pages(self):
         """Each viewer's topic pages (first page, 20 posts) list the model's visible posts in

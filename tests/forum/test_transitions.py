@@ -12,7 +12,7 @@ from django.utils.html import strip_tags
 
 from apps.accounts.models import TrustLevel, User
 from apps.core.models import ModerationAction
-from apps.forum.models import Forum, Notification, Post, Report, Topic
+from apps.forum.models import Forum, Post, Report, Topic
 from apps.forum.recount import forum_state_drift
 from apps.forum.services import (
     post_approve,
@@ -24,6 +24,7 @@ from apps.forum.services import (
     topic_create,
     topic_move,
 )
+from apps.notifications.models import Notification
 from tests import factories
 
 from .conftest import seen
@@ -109,7 +110,9 @@ def test_approving_twice_counts_and_notifies_once(forum, people):
     assert not post_approve(post_id=held.pk, moderator=people["mod"])
     assert Topic.objects.get(pk=topic.pk).post_count == 2
     assert User.objects.get(pk=people["new"].pk).approved_post_count == 1
-    assert Notification.objects.filter(post=held).count() == 2  # reply to anna, mention of bert
+    assert (
+        Notification.objects.filter(target_key=f"forum.post:{held.pk}").count() == 2
+    )  # reply to anna, mention of bert
     assert ModerationAction.objects.filter(action="post.approve").count() == 1
     assert forum_state_drift() == []
 

@@ -141,11 +141,12 @@ def test_every_read_path_follows_the_rule(client, cast, state, viewer):
         assert client.post(reverse("forum:post-delete", args=[post.pk]), {"confirm": "on"}).status_code == 404
 
     if viewer != "signed_out":
-        # Notifications: held content never notified; the hidden post's notifications stay
-        # only for who may still see it (the moderator; the author mentions nobody of theirs).
-        notified = client.get(reverse("forum:notifications")).content.decode()
-        expect_notice = state == "hidden_opening_post" and viewer == "moderator"
-        assert (topic.subject in notified) is expect_notice
+        # Notifications: held content never notified; the hidden post's notifications are
+        # hidden for everyone, the mentioned moderator too: a notification's ``is_visible``
+        # follows the rule as a gardener sees it (issue 12; moderator rights change without a
+        # forum transition), and moderators find hidden posts in the review queue.
+        notified = client.get(reverse("notifications:list")).content.decode()
+        assert topic.subject not in notified
 
         # Dashboard: the author's recent activity shows their own held or hidden work.
         panel = client.get(reverse("dashboard:panel", args=["recent-activity"]), headers={"HX-Request": "true"})

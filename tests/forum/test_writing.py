@@ -104,7 +104,7 @@ def test_basic_gardeners_publish_at_once_and_notify(client, forum, basic_gardene
     assert post.is_approved and response["Location"] == f"/forum/p/{post.pk}/"
     topic.refresh_from_db()
     assert topic.post_count == 1 and topic.last_poster_id == basic_gardener.pk
-    from apps.forum.models import Notification
+    from apps.notifications.models import Notification
 
     assert list(Notification.objects.filter(recipient=gardener).values_list("kind", flat=True)) == ["reply"]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0001_generic_notifications"),
+        ("notifications", "0002_recipient_related_name_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
