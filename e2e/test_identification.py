@@ -66,7 +66,20 @@ def test_identify_suggest_accept_and_save_a_care_card(
     assert_no_axe_violations(helper)
     helper_context.close()
 
+    # The loop calls the gardener back (issue 12): the header badge counts basil's suggestion,
+    # the list names it under the request, and opening it leads to the request page.
     owner.reload()
+    badge = owner.locator(".notification-link")
+    badge.and_(owner.locator('[aria-label="Notifications, 1 unread"]')).wait_for()
+    badge.click()
+    owner.wait_for_url(f"{live_server.url}/notifications/")
+    entry = owner.locator(".notification-unread")
+    assert "basil suggested" in entry.inner_text() and "Swiss cheese plant" in entry.inner_text()
+    assert_no_axe_violations(owner)
+    with owner.expect_navigation():
+        entry.locator("button.notification-topic").click()
+    assert owner.url == f"{live_server.url}/plants/requests/{id_request.pk}/"
+    owner.locator('[aria-label="Notifications, none unread"]').wait_for()
     owner.get_by_role("button", name="Accept Swiss cheese plant").click()
     owner.get_by_role("heading", name="Swiss cheese plant").wait_for()
     assert owner.get_by_text("Identified", exact=True).first.is_visible()
