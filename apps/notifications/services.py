@@ -6,10 +6,12 @@ the recipient), none to an inactive (deactivated or deleted) account, none when 
 says the target is not visible (held or hidden content is written invisible, or not at all).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from django.db.models import OuterRef, Q, Subquery
+from django.db.models.signals import post_delete
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -156,3 +158,27 @@ def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> i
     hidden one shown again later should not come back as news). One ``UPDATE``; returns how
     many rows changed."""
     return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(read_at=now or timezone.now())
+
+
+def notifications_follow_rows(
+    model, *, target_key: Callable[[Any], str] | None = None, group_key: Callable[[Any], str] | None = None
+) -> None:
+    """Delete the notifications about a ``model`` row whenever the row is deleted, however (a
+    service, a cascade, a queryset ``delete()``, the admin): a ``post_delete`` receiver, as
+    ``apps.core.uploads.files_follow_rows`` does for files, so no notification outlives what it
+    points at (issue 12: none when the request is deleted). ``target_key(row)`` names the rows
+    notifications are about ("forum.post:12"); ``group_key(row)`` a whole group
+    ("plants.request:34"). One DELETE per deleted row, inside its transaction. Called from the
+    owning app's ``AppConfig.ready``; raises ``ValueError`` without a key function."""
+    if target_key is None and group_key is None:
+        raise ValueError("notifications_follow_rows needs target_key or group_key")
+
+    def remove_notifications(sender, instance, **kwargs) -> None:
+        if group_key is not None:
+            notifications_delete(group_key=group_key(instance))
+        if target_key is not None:
+            notifications_delete(target_keys=[target_key(instance)])
+
+    post_delete.connect(
+        remove_notifications, sender=model, weak=False, dispatch_uid=f"notifications:{model._meta.label}"
+    )

@@ -8,6 +8,7 @@ class PlantsConfig(AppConfig):
     def ready(self):
         from apps.accounts.personal_data import personal_data_source_register
         from apps.core.uploads import files_follow_rows
+        from apps.notifications.services import notifications_follow_rows
 
         from .models import PlantIdentificationRequest, PlantPhoto
         from .personal_data import PLANTS_SOURCE
@@ -15,6 +16,8 @@ class PlantsConfig(AppConfig):
         # A request's photos and thumbnail go with it, however it is deleted (SPEC "Bad input").
         files_follow_rows(PlantIdentificationRequest, "thumbnail")
         files_follow_rows(PlantPhoto, "image")
+        # No notification outlives its request, however the request is deleted (issue 12).
+        notifications_follow_rows(PlantIdentificationRequest, group_key=lambda row: f"plants.request:{row.pk}")
         # Tells the accounts app what this app holds about a gardener, for exports and account
         # deletion (apps.accounts.personal_data); registered once the app registry is ready.
         personal_data_source_register(PLANTS_SOURCE)

@@ -63,23 +63,25 @@ def get_suggestion_for_request(*, id_request: PlantIdentificationRequest, pk: in
     return suggestion
 
 
+def _check_owner(*, user: User, id_request: PlantIdentificationRequest, refusal: str) -> None:
+    if id_request.owner_id != user.pk:
+        raise PermissionDenied(refusal)
+
+
 def check_delete_request_permission(*, user: User, id_request: PlantIdentificationRequest) -> None:
     """Only the owner deletes their identification request; raises ``PermissionDenied``."""
-    if id_request.owner_id != user.pk:
-        raise PermissionDenied("Only the gardener who asked can delete this request.")
+    _check_owner(user=user, id_request=id_request, refusal="Only the gardener who asked can delete this request.")
 
 
 def check_accept_suggestion_permission(*, user: User, id_request: PlantIdentificationRequest) -> None:
     """Only the owner accepts a suggestion for their request; raises ``PermissionDenied``."""
-    if id_request.owner_id != user.pk:
-        raise PermissionDenied("Only the gardener who asked can accept a suggestion.")
+    _check_owner(user=user, id_request=id_request, refusal="Only the gardener who asked can accept a suggestion.")
 
 
 def check_change_identification_request_permission(*, user: User, id_request: PlantIdentificationRequest) -> None:
     """Only the owner changes their request's settings (the species-page photo consent);
     raises ``PermissionDenied``."""
-    if id_request.owner_id != user.pk:
-        raise PermissionDenied("Only the gardener who asked can change this.")
+    _check_owner(user=user, id_request=id_request, refusal="Only the gardener who asked can change this.")
 
 
 def get_care_card_for_user(*, pk: int, user: User) -> SavedCareInstructions:

@@ -12,6 +12,7 @@ from django.db.models.functions import ASin, Cast, Coalesce, Cos, Greatest, Leas
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core import geo
 from apps.core.db import SubqueryCount
 
 from .consensus import consensus_holds
@@ -380,46 +381,14 @@ def species_autocomplete(*, query: str, limit: int = 8) -> list[dict]:
 HELP_FILTER_UNSUGGESTED = "unsuggested"
 HELP_FILTER_SECOND_OPINION = "second_opinion"
 NEAR_ME_KM = 100
-EARTH_RADIUS_KM = 6371.0088  # the IUGG mean radius
-KM_PER_DEGREE_LATITUDE = 111.195  # EARTH_RADIUS_KM * pi / 180
-
-
-def near_box(*, latitude: float, longitude: float, km: float) -> tuple[float, float, float | None, float | None]:
-    """``(lat_min, lat_max, lon_min, lon_max)`` in degrees: a box that holds every point within
-    ``km`` (great-circle) of (``latitude``, ``longitude``). The longitude span widens with
-    latitude: at latitude φ the widest it can be is at the box's edge nearest the pole, so the
-    span uses the cosine of that edge's latitude. Near a pole (that edge within 1° of it), or
-    where the box would cross the antimeridian, ``lon_min`` and ``lon_max`` are ``None``
-    (unbounded) and the exact distance alone decides. Pure."""
-    dlat = km / KM_PER_DEGREE_LATITUDE
-    lat_min, lat_max = latitude - dlat, latitude + dlat
-    poleward = max(abs(lat_min), abs(lat_max))
-    if poleward >= 89:
-        return lat_min, lat_max, None, None
-    # A point at great-circle distance d from the centre differs in longitude by at most
-    # asin(sin(d/R) / cos(latitude)), which is within dlat / cos(poleward edge) for these sizes.
-    dlon = math.degrees(math.asin(min(1.0, math.sin(km / EARTH_RADIUS_KM) / math.cos(math.radians(latitude)))))
-    dlon = max(dlon, dlat / math.cos(math.radians(poleward)))
-    if longitude - dlon < -180 or longitude + dlon > 180:
-        return lat_min, lat_max, None, None
-    return lat_min, lat_max, longitude - dlon, longitude + dlon
-
-
-def haversine_km(*, latitude1: float, longitude1: float, latitude2: float, longitude2: float) -> float:
-    """The great-circle distance in kilometres between two points in degrees (haversine, mean
-    Earth radius ``EARTH_RADIUS_KM``). Pure; the SQL of ``_near_filter`` computes the same."""
-    phi1, phi2 = math.radians(latitude1), math.radians(latitude2)
-    half_dphi = (phi2 - phi1) / 2
-    half_dlambda = math.radians(longitude2 - longitude1) / 2
-    inner = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, inner)))
 
 
 def _near_filter(*, latitude: float, longitude: float, km: float) -> tuple[Q, object]:
-    """The bounding box of ``near_box`` as a ``Q`` (a cheap range test on the stored columns)
+    """The bounding box of ``apps.core.geo.near_box`` as a ``Q`` (a cheap range test on the
+    stored columns)
     and the exact great-circle distance to each row (haversine, kilometres) as an expression,
     which then drops the box's corners."""
-    lat_min, lat_max, lon_min, lon_max = near_box(latitude=latitude, longitude=longitude, km=km)
+    lat_min, lat_max, lon_min, lon_max = geo.near_box(latitude=latitude, longitude=longitude, km=km)
     box = Q(latitude__gte=lat_min, latitude__lte=lat_max)
     if lon_min is not None:
         box &= Q(longitude__gte=lon_min, longitude__lte=lon_max)
@@ -430,7 +399,7 @@ def _near_filter(*, latitude: float, longitude: float, km: float) -> tuple[Q, ob
     half_dlon = (lon2 - Value(math.radians(longitude))) / Value(2.0)
     inner = Power(Sin(half_dlat), 2) + Value(math.cos(lat1)) * Cos(lat2) * Power(Sin(half_dlon), 2)
     # LEAST(1, ...) guards ASIN against rounding just above 1 for antipodal points.
-    distance = Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(Least(Value(1.0), inner)))
+    distance = Value(2 * geo.EARTH_RADIUS_KM) * ASin(Sqrt(Least(Value(1.0), inner)))
     return box, distance
 
 

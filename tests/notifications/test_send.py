@@ -3,9 +3,11 @@ yourself, none to an inactive account, duplicates collapse, and removal needs a 
 
 import pytest
 
+from apps.forum.services import reply_create, topic_create
 from apps.notifications.models import Notification, NotificationKind
 from apps.notifications.services import notifications_delete, notifications_send, notifications_visibility_set
-from tests.factories import UserFactory
+from apps.plants.models import PlantIdentificationRequest
+from tests.factories import ForumFactory, IdentificationRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +43,32 @@ def test_visibility_and_delete_by_target():
     with pytest.raises(ValueError):
         notifications_delete()
     assert notifications_delete(group_key="plants.request:1") == 1
+
+
+def test_notifications_go_when_their_post_topic_or_request_row_is_deleted():
+    """A hard delete (the admin, a cascade) leaves no notification pointing at nothing: a
+    post's by its target key, a topic's and an identification request's by their group."""
+    rosa, ben = UserFactory(trust_level="basic"), UserFactory(trust_level="basic")
+    forum = ForumFactory()
+    topic = topic_create(forum=forum, poster=rosa, subject="Yellow leaves", source="Why?", publish=True)
+    reply = reply_create(topic=topic, poster=ben, source="Too much water.", publish=True)
+    assert Notification.objects.filter(recipient=rosa, target_key=f"forum.post:{reply.pk}").exists()
+    reply.delete()
+    assert not Notification.objects.filter(target_key=f"forum.post:{reply.pk}").exists()
+    reply_create(topic=topic, poster=ben, source="Or too little light.", publish=True)
+    assert Notification.objects.filter(group_key=f"forum.topic:{topic.pk}").exists()
+    topic.delete()
+    assert not Notification.objects.filter(group_key=f"forum.topic:{topic.pk}").exists()
+
+    id_request = IdentificationRequestFactory(owner=rosa)
+    notifications_send(
+        recipient_ids=[rosa.pk],
+        actor_id=ben.pk,
+        kind=NotificationKind.SUGGESTION,
+        group_key=f"plants.request:{id_request.pk}",
+        group_title="Your plant",
+        url=id_request.get_absolute_url(),
+        target_key=f"plants.request:{id_request.pk}",
+    )
+    PlantIdentificationRequest.objects.filter(pk=id_request.pk).delete()
+    assert not Notification.objects.filter(group_key=f"plants.request:{id_request.pk}").exists()

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from apps.accounts.data_services import account_erase
+from apps.core import geo
 from apps.plants import selectors
 from apps.plants.models import (
     IdentificationStatus,
@@ -340,7 +341,7 @@ def test_help_near_me_keeps_requests_within_100_km(client, gardener):
     assert f"/plants/requests/{reading.pk}/" in body
     for item in (birmingham, corner, nowhere):
         assert f"/plants/requests/{item.pk}/" not in body
-    assert selectors.haversine_km(latitude1=51.4, longitude1=-0.2, latitude2=52.2, longitude2=1.0) > 100
+    assert geo.haversine_km(latitude1=51.4, longitude1=-0.2, latitude2=52.2, longitude2=1.0) > 100
 
 
 def test_help_near_me_without_a_home_location_says_so_and_shows_all(client, gardener):
@@ -433,7 +434,7 @@ def test_help_page_costs_three_statements(gardener, gardener_client, rows_per_ta
 def test_near_box_holds_every_point_within_the_radius(latitude, longitude, bearing, km):
     """Every point within 100 km of the centre lies inside ``near_box`` (so the box never drops
     a request the exact distance would keep)."""
-    radius = selectors.EARTH_RADIUS_KM
+    radius = geo.EARTH_RADIUS_KM
     phi1, lambda1, delta = math.radians(latitude), math.radians(longitude), km / radius
     phi2 = math.asin(math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(bearing))
     lambda2 = lambda1 + math.atan2(
@@ -441,11 +442,9 @@ def test_near_box_holds_every_point_within_the_radius(latitude, longitude, beari
     )
     point_lat = math.degrees(phi2)
     point_lon = (math.degrees(lambda2) + 540) % 360 - 180
-    lat_min, lat_max, lon_min, lon_max = selectors.near_box(latitude=latitude, longitude=longitude, km=100)
+    lat_min, lat_max, lon_min, lon_max = geo.near_box(latitude=latitude, longitude=longitude, km=100)
     assert lat_min - 1e-9 <= point_lat <= lat_max + 1e-9
     if lon_min is not None:
         assert lon_min - 1e-9 <= point_lon <= lon_max + 1e-9
-    distance = selectors.haversine_km(
-        latitude1=latitude, longitude1=longitude, latitude2=point_lat, longitude2=point_lon
-    )
+    distance = geo.haversine_km(latitude1=latitude, longitude1=longitude, latitude2=point_lat, longitude2=point_lon)
     assert distance == pytest.approx(km, abs=1e-6)
