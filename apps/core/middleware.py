@@ -159,6 +159,14 @@ SESSION_AUTH_AT_KEY = "_auth_at"
 BAD_REQUEST_EXCEPTIONS = (SuspiciousOperation, BadRequest, MultiPartParserError)
 
 
+class NulCharacterInRequest(BadRequest):
+    """A NUL (U+0000) in the URL path. No address of the site has one, and PostgreSQL text
+    cannot hold one: a path converter passed it on to a lookup (``/u/rosa%00/``), which raised
+    ``DataError``, a 500, while SQLite matched the name without it (issue 12's review). Query
+    strings and bodies reach the database through forms, whose fields refuse NUL with a message
+    (Django's ``ProhibitNullCharactersValidator``), so they are left to them."""
+
+
 class BadRequestPageMiddleware:
     """Answer bad request data with the site's 400 (problem+json under ``/api/``) whatever
     ``DEBUG`` says (SPEC "Bad input": a 4xx, never a 500).
@@ -166,7 +174,8 @@ class BadRequestPageMiddleware:
     With ``DEBUG`` on, Django answers these with its debug page, which reads the query string
     again: 1,100 query parameters raised ``TooManyFieldsSent`` a second time inside the debug
     page and the answer was a 500 (issue 11). So the query string and a form body are parsed
-    here, before the CSRF check and any view read them, and a failure answers 400 at once; an
+    here, before the CSRF check and any view read them, and a failure answers 400 at once (so
+    does a NUL character in the path, ``NulCharacterInRequest``); an
     exception of the same kind raised by a view (a JSON body over
     ``DATA_UPLOAD_MAX_MEMORY_SIZE``) is answered the same way by ``process_exception``. Each is
     logged to ``django.security.<exception>`` as Django does. Sits last in ``MIDDLEWARE`` so the
@@ -179,6 +188,8 @@ class BadRequestPageMiddleware:
         try:
             # Reading is the point: parsing raises for bad data. POST is a form or multipart
             # body (files included), empty for any other body.
+            if "\x00" in request.path:
+                raise NulCharacterInRequest("NUL character in the address")
             request.GET
             request.POST
         except BAD_REQUEST_EXCEPTIONS as error:

@@ -213,3 +213,11 @@ def latest_notification_url(*, user: User, group_key: str) -> str | None:
         .values_list("url", flat=True)
         .first()
     )
+
+
+def notification_ever_sent(*, group_key: str, kind: NotificationKind | str, detail: str) -> bool:
+    """Whether a ``kind`` notification with ``detail`` was ever written in ``group_key``, to
+    anyone, visible or not: lets a domain announce a moment once ("consensus on Monstera
+    deliciosa" once per request, however often votes then break and restore it). One
+    statement over the ``notif_group`` index."""
+    return Notification.objects.filter(group_key=group_key, kind=kind, detail=detail[:200]).exists()

@@ -182,3 +182,11 @@ def notifications_follow_rows(
     post_delete.connect(
         remove_notifications, sender=model, weak=False, dispatch_uid=f"notifications:{model._meta.label}"
     )
+
+
+def notifications_retitle(*, group_key: str, title: str) -> int:
+    """Give every notification in ``group_key`` the title ``title`` (a request identified as
+    "Meadow sage", a topic's subject edited), so the list never shows a stale name. One UPDATE
+    touching only rows whose title differs; returns rows changed."""
+    title = title[:200]
+    return Notification.objects.filter(group_key=group_key).exclude(group_title=title).update(group_title=title)

@@ -21,7 +21,8 @@ Who hears what:
 from collections.abc import Iterable
 
 from apps.notifications.models import NotificationKind
-from apps.notifications.services import notifications_delete, notifications_send
+from apps.notifications.selectors import notification_ever_sent
+from apps.notifications.services import notifications_delete, notifications_retitle, notifications_send
 
 from .models import identification_request_title
 
@@ -52,17 +53,27 @@ def identification_event_send(
 ) -> None:
     """Notify ``recipient_ids`` (user pks) of ``kind`` on request ``request_id`` (titled
     ``title``), about suggestion ``suggestion_id`` when given (else about the request), with
-    ``name`` as its detail. Two statements at most."""
+    ``name`` as its detail. The group's earlier notifications take ``title`` too (issue 12: the
+    accepted name titles the request everywhere). Three statements at most."""
+    group_title = title or identification_request_title(pk=request_id)
     notifications_send(
         recipient_ids=recipient_ids,
         actor_id=actor_id,
         kind=kind,
         group_key=request_group_key(request_id),
-        group_title=title or identification_request_title(pk=request_id),
+        group_title=group_title,
         url=_request_url(request_id),
         target_key=suggestion_target_key(suggestion_id) if suggestion_id else request_group_key(request_id),
         detail=name,
     )
+    notifications_retitle(group_key=request_group_key(request_id), title=group_title)
+
+
+def consensus_announced(*, request_id: int, name: str) -> bool:
+    """Whether the community's consensus on ``name`` was already announced for request
+    ``request_id``: each name is announced once per request, however often later votes break
+    and restore it (one notice, not one per flap). One statement."""
+    return notification_ever_sent(group_key=request_group_key(request_id), kind=NotificationKind.CONSENSUS, detail=name)
 
 
 def vote_notifications_withdraw(*, suggestion_ids: Iterable[int], voter_id: int, kind: NotificationKind) -> None:

@@ -1,5 +1,7 @@
 """Plant species catalog, identification requests with their suggestions, and care cards."""
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -84,7 +86,8 @@ class IdentificationStatus(models.TextChoices):
     PROCESSING = "processing", "Processing"
     IDENTIFIED = "identified", "Identified"
     NEEDS_HELP = "needs_help", "Needs community help"
-    FAILED = "failed", "Failed"
+    # Issue 12: a failed machine run is not a failed request; the community can still name it.
+    FAILED = "failed", "Machine suggestions unavailable"
 
 
 class PlantIdentificationRequest(models.Model):
@@ -163,17 +166,31 @@ class PlantIdentificationRequest(models.Model):
         )
 
 
+# A name's own hedging: a leading "maybe" / "perhaps" / "possibly" with whatever separates it
+# ("Maybe, a fern"), and trailing question marks.
+_HEDGE_PREFIX = re.compile(r"^(?:maybe|perhaps|possibly)\b[\s,.;:!?-]*", re.IGNORECASE)
+
+
+def name_without_hedging(name: str) -> str:
+    """``name`` with whitespace collapsed and its own hedging removed, repeatedly: "Maybe, maybe
+    a fern??" -> "a fern"; "Maybe" -> "". Pure."""
+    name = " ".join(name.split())
+    while True:
+        trimmed = _HEDGE_PREFIX.sub("", name).rstrip("?").strip()
+        if trimmed == name:
+            return name
+        name = trimmed
+
+
 def identification_request_title(*, pk: int, accepted_name: str = "", top_name: str = "") -> str:
     """The one title of an identification request (issue 12): the accepted name ("Meadow
-    sage"); else, with a top suggestion, "Maybe <name>?" where a name that already hedges
-    ("Maybe a Peperomia", "A wild Geranium?") loses its own "maybe" and question mark first, so a
-    title never reads "Maybe Maybe a Peperomia??"; else "Identification request #<pk>"."""
-    if accepted_name:
-        return accepted_name
-    name = " ".join(top_name.split()).rstrip("?").strip()
-    while name.casefold().startswith("maybe "):
-        name = name[len("maybe ") :].strip()
-    if name:
+    sage"); else, with a top suggestion, "Maybe <name>?"; else "Identification request #<pk>".
+    Either name loses its own hedging first (``name_without_hedging``), so a title never reads
+    "Maybe Maybe a Peperomia??" or "maybe meadow sage"; a name that is nothing but hedging
+    ("Maybe?") counts as none."""
+    if accepted := name_without_hedging(accepted_name):
+        return accepted[:1].upper() + accepted[1:]
+    if name := name_without_hedging(top_name):
         return f"Maybe {name}?"
     return f"Identification request #{pk}"
 

@@ -206,7 +206,7 @@ def species_detail(*, slug: str, viewer: User | None, photo_limit: int = SPECIES
 
     Returns ``{"species": PlantSpecies, "community_photos": [PlantPhoto, ...]}``. The species
     carries ``is_saved`` for a signed-in viewer and ``gardener_count``: how many distinct
-    gardeners have an identified request of it (issue 12). The community photos are the first
+    active gardeners have an identified request of it (issue 12). The community photos are the first
     photo of each identified request of the species whose owner allows it
     (``show_on_species_pages``) and whose account is active (a deactivated or deleted
     gardener's photos never show), newest identification first, at most ``photo_limit``; each
@@ -216,7 +216,15 @@ def species_detail(*, slug: str, viewer: User | None, photo_limit: int = SPECIES
     identified = PlantIdentificationRequest.objects.filter(
         species=OuterRef("pk"), status=IdentificationStatus.IDENTIFIED
     )
-    gardeners = identified.order_by().values("species").annotate(n=Count("owner", distinct=True)).values("n")
+    # Deactivated and deleted accounts are not counted, as their photos are not shown; a gardener
+    # who keeps their photo off the page still identified the plant and counts.
+    gardeners = (
+        identified.filter(owner__is_active=True)
+        .order_by()
+        .values("species")
+        .annotate(n=Count("owner", distinct=True))
+        .values("n")
+    )
     queryset = PlantSpecies.objects.filter(slug=slug).annotate(gardener_count=Coalesce(Subquery(gardeners), 0))
     if viewer is not None and viewer.is_authenticated:
         queryset = queryset.annotate(
@@ -336,7 +344,8 @@ def identification_request_detail(*, id_request: PlantIdentificationRequest, vie
     has its species and suggester joined, ``viewer_vote`` (``True`` agree, ``False``
     disagree, ``None``) and ``is_consensus`` (its name holds the community consensus,
     ``apps.plants.consensus``; on one row at most). Returns ``{"photos": [...],
-    "suggestions": [...], "consensus": <suggestion or None>}``."""
+    "suggestions": [...], "consensus": <suggestion or None>}``; sets ``id_request``'s
+    ``top_suggestion_name`` for its title."""
     photos = list(
         id_request.photos.only("id", "request_id", "image", "position", "width", "height").order_by("position")
     )
@@ -364,6 +373,11 @@ def identification_request_detail(*, id_request: PlantIdentificationRequest, vie
         .order_by("-vote_count", F("probability").desc(nulls_last=True), "id")
     )
     consensus = consensus_mark(suggestions)
+    if suggestions:
+        # The same top suggestion as the lists' (``_top_suggestion``), so the page's heading and
+        # My searches give the request one title.
+        top = suggestions[0]
+        id_request.top_suggestion_name = (top.species.primary_common_name if top.species else "") or top.free_text_name
     return {"photos": photos, "suggestions": suggestions, "consensus": consensus}
 
 

@@ -246,7 +246,8 @@ def _consensus_announce(
     *, id_request: PlantIdentificationRequest, consensus: IdentificationSuggestion, actor_id: int
 ) -> None:
     """The community has just reached consensus on ``consensus``'s name: tell the owner and the
-    name's supporters (``apps.plants.events``)."""
+    name's supporters (``apps.plants.events``), the first time this name reaches it on this
+    request only."""
     same_name = (
         Q(suggestion__species_id=consensus.species_id)
         if consensus.species_id
@@ -256,6 +257,8 @@ def _consensus_announce(
         "voter_id", flat=True
     )
     name = consensus.species.display_name if consensus.species_id else consensus.free_text_name
+    if events.consensus_announced(request_id=id_request.pk, name=name):
+        return
     events.identification_event_send(
         request_id=id_request.pk,
         title=id_request.title,

@@ -74,3 +74,30 @@ def test_a_form_body_sent_to_a_json_endpoint_answers_400(client, debug, path):
         assert response.status_code == 400
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["code"] == "INVALID_REQUEST"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/u/rosa%00/",
+        "/plants/species/monstera%00/",
+        "/accounts/confirm/abc%00def/",
+        "/accounts/settings/data/export/x%00/",
+        "/notifications/forum.topic:1%00/open/",
+        "/plants/care/%00/",
+    ],
+)
+def test_a_nul_character_in_the_address_answers_the_400_page(client, debug, path):
+    """A NUL in the path is refused before any view runs (PostgreSQL text cannot hold one:
+    ``/u/rosa%00/`` raised ``DataError``, a 500, in issue 12's review), whether or not the
+    path names a page."""
+    _site_page(client.get(path))
+
+
+def test_a_nul_character_answers_400_to_a_signed_in_gardener_too(client, debug):
+    """The rule holds after the session and user lookup as well (the profile view's path)."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="rosa"))
+    _site_page(client.get("/u/rosa%00/"))
+    assert client.get("/u/rosa/").status_code == 200

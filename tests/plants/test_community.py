@@ -101,9 +101,9 @@ def test_species_page_shows_consenting_active_gardeners_photos_newest_first_with
         assert hidden not in body
     assert '<a href="/u/ben/" class="user-link">ben</a>' in body
     assert "51.4" not in body and "-0.2" not in body
-    # ana, ben, cleo, dora (erin's requests went with the account): 4 distinct gardeners.
+    # ana, ben, cleo (dora is deactivated; erin's requests went with the account): 3 distinct gardeners.
     assert PlantIdentificationRequest.objects.filter(owner=erin).count() == 0
-    assert "Identified by 4 gardeners." in body
+    assert "Identified by 3 gardeners." in body
     assert f'href="/media/{newer.photos.get().image.name}" class="lightbox-link"' in body
     assert older.pk != newer.pk
 

@@ -85,8 +85,10 @@ def test_replacing_your_name_withdraws_your_earlier_agreement(owner, id_request)
 
 def test_consensus_tells_the_owner_and_supporters_once_on_reaching_it(owner, id_request):
     """A and B name X: the second click makes the consensus; the owner and A hear of it, B
-    (who clicked) does not; a further supporter does not start it again; losing and regaining it
-    does."""
+    (who clicked) does not; a further supporter does not start it again, and neither does
+    losing and regaining it: each name is announced once per request (issue 12's review: one
+    gardener disagreeing twice, three times over, sent the owner four notices and a digest
+    repeating them)."""
     a, b, c, d = factories.UserFactory.create_batch(4)
     x = factories.SuggestionFactory(request=id_request, species=factories.SpeciesFactory(primary_common_name="Sage"))
     y = factories.SuggestionFactory(request=id_request, species=factories.SpeciesFactory())
@@ -105,14 +107,24 @@ def test_consensus_tells_the_owner_and_supporters_once_on_reaching_it(owner, id_
     services.suggestion_vote(suggestion=y, voter=d, agrees=True)  # 3/4: still X
     services.suggestion_vote(suggestion=x, voter=c, agrees=True)  # c withdraws: 2/3, lost
     services.suggestion_vote(suggestion=x, voter=c, agrees=True)  # 3/4 again
-    assert len(notes(kind="consensus")) == 5  # owner, a, b (c clicked)
+    assert len(notes(kind="consensus")) == 2
+    e = factories.UserFactory()
+    for _ in range(3):  # e disagrees (3/4 ... 3/5: lost) and withdraws (regained), three times
+        services.suggestion_vote(suggestion=x, voter=e, agrees=False)
+        services.suggestion_vote(suggestion=x, voter=e, agrees=False)
+    assert len(notes(kind="consensus")) == 2
 
 
 def test_accepting_a_suggestion_tells_the_suggester_under_the_new_title(owner, id_request, client):
+    """The suggester hears of it under the accepted name, and the owner's earlier notifications
+    of the request take that title too (issue 12's review: the owner's group kept
+    "Identification request #N")."""
     helper = factories.UserFactory()
     suggestion = services.suggestion_add(
-        id_request=id_request, suggester=helper, species=None, free_text_name="Meadow sage"
+        id_request=id_request, suggester=helper, species=None, free_text_name="maybe meadow sage"
     )
+    earlier = Notification.objects.get(recipient=owner, kind="suggestion")
+    assert earlier.group_title == f"Identification request #{id_request.pk}"
     client.force_login(owner)
     client.post(reverse("plants:suggestion-accept", args=[id_request.pk, suggestion.pk]))
     accepted = Notification.objects.get(kind="accepted")
@@ -120,9 +132,11 @@ def test_accepting_a_suggestion_tells_the_suggester_under_the_new_title(owner, i
         helper.pk,
         owner.pk,
         group(id_request),
-        "Meadow sage",
+        "maybe meadow sage",
     )
     assert accepted.group_title == "Meadow sage"
+    earlier.refresh_from_db()
+    assert earlier.group_title == "Meadow sage"
     client.post(reverse("plants:suggestion-accept", args=[id_request.pk, suggestion.pk]))
     assert Notification.objects.filter(kind="accepted").count() == 1
 

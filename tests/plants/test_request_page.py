@@ -115,12 +115,28 @@ def test_a_run_that_died_is_retried_then_failed(fake_providers, owner_client, ga
         ("A wild Geranium?", "Maybe A wild Geranium?"),
         ("Monstera deliciosa", "Maybe Monstera deliciosa?"),
         ("", "Identification request #7"),
-        ("Maybe", "Maybe Maybe?"),
+        # A name that is nothing but hedging is no name (found by the issue 12 review).
+        ("Maybe", "Identification request #7"),
+        ("maybe?", "Identification request #7"),
+        ("Maybe, a fern", "Maybe a fern?"),
+        ("Perhaps: maybe Monstera??", "Maybe Monstera?"),
+        ("Maybeck's fir", "Maybe Maybeck's fir?"),
     ],
 )
 def test_the_one_title_never_doubles_its_maybe(top, title):
+    """The request's title hedges once: a suggested name's own "maybe" / "perhaps", however
+    punctuated, and its question marks go before "Maybe ...?" is put around it."""
     assert identification_request_title(pk=7, top_name=top) == title
     assert identification_request_title(pk=7, accepted_name="Meadow sage", top_name=top) == "Meadow sage"
+
+
+@pytest.mark.parametrize(
+    "accepted, title",
+    [("maybe meadow sage", "Meadow sage"), ("Maybe?", "Identification request #7"), ("meadow sage", "Meadow sage")],
+)
+def test_an_accepted_name_titles_the_request_without_hedging(accepted, title):
+    """An accepted free-text name is the title as a name: no "maybe", capitalised."""
+    assert identification_request_title(pk=7, accepted_name=accepted) == title
 
 
 def test_a_hedged_free_text_suggestion_titles_the_row_once(owner_client, gardener):
