@@ -107,13 +107,9 @@ else:
             "NAME": BASE_DIR / env_str("SQLITE_NAME", "db.sqlite3"),
             # Concurrent writers wait their turn instead of failing "database is locked" (a 503:
             # 14 of 18 simultaneous votes in issue 12's review): a transaction takes the write
-            # lock when it begins (no deadlocked lock upgrade), a busy writer is waited for up to
-            # 20 s, and WAL lets pages read while someone writes.
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            # lock when it begins (no deadlocked lock upgrade), and a busy writer is waited for
+            # up to 20 s.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
