@@ -122,6 +122,21 @@ class RequestCursor:
         return cls(created_at=created_at, pk=int(pk))
 
 
+def _newest_first_page(
+    queryset, *, limit: int, after: RequestCursor | None
+) -> tuple[list[PlantIdentificationRequest], RequestCursor | None]:
+    """One page of ``queryset`` newest first, after the cursor ``after`` (keyset pagination on
+    ``(created_at, id)``, no OFFSET scan), in one statement: ``(rows, next_cursor)``,
+    ``next_cursor`` ``None`` on the last page."""
+    if after is not None:
+        queryset = queryset.filter(Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk))
+    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, RequestCursor(created_at=rows[-1].created_at, pk=rows[-1].pk)
+
+
 def identification_requests_for_user(
     *, user: User, limit: int, after: RequestCursor | None = None
 ) -> tuple[list[PlantIdentificationRequest], RequestCursor | None]:
@@ -134,14 +149,7 @@ def identification_requests_for_user(
     ``next_cursor`` is ``None`` on the last page.
     """
     queryset = _requests_with_top_suggestion().filter(owner=user)
-    if after is not None:
-        queryset = queryset.filter(Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk))
-    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = RequestCursor(created_at=rows[-1].created_at, pk=rows[-1].pk)
-    return rows, next_cursor
+    return _newest_first_page(queryset, limit=limit, after=after)
 
 
 def care_cards_for_user(*, user: User, limit: int | None = None) -> list[SavedCareInstructions]:
@@ -467,14 +475,7 @@ def identification_requests_needing_help(
     if near is not None:
         box, distance = _near_filter(latitude=near[0], longitude=near[1], km=NEAR_ME_KM)
         queryset = queryset.filter(box).alias(distance_km=distance).filter(distance_km__lte=NEAR_ME_KM)
-    if after is not None:
-        queryset = queryset.filter(Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk))
-    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = RequestCursor(created_at=rows[-1].created_at, pk=rows[-1].pk)
-    return rows, next_cursor
+    return _newest_first_page(queryset, limit=limit, after=after)
 
 
 def gardener_suggestion_stats_annotations() -> dict:

@@ -44,9 +44,9 @@ print("RESULT " + json.dumps(result))
 """
 
 
-def test_pages_work_on_the_embedded_default(tmp_path):
-    """Seeded SQLite, no Redis: each page answers 200 (a permalink 302) for the gardener, a
-    `new` gardener and the moderator, and the seeded forum state has no drift."""
+def _run_on_the_embedded_default(script: str, tmp_path: Path) -> dict:
+    """Run ``script`` in a child process on ``make run``'s settings (a fresh SQLite file under
+    ``tmp_path``, no Redis) and return the JSON it printed after ``RESULT ``."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env |= {
         "DJANGO_SETTINGS_MODULE": "portal.settings.local",
@@ -54,7 +54,7 @@ def test_pages_work_on_the_embedded_default(tmp_path):
         "MEDIA_ROOT": str(tmp_path / "media"),
     }
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+        [sys.executable, "-c", script],
         cwd=Path(settings.BASE_DIR),
         env=env,
         capture_output=True,
@@ -63,7 +63,13 @@ def test_pages_work_on_the_embedded_default(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    result = json.loads(line.removeprefix("RESULT "))
+    return json.loads(line.removeprefix("RESULT "))
+
+
+def test_pages_work_on_the_embedded_default(tmp_path):
+    """Seeded SQLite, no Redis: each page answers 200 (a permalink 302) for the gardener, a
+    `new` gardener and the moderator, and the seeded forum state has no drift."""
+    result = _run_on_the_embedded_default(SCRIPT, tmp_path)
     assert result.pop("drift") == []
     for username, statuses in result.items():
         for path, status in statuses.items():
@@ -118,23 +124,7 @@ def test_simultaneous_votes_wait_their_turn_on_the_embedded_default(tmp_path):
     """On SQLite (``make run``'s default) 18 votes sent at once all succeed: writers queue for
     the lock instead of failing "database is locked" (issue 12's review saw 14 of 18 answer
     503), and each gardener still holds one current name (vote counts = 1 owner + 3 voters)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env |= {
-        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
-        "SQLITE_NAME": str(tmp_path / "votes.sqlite3"),
-        "MEDIA_ROOT": str(tmp_path / "media"),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", CONCURRENT_VOTES],
-        cwd=Path(settings.BASE_DIR),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    result = json.loads(line.removeprefix("RESULT "))
+    result = _run_on_the_embedded_default(CONCURRENT_VOTES, tmp_path)
     assert result["errors"] == []
     assert result["current"] == {"v0": 1, "v1": 1, "v2": 1}
     assert result["vote_count_sum"] == 4
