@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.db.models import F
 from django.utils import timezone
 
 from apps.core.audit import audit_record

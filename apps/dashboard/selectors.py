@@ -198,8 +198,8 @@ def searches_window_changes_at(*, user: User, now: datetime) -> datetime | None:
         age = ExpressionWrapper(Value(now) - F("created_at"), output_field=DurationField())
         phase = window.aggregate(phase=Max(Mod(Extract(age, "epoch"), Value(week_seconds))))["phase"]
     else:
-        phases = [(now - created).total_seconds() % week_seconds for created in window.values_list("created_at", flat=True)]
-        phase = max(phases, default=None)
+        stamps = window.values_list("created_at", flat=True)
+        phase = max(((now - created).total_seconds() % week_seconds for created in stamps), default=None)
     if phase is None:
         return None
     return now + timedelta(seconds=week_seconds - float(phase))

@@ -22,8 +22,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.accounts.panel_versions import panel_versions_bump
 from apps.accounts.models import TrustLevel, User
+from apps.accounts.panel_versions import panel_versions_bump
 from apps.accounts.services import trust_level_promote
 from apps.core.audit import audit_record
 from apps.core.permissions import is_moderator
@@ -206,11 +206,7 @@ class _TopicTransition:
         if topic_changed:
             panel_versions_bump(user_ids=Post.objects.filter(topic_id=self.topic_id).values("poster_id"))
             return
-        changed = [
-            state.poster_id
-            for post_id, state in posts_after.items()
-            if self.posts_before.get(post_id) != state
-        ]
+        changed = [state.poster_id for post_id, state in posts_after.items() if self.posts_before.get(post_id) != state]
         panel_versions_bump(user_ids=changed)
 
 

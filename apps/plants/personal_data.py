@@ -144,7 +144,10 @@ def plants_erase(user: User) -> ErasurePart:
     requests.delete()
     SavedCareInstructions.objects.filter(owner=user).delete()
     User.objects.filter(pk=user.pk).update(
-        identification_request_count=0, identified_plant_count=0, care_card_count=0, panel_version=F("panel_version") + 1
+        identification_request_count=0,
+        identified_plant_count=0,
+        care_card_count=0,
+        panel_version=F("panel_version") + 1,
     )
     return ErasurePart(redis_keys=[identification_limit_key(user_id=user.pk)])
 

@@ -19,18 +19,20 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
-from django.contrib.sessions.backends.cache import SessionStore
+from django.contrib.sessions.backends.cached_db import SessionStore
 from django.core.cache import cache
 from django.db.models import F
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts import tokens
 from apps.accounts.models import TrustLevel, User, UserSession
 from apps.dashboard import panel_cache
 from apps.dashboard.views import PANELS
 from apps.forum.models import Forum, Post, Topic
+from apps.notifications.models import NotificationDelivery, NotificationKind
 from apps.plants.models import IdentificationStatus, IdentificationSuggestion, PlantIdentificationRequest
 from tests import factories
 
@@ -86,7 +88,10 @@ def make_world() -> World:
     from apps.plants import services as plants
 
     species = factories.SpeciesFactory.create_batch(3)
-    days_ago = lambda days: factories.timezone.now() - timedelta(days=days)  # noqa: E731
+
+    def days_ago(days):
+        return timezone.now() - timedelta(days=days)
+
     owner = factories.UserFactory(username="owner", trust_level=TrustLevel.BASIC, date_joined=days_ago(10))
     other = factories.UserFactory(username="other", trust_level=TrustLevel.TRUSTED, date_joined=days_ago(40))
     newbie = factories.UserFactory(username="newbie", trust_level=TrustLevel.NEW, date_joined=days_ago(2))
@@ -146,22 +151,24 @@ def make_world() -> World:
     )
 
 
-def _processed_image():
+def _identification_request_create(w, function):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from apps.core.uploads import image_process
 
-    return image_process(factories.jpeg_bytes(size=(200, 150)), max_side=1600)
+    upload = SimpleUploadedFile("leaf.jpg", factories.jpeg_bytes(size=(200, 150)), content_type="image/jpeg")
+    photo, thumbnail = image_process(upload, sizes=[1600, 300])
+    function(owner=w.owner, photos=[photo], thumbnail=thumbnail)
 
 
-def _identification_request_create(w):
-    from apps.core.uploads import image_process
-    from apps.plants.services import identification_request_create
+def _session_key() -> str:
+    session = SessionStore()
+    session.create()
+    return session.session_key
 
-    content = factories.jpeg_bytes(size=(200, 150))
-    identification_request_create(
-        owner=w.owner,
-        photos=[image_process(content, max_side=1600)],
-        thumbnail=image_process(content, max_side=300),
-    )
+
+def _opening(topic: Topic) -> int:
+    return Post.objects.filter(topic=topic, is_opening_post=True).values_list("pk", flat=True).get()
 
 
 def _session_tokens(w, function):
@@ -196,9 +203,7 @@ def _signin_errors():
 # "<module>.<function>" -> how to call it on a world. Each is a real call of the service.
 RECIPES = {
     # accounts.data_services
-    "accounts.data_services.account_delete": lambda w, f: f(
-        user=w.other, password=PASSWORD, ip=IP, base_url=BASE_URL
-    ),
+    "accounts.data_services.account_delete": lambda w, f: f(user=w.other, password=PASSWORD, ip=IP, base_url=BASE_URL),
     "accounts.data_services.account_erase": lambda w, f: f(user_id=w.other.pk),
     "accounts.data_services.account_has_second_factor": lambda w, f: f(w.owner),
     "accounts.data_services.account_redis_forget": lambda w, f: f(user_id=w.owner.pk, names=["owner"]),
@@ -208,7 +213,7 @@ RECIPES = {
     ),
     "accounts.data_services.data_export_document": lambda w, f: f(user=w.owner),
     "accounts.data_services.data_export_request": lambda w, f: f(user=w.owner),
-    "accounts.data_services.data_exports_purge": lambda w, f: f(now=factories.timezone.now() + timedelta(days=30)),
+    "accounts.data_services.data_exports_purge": lambda w, f: f(now=timezone.now() + timedelta(days=30)),
     "accounts.data_services.export_storage": lambda w, f: f(),
     "accounts.data_services.second_factor_check": lambda w, f: f(w.owner, None, ip=IP, base_url=BASE_URL),
     "accounts.data_services.user_sessions_end": lambda w, f: f(user_id=w.other.pk),
@@ -218,14 +223,14 @@ RECIPES = {
         key="owner", moderator=w.moderator, reason="cleared"
     ),
     "accounts.services.trust_level_promote": lambda w, f: f(
-        user_id=w.newbie.pk, now=factories.timezone.now() + timedelta(days=400)
+        user_id=w.newbie.pk, now=timezone.now() + timedelta(days=400)
     ),
     "accounts.services.trust_level_set_by_moderator": lambda w, f: f(
         user_id=w.owner.pk, level=TrustLevel.TRUSTED, moderator=w.moderator
     ),
     "accounts.services.trust_levels_update_all": lambda w, f: (
         User.objects.filter(pk=w.owner.pk).update(approved_post_count=30),
-        f(now=factories.timezone.now() + timedelta(days=400)),
+        f(now=timezone.now() + timedelta(days=400)),
     ),
     "accounts.services.user_confirm_email": lambda w, f: f(
         token=__import__("apps.accounts.services", fromlist=["x"]).email_confirmation_token(user=w.newbie)
@@ -238,7 +243,7 @@ RECIPES = {
         user=w.owner, family_id="family-1", user_agent="curl", ip=IP
     ),
     "accounts.session_services.browser_session_record": lambda w, f: f(
-        user=w.owner, session_key="k" * 32, user_agent="Firefox", ip=IP
+        user=w.owner, session_key=_session_key(), user_agent="Firefox", ip=IP
     ),
     "accounts.session_services.session_revoke": lambda w, f: (
         __import__("apps.accounts.session_services", fromlist=["x"]).api_session_record(
@@ -246,7 +251,9 @@ RECIPES = {
         ),
         f(record=UserSession.objects.get(family_id="family-2")),
     ),
-    "accounts.session_services.sessions_revoke_others": lambda w, f: f(user=w.owner, current_session_key="k" * 32),
+    "accounts.session_services.sessions_revoke_others": lambda w, f: f(
+        user=w.owner, current_session_key=_session_key()
+    ),
     # accounts.settings_services
     "accounts.settings_services.avatar_limit_key": lambda w, f: f(user_id=w.owner.pk),
     "accounts.settings_services.email_change_confirm": lambda w, f: f(
@@ -281,7 +288,10 @@ RECIPES = {
         lambda: f(user_id=w.owner.pk, verified_at=0.0, code="123456", ip=IP, base_url=BASE_URL),
     ),
     "accounts.signin_services.second_factor_check": lambda w, f: _expecting(
-        _signin_errors(), lambda: f(user=w.owner, code="123456", ip=IP, base_url=BASE_URL)
+        _signin_errors(),
+        lambda: f(
+            user=User.objects.select_related("totp_device").get(pk=w.owner.pk), code="123456", ip=IP, base_url=BASE_URL
+        ),
     ),
     "accounts.signin_services.session_tokens_remember": _session_tokens,
     "accounts.signin_services.session_tokens_revoke": _session_tokens,
@@ -297,14 +307,16 @@ RECIPES = {
     # forum.services
     "forum.services.forum_counters_recount": lambda w, f: f(),
     "forum.services.post_approve": lambda w, f: f(post_id=w.held_reply.pk, moderator=w.moderator),
-    "forum.services.post_delete": lambda w, f: f(post_id=w.owner_topic.opening_post_id, actor=w.moderator),
+    "forum.services.post_delete": lambda w, f: f(post_id=_opening(w.owner_topic), actor=w.moderator),
     "forum.services.post_edit": lambda w, f: f(
-        post_id=w.owner_topic.opening_post_id, editor=w.owner, source="Help!", review=False
+        post_id=_opening(w.owner_topic), editor=w.owner, source="Help!", review=False
     ),
     "forum.services.post_edit_decide": lambda w, f: f(post_id=w.newbie_post.pk, moderator=w.moderator, approve=True),
-    "forum.services.post_reject": lambda w, f: f(post_id=w.held_topic.opening_post_id, moderator=w.moderator, reason="x"),
+    "forum.services.post_reject": lambda w, f: f(post_id=_opening(w.held_topic), moderator=w.moderator, reason="x"),
     "forum.services.reply_create": lambda w, f: f(topic=w.other_topic, poster=w.owner, source="More", publish=True),
-    "forum.services.report_create": lambda w, f: f(post_id=w.newbie_post.pk, reporter=w.other, reason="spam", detail=""),
+    "forum.services.report_create": lambda w, f: f(
+        post_id=w.newbie_post.pk, reporter=w.other, reason="spam", detail=""
+    ),
     "forum.services.reports_resolve": lambda w, f: f(post_id=w.owner_reply.pk, moderator=w.moderator, decision="agree"),
     "forum.services.topic_create": lambda w, f: f(
         forum=w.forum, poster=w.owner, subject="Basil", source="Bolting", publish=True
@@ -312,7 +324,9 @@ RECIPES = {
     "forum.services.topic_flag_set": lambda w, f: f(topic_id=w.owner_topic.pk, moderator=w.moderator, action="lock"),
     "forum.services.topic_move": lambda w, f: f(topic_id=w.other_topic.pk, actor=w.moderator, to_forum=w.second_forum),
     # notifications
-    "notifications.preferences_services.notification_preferences_set": lambda w, f: f(user=w.owner, choices={}),
+    "notifications.preferences_services.notification_preferences_set": lambda w, f: f(
+        user=w.owner, choices=dict.fromkeys(NotificationKind.values, NotificationDelivery.DIGEST)
+    ),
     "notifications.services.notifications_delete": lambda w, f: f(group_key=f"forum.topic:{w.owner_topic.pk}"),
     "notifications.services.notifications_follow_rows": lambda w, f: f(
         PlantIdentificationRequest, group_key=lambda row: f"plants.request:{row.pk}"
@@ -346,7 +360,7 @@ RECIPES = {
     "plants.services.care_card_update": lambda w, f: f(
         card=w.card, nickname="Fiddle", personal_notes="", status="struggling", is_favourite=True
     ),
-    "plants.services.identification_request_create": lambda w, f: _identification_request_create(w),
+    "plants.services.identification_request_create": _identification_request_create,
     "plants.services.identification_request_delete": lambda w, f: f(id_request=w.owner_request),
     "plants.services.species_page_consent_set": lambda w, f: f(id_request=w.owner_request, show=False),
     "plants.services.suggestion_accept": lambda w, f: f(id_request=w.owner_request, suggestion=w.community_suggestion),
@@ -387,7 +401,6 @@ def test_cached_panels_equal_uncached_after_every_service(service, settings, mai
     cache off: whatever it changed on a panel bumped that panel's viewers' version."""
     settings.MEDIA_ROOT = tmp_path
     settings.DASHBOARD_PANEL_CACHE = True
-    settings.WRITE_THROTTLES = {}
     world = make_world()
     clients = _clients(world)
     cache.clear()

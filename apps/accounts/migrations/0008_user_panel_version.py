@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_username_skeleton'),
+        ("accounts", "0007_username_skeleton"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='panel_version',
+            model_name="user",
+            name="panel_version",
             field=models.PositiveBigIntegerField(db_default=0, default=0),
         ),
     ]
