@@ -228,6 +228,11 @@ class User(AbstractUser):
     identification_request_count = models.PositiveIntegerField(default=0)
     identified_plant_count = models.PositiveIntegerField(default=0)
     care_card_count = models.PositiveIntegerField(default=0)
+    # Dashboard panel content version (issue 13): every service that changes what one of this
+    # gardener's panels shows adds 1 in its own transaction (``panel_versions_bump``), so the
+    # cached panel fragments, keyed by it, are never stale. Loaded with the row by the session's
+    # user lookup, so a cache hit needs no SQL of its own.
+    panel_version = models.PositiveBigIntegerField(default=0, db_default=0)
 
     objects = PortalUserManager()
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -153,7 +154,7 @@ def trust_level_promote(*, user_id: int, now=None) -> str | None:
     )
     if reached == user.trust_level:
         return None
-    User.objects.filter(pk=user_id).update(trust_level=reached)
+    User.objects.filter(pk=user_id).update(trust_level=reached, panel_version=F("panel_version") + 1)
     audit_record(
         actor=None,
         action="trust.promote",
@@ -197,7 +198,9 @@ def trust_level_set_by_moderator(*, user_id: int, level: str, moderator: User, r
         if user.trust_level == new_level:
             User.objects.filter(pk=user_id).update(trust_level_set_by_moderator=True)
             return False
-        User.objects.filter(pk=user_id).update(trust_level=new_level, trust_level_set_by_moderator=True)
+        User.objects.filter(pk=user_id).update(
+            trust_level=new_level, trust_level_set_by_moderator=True, panel_version=F("panel_version") + 1
+        )
         audit_record(
             actor=moderator,
             action="trust.set",

@@ -18,6 +18,7 @@ from apps.core.ratelimit import limit_key
 from apps.core.uploads import stored_files_delete_on_commit
 
 from .models import User
+from .panel_versions import panel_versions_bump
 from .settings_selectors import EMAIL_CHANGE_SALT, email_change_for_token, password_fingerprint
 
 
@@ -69,6 +70,8 @@ def profile_update(
         user.avatar = ""
         fields.append("avatar")
     user.save(update_fields=fields)
+    # Dates and times on the dashboard panels are shown in the gardener's time zone (issue 13).
+    panel_versions_bump(user_ids=[user.pk])
     if "avatar" in fields:
         stored_files_delete_on_commit([old_avatar])
     return user

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from apps.accounts.api_auth import api_auth_required
@@ -19,7 +21,14 @@ from apps.forum.permissions import new_member_limits
 from apps.forum.selectors import forum_stats_for_user, review_queue_counts
 from apps.plants.selectors import care_cards_for_user, identification_requests_for_user, plant_stats_for_user
 
-from .selectors import dashboard_stats_for_user, gardener_profile, recent_activity_for_user
+from . import panel_cache
+from .selectors import (
+    dashboard_stats_for_user,
+    forum_window_changes_at,
+    gardener_profile,
+    recent_activity_for_user,
+    searches_window_changes_at,
+)
 from .sparkline import sparkline
 
 logger = logging.getLogger(__name__)
@@ -59,18 +68,50 @@ def _moderation_queue(request):
     return {"counts": review_queue_counts(viewer=request.user)}
 
 
+# When a cached panel's text would next change with time alone (see ``panel_cache``): called on
+# a miss with the request, the panel's context and the moment taken before the context was
+# built (a boundary passed while building only makes the entry expire at once).
+def _plant_stats_changes_at(request, context, now):
+    return searches_window_changes_at(user=request.user, now=now)
+
+
+def _forum_stats_changes_at(request, context, now):
+    return forum_window_changes_at(user=request.user, now=now)
+
+
+def _recent_activity_changes_at(request, context, now):
+    return panel_cache.relative_times_change_at((item["created"] for item in context["items"]), now=now)
+
+
+def _previous_searches_changes_at(request, context, now):
+    return panel_cache.relative_times_change_at((row.created_at for row in context["requests"]), now=now)
+
+
+def _care_cards_changes_at(request, context, now):
+    return None
+
+
+def _trust_progress_changes_at(request, context, now):
+    if not context["progress"]["days_needed"]:
+        return None
+    return panel_cache.account_age_changes_at(request.user, now=now)
+
+
 @dataclass(frozen=True)
 class Panel:
     """One dashboard panel: its partial in ``dashboard/index.html``, its heading, the function
     that builds its context from the request, the ``HX-Trigger`` events (STYLE "Templates and
-    HTMX": ``<entity><PastVerb>``) after which it reloads itself, and whether only moderators
-    see it."""
+    HTMX": ``<entity><PastVerb>``) after which it reloads itself, whether only moderators
+    see it, and ``changes_at``: for a panel whose HTML is cached (``panel_cache``), when its
+    text next changes with time alone (``(request, context, now) -> datetime | None``);
+    ``None`` for a panel that is never cached."""
 
     partial: str
     title: str
     builder: Callable[[HttpRequest], dict]
     events: tuple[str, ...] = ()
     moderators_only: bool = False
+    changes_at: Callable[[HttpRequest, dict, datetime], datetime | None] | None = None
 
     @property
     def trigger(self) -> str:
@@ -80,13 +121,33 @@ class Panel:
 
 # Panel name (SPEC URL segment) -> panel. Which write refreshes which panel is this table's
 # "events" column, not logic in the template.
+# The moderators' review queue shows site-wide counts that no per-gardener version follows:
+# it is never cached.
 PANELS: dict[str, Panel] = {
-    "plant-stats": Panel("plant_stats", "Your plants", _plant_stats, ("plantIdentified", "careCardSaved")),
-    "forum-stats": Panel("forum_stats", "Forum activity", _forum_stats),
-    "recent-activity": Panel("recent_activity", "Recent activity", _recent_activity, ("plantIdentified",)),
-    "previous-searches": Panel("previous_searches", "Previous searches", _previous_searches, ("plantIdentified",)),
-    "care-cards": Panel("care_cards", "Care cards", _care_cards, ("careCardSaved",)),
-    "trust-progress": Panel("trust_progress", "Trust level", _trust_progress),
+    "plant-stats": Panel(
+        "plant_stats",
+        "Your plants",
+        _plant_stats,
+        ("plantIdentified", "careCardSaved"),
+        changes_at=_plant_stats_changes_at,
+    ),
+    "forum-stats": Panel("forum_stats", "Forum activity", _forum_stats, changes_at=_forum_stats_changes_at),
+    "recent-activity": Panel(
+        "recent_activity",
+        "Recent activity",
+        _recent_activity,
+        ("plantIdentified",),
+        changes_at=_recent_activity_changes_at,
+    ),
+    "previous-searches": Panel(
+        "previous_searches",
+        "Previous searches",
+        _previous_searches,
+        ("plantIdentified",),
+        changes_at=_previous_searches_changes_at,
+    ),
+    "care-cards": Panel("care_cards", "Care cards", _care_cards, ("careCardSaved",), changes_at=_care_cards_changes_at),
+    "trust-progress": Panel("trust_progress", "Trust level", _trust_progress, changes_at=_trust_progress_changes_at),
     "moderation-queue": Panel(
         "moderation_queue",
         "Review queue",
@@ -119,15 +180,29 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _render_panel(request: HttpRequest, name: str) -> HttpResponse:
+    """Panel ``name``'s fragment: from the panel cache when it holds it (no SQL), else built,
+    rendered and stored until its text would change (``panel_cache``). An error state is never
+    stored."""
     panel = PANELS[name]
+    key = None
+    if panel.changes_at is not None and panel_cache.panel_cache_enabled():
+        key = panel_cache.panel_cache_key(name=name, user=request.user)
+        html = panel_cache.panel_cache_get(key)
+        if html is not None:
+            return HttpResponse(html)
     partial, title = panel.partial, panel.title
+    now = timezone.now()
     try:
         context = panel.builder(request)
+        changes_at = panel.changes_at(request, context, now) if key is not None else None
     except DatabaseError:
         logger.exception("dashboard panel %s failed", name)
         return render(request, f"{TEMPLATE}#panel_error", {"panel": {"name": name, "title": title}})
     context["panel"] = {"name": name, "title": title}
-    return render(request, f"{TEMPLATE}#{partial}", context)
+    response = render(request, f"{TEMPLATE}#{partial}", context)
+    if key is not None:
+        panel_cache.panel_cache_set(key, response.content.decode(), changes_at=changes_at)
+    return response
 
 
 @login_required

@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.accounts.models import TrustLevel, User
+from apps.accounts.panel_versions import panel_versions_bump
 from apps.accounts.services import trust_level_promote
 from apps.core.audit import audit_record
 from apps.core.permissions import is_moderator
@@ -156,6 +157,7 @@ class _TopicTransition:
             self.before = _TopicContribution(forum_id=self.topic.forum_id, public=False, post_count=0)
         self.posts_before = _post_states(self.topic_id, self.post_ids)
         self.topic_state_before = _topic_state(self.topic)
+        self.subject_before = self.topic.subject
         return self
 
     def track(self, post_id: int) -> None:
@@ -188,6 +190,24 @@ class _TopicTransition:
                 post_count=F("post_count") + posts,
                 approved_post_count=F("approved_post_count") + approved,
             )
+        self._panel_versions_bump(posts_after)
+
+    def _panel_versions_bump(self, posts_after: dict[int, _PostState]) -> None:
+        """Bump the dashboard panel version (issue 13) of everyone whose panels this transition
+        changed: a change to the topic itself (visibility, forum, subject) reaches every poster
+        in it, whose recent activity names the topic; otherwise the posters of the posts that
+        were created or changed state. Edits of text and locks or pins show on no panel."""
+        topic = self.topic
+        topic_changed = (
+            _topic_state(topic) != self.topic_state_before
+            or topic.forum_id != self.before.forum_id
+            or topic.subject != self.subject_before
+        )
+        if topic_changed:
+            panel_versions_bump(user_ids=Post.objects.filter(topic_id=self.topic_id).values("poster_id"))
+            return
+        changed = [state.poster_id for post_id, state in posts_after.items() if self.posts_before.get(post_id) != state]
+        panel_versions_bump(user_ids=changed)
 
 
 def _topic_state(topic: Topic) -> tuple[bool, bool, bool]:

@@ -17,6 +17,7 @@ other people's requests (community content, as forum posts are), under the anony
 from django.db.models import F
 
 from apps.accounts.models import User
+from apps.accounts.panel_versions import panel_versions_bump
 from apps.accounts.personal_data import ErasurePart, ExportPart, PersonalDataSource, rows_of
 from apps.core.ratelimit import limit_key
 from apps.notifications.models import NotificationKind
@@ -126,6 +127,8 @@ def plants_erase(user: User) -> ErasurePart:
     list(IdentificationSuggestion.objects.select_for_update().filter(pk__in=voted).order_by("pk").values_list("pk"))
     SuggestionVote.objects.filter(voter=user).delete()
     suggestion_votes_recount(suggestion_ids=voted)
+    # Those votes ordered the top suggestion on their owners' dashboards (issue 13).
+    panel_versions_bump(user_ids=IdentificationSuggestion.objects.filter(pk__in=voted).values("request__owner_id"))
     # The owners' notifications of those votes told of opinions that are gone.
     for kind in (NotificationKind.AGREEMENT, NotificationKind.DISAGREEMENT):
         vote_notifications_withdraw(suggestion_ids=voted, voter_id=user.pk, kind=kind)
@@ -140,7 +143,12 @@ def plants_erase(user: User) -> ErasurePart:
     requests.update(accepted_suggestion=None)
     requests.delete()
     SavedCareInstructions.objects.filter(owner=user).delete()
-    User.objects.filter(pk=user.pk).update(identification_request_count=0, identified_plant_count=0, care_card_count=0)
+    User.objects.filter(pk=user.pk).update(
+        identification_request_count=0,
+        identified_plant_count=0,
+        care_card_count=0,
+        panel_version=F("panel_version") + 1,
+    )
     return ErasurePart(redis_keys=[identification_limit_key(user_id=user.pk)])
 
 

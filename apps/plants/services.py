@@ -13,6 +13,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.panel_versions import panel_versions_bump
 from apps.core.geo import coarse_coordinate
 from apps.core.uploads import ProcessedImage
 from apps.notifications.models import NotificationKind
@@ -83,7 +84,10 @@ def identification_request_create(
                 photo.image.save("photo.jpg", processed.content, save=False)
                 stored.append(photo.image.name)
                 photo.save()
-            User.objects.filter(pk=owner.pk).update(identification_request_count=F("identification_request_count") + 1)
+            User.objects.filter(pk=owner.pk).update(
+                identification_request_count=F("identification_request_count") + 1,
+                panel_version=F("panel_version") + 1,
+            )
             if machine:
                 identification_enqueue(request_id=id_request.pk)
     except Exception:
@@ -158,6 +162,8 @@ def suggestion_add(
         PlantIdentificationRequest.objects.filter(pk=id_request.pk, status=IdentificationStatus.FAILED).update(
             status=IdentificationStatus.NEEDS_HELP
         )
+        # The owner's previous searches show the top suggestion and the status.
+        panel_versions_bump(user_ids=[locked.owner_id])
     return suggestion
 
 
@@ -223,6 +229,8 @@ def suggestion_vote(
             IdentificationSuggestion.objects.filter(pk=suggestion_id).update(
                 vote_count=F("vote_count") + agree_delta, disagree_count=F("disagree_count") + disagree_delta
             )
+        # Votes reorder the top suggestion on the owner's previous searches.
+        panel_versions_bump(user_ids=[locked.owner_id])
         for kind_agrees, suggestion_ids in withdrawn.items():
             events.vote_notifications_withdraw(
                 suggestion_ids=suggestion_ids, voter_id=voter.pk, kind=_vote_kind(kind_agrees)
@@ -288,8 +296,10 @@ def suggestion_accept(*, id_request: PlantIdentificationRequest, suggestion: Ide
             species_id=suggestion.species_id,
             identified_at=timezone.now(),
         )
-        if not was_identified:
-            User.objects.filter(pk=current.owner_id).update(identified_plant_count=F("identified_plant_count") + 1)
+        User.objects.filter(pk=current.owner_id).update(
+            identified_plant_count=F("identified_plant_count") + (0 if was_identified else 1),
+            panel_version=F("panel_version") + 1,
+        )
         if current.accepted_suggestion_id != suggestion.pk:
             accepted = (
                 IdentificationSuggestion.objects.filter(pk=suggestion.pk)
@@ -336,6 +346,7 @@ def identification_request_delete(*, id_request: PlantIdentificationRequest) -> 
         User.objects.filter(pk=current["owner_id"]).update(
             identification_request_count=Greatest(F("identification_request_count") - 1, 0),
             identified_plant_count=Greatest(F("identified_plant_count") - (1 if identified else 0), 0),
+            panel_version=F("panel_version") + 1,
         )
         events.request_notifications_delete(request_id=id_request.pk)
 
@@ -354,21 +365,28 @@ def care_card_toggle(*, owner: User, species: PlantSpecies) -> SavedCareInstruct
     with transaction.atomic():
         deleted, _ = SavedCareInstructions.objects.filter(owner=owner, species=species).delete()
         if deleted:
-            User.objects.filter(pk=owner.pk).update(care_card_count=F("care_card_count") - 1)
+            User.objects.filter(pk=owner.pk).update(
+                care_card_count=F("care_card_count") - 1, panel_version=F("panel_version") + 1
+            )
             return None
         try:
             with transaction.atomic():
                 card = SavedCareInstructions.objects.create(owner=owner, species=species, status="planning")
         except IntegrityError:
             return SavedCareInstructions.objects.get(owner=owner, species=species)
-        User.objects.filter(pk=owner.pk).update(care_card_count=F("care_card_count") + 1)
+        User.objects.filter(pk=owner.pk).update(
+            care_card_count=F("care_card_count") + 1, panel_version=F("panel_version") + 1
+        )
         return card
 
 
 def care_card_update(
     *, card: SavedCareInstructions, nickname: str, personal_notes: str, status: str, is_favourite: bool
 ) -> None:
-    """Save the gardener's edits to one of their care cards."""
+    """Save the gardener's edits to one of their care cards (and bump their panel version: the
+    care-cards panel shows nickname, status and favourite)."""
     card.nickname, card.personal_notes, card.status, card.is_favourite = nickname, personal_notes, status, is_favourite
     card.updated_at = timezone.now()
-    card.save(update_fields=["nickname", "personal_notes", "status", "is_favourite", "updated_at"])
+    with transaction.atomic():
+        card.save(update_fields=["nickname", "personal_notes", "status", "is_favourite", "updated_at"])
+        panel_versions_bump(user_ids=[card.owner_id])

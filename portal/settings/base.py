@@ -241,6 +241,11 @@ DASHBOARD_RECENT_ACTIVITY_LIMIT = 8
 DASHBOARD_PREVIOUS_SEARCHES_LIMIT = 5
 DASHBOARD_CARE_CARDS_LIMIT = 5
 DASHBOARD_SPARKLINE_WEEKS = 12
+# Dashboard panel fragments cached per gardener (issue 13, apps.dashboard.panel_cache); each
+# entry also expires when its text would change with time, and at the latest after this long
+# (an upper bound for anything time-limited in the HTML, such as signed media URLs).
+DASHBOARD_PANEL_CACHE = env_bool("DASHBOARD_PANEL_CACHE", True)
+DASHBOARD_PANEL_CACHE_MAX_SECONDS = env_int("DASHBOARD_PANEL_CACHE_MAX_SECONDS", 3600)
 PLANT_REQUESTS_PAGE_SIZE = env_int("PLANT_REQUESTS_PAGE_SIZE", 20)
 FORUM_TOPICS_PAGE_SIZE = 25
 FORUM_POSTS_PAGE_SIZE = 20

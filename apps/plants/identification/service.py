@@ -38,6 +38,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.accounts.panel_versions import panel_versions_bump
 from apps.notifications.models import NotificationKind
 from apps.plants.events import identification_event_send
 from apps.plants.models import (
@@ -81,19 +82,33 @@ def normalise_scientific_name(name: str) -> str:
     return " ".join(name.split())[:NAME_MAX_LENGTH].strip()
 
 
+def _owner_panels_bump(request_id: int) -> None:
+    """The owner's dashboard shows the request's status: bump their panel version (issue 13)."""
+    panel_versions_bump(user_ids=PlantIdentificationRequest.objects.filter(pk=request_id).values("owner_id"))
+
+
+@transaction.atomic
 def _move(request_id: int, *, from_status: str, to_status: str) -> bool:
-    """One conditional UPDATE; True when this caller made the transition."""
-    return bool(PlantIdentificationRequest.objects.filter(pk=request_id, status=from_status).update(status=to_status))
+    """One conditional UPDATE (and the owner's panel version); True when this caller made the
+    transition."""
+    moved = bool(PlantIdentificationRequest.objects.filter(pk=request_id, status=from_status).update(status=to_status))
+    if moved:
+        _owner_panels_bump(request_id)
+    return moved
 
 
+@transaction.atomic
 def _claim(request_id: int) -> bool:
     """``pending`` -> ``processing`` in one conditional UPDATE, starting the run's deadline
     (``processing_started_at``) and counting the attempt; True when this caller claimed it."""
-    return bool(
+    claimed = bool(
         PlantIdentificationRequest.objects.filter(pk=request_id, status=PENDING).update(
             status=PROCESSING, processing_started_at=timezone.now(), machine_attempts=F("machine_attempts") + 1
         )
     )
+    if claimed:
+        _owner_panels_bump(request_id)
+    return claimed
 
 
 def machine_outcome_notify(*, request_id: int, owner_id: int, status: str, top_name: str = "") -> None:
@@ -286,8 +301,10 @@ def _save_outcome(
                 identified_at=now,
             )
         PlantIdentificationRequest.objects.filter(pk=request_id).update(**fields)
-        if accepted is not None:
-            get_user_model().objects.filter(pk=owner_id).update(identified_plant_count=F("identified_plant_count") + 1)
+        get_user_model().objects.filter(pk=owner_id).update(
+            identified_plant_count=F("identified_plant_count") + (1 if accepted is not None else 0),
+            panel_version=F("panel_version") + 1,
+        )
         top = max(candidates, key=lambda candidate: candidate.probability, default=None)
         top_name = top.name if top else ""
         if accepted is not None:

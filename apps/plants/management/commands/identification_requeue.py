@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.panel_versions import panel_versions_bump
 from apps.plants.identification.providers import configured_providers
 from apps.plants.identification.service import machine_outcome_notify
 from apps.plants.identification.tasks import identification_enqueue
@@ -46,7 +47,10 @@ class Command(BaseCommand):
         lost = Q(status=PENDING, created_at__lt=pending_cutoff)
         stuck = PlantIdentificationRequest.objects.filter(overdue | lost)
         if not configured_providers():
-            moved = stuck.update(status=IdentificationStatus.NEEDS_HELP)
+            with transaction.atomic():
+                # Their owners' dashboards show the status (issue 13).
+                panel_versions_bump(user_ids=stuck.values("owner_id"))
+                moved = stuck.update(status=IdentificationStatus.NEEDS_HELP)
             self.stdout.write(f"No provider keys set: {moved} stuck request(s) handed to the community.")
             return
         retried = failed = 0
@@ -60,12 +64,14 @@ class Command(BaseCommand):
                     )
                 if status == PROCESSING and attempts >= settings.IDENTIFICATION_MACHINE_MAX_ATTEMPTS:
                     if still.update(status=IdentificationStatus.FAILED, processing_started_at=None):
+                        panel_versions_bump(user_ids=[owner_id])
                         machine_outcome_notify(
                             request_id=request_id, owner_id=owner_id, status=IdentificationStatus.FAILED
                         )
                         failed += 1
                     continue
                 if still.update(status=PENDING, processing_started_at=None):
+                    panel_versions_bump(user_ids=[owner_id])
                     identification_enqueue(request_id=request_id)
                     retried += 1
         self.stdout.write(
