@@ -3,7 +3,7 @@ its floors, a naive baseline and its targets, on PostgreSQL and Redis.
 
     .venv/bin/python benchmarks/run.py [--scale small|large] [--quick] [--runs N]
         [--case-seconds S] [--load-seconds S] [--connection-modes health-checks,pool]
-        [--no-load] [--no-plans] [--reseed]
+        [--no-load] [--no-plans] [--load-only] [--reseed]
 
 The steps, one module each in ``benchmarks/harness/``:
 
@@ -90,11 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     cache = "present" if inprocess.panel_cache_present() else inprocess.NOT_PRESENT
     print(f"Gardeners: quiet {quiet}, most active gardener, moderator; panel cache: {cache}")
 
-    print(f"In process ({args.runs} runs of every row):")
     statements: dict = {}
-    cases = inprocess.measure(gardeners, moderator, args, statements)
+    cases = []
+    if not args.load_only:
+        print(f"In process ({args.runs} runs of every row):")
+        cases = inprocess.measure(gardeners, moderator, args, statements)
     found = None
-    if not args.no_plans:
+    if not args.no_plans and not args.load_only:
         print("Plans:")
         found = plans.lookups_and_plans(gardeners[-1].user, statements)
         flagged = [p for p in found["plans"] if p["summary"]["seq_scans"]]

@@ -74,6 +74,9 @@ def parse_args(argv: list[str] | None = None, *, doc: str = "") -> argparse.Name
     )
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn + wrk phase")
     parser.add_argument("--no-plans", action="store_true", help="skip EXPLAIN (plans/<scale>.md is kept)")
+    parser.add_argument(
+        "--load-only", action="store_true", help="only the load phase (with --quick: iterating on it; not a result)"
+    )
     parser.add_argument("--reseed", action="store_true", help="flush and seed the scale again")
     parser.add_argument("--output", type=Path, default=RESULTS, help="Markdown file to update")
     args = parser.parse_args(argv)

@@ -389,7 +389,7 @@ def measure(gardeners: list[Gardener], moderator: Gardener, args, statements: di
                     case.error = f"{type(error).__name__}: {error}"[:200]
             if run == args.runs - 1 or number in failed:
                 shown = " | ".join(
-                    f"{c.variant} {c.queries}q {c.rows}r p50 {c.p50:.2f} p95 {c.p95:.2f} ms"
+                    (f"{c.variant} {c.queries}q {c.rows}r p50 {c.p50:.2f} p95 {c.p95:.2f} ms" if c.runs else c.variant)
                     + (f" ERROR {c.error}" if c.error else "")
                     + (f" ({c.note})" if c.note else "")
                     for c in row.cases.values()

@@ -93,6 +93,29 @@ def run_wrk(url: str, *, seconds: int, connections: int, cookies: Path, paths: P
     raise BenchError(f"wrk printed no result: {done.stdout[-500:]} {done.stderr[-500:]}")
 
 
+def transactions() -> int:
+    """PostgreSQL's count of committed and rolled-back transactions in this database so far.
+    Each statement outside a transaction is one (the user lookup, ``CONN_HEALTH_CHECKS``'
+    ``SELECT 1``). A busy backend publishes its counters at most once a second and an idle one
+    within 10 s (PostgreSQL 15's PGSTAT_IDLE_INTERVAL), hence the wait."""
+    from django.db import connection
+
+    time.sleep(11)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def round_trips(url: str, *, cookies: Path, paths: Path) -> float:
+    """Database round trips (transactions) per request of a 3 s closed-loop wrk run on
+    ``paths``: the signed-in floor's user lookup is 1, ``CONN_HEALTH_CHECKS`` adds its ``SELECT
+    1``. The harness's own two statements are in the difference (under 0.01 a request)."""
+    before = transactions()
+    result = run_wrk(url, seconds=3, connections=2, cookies=cookies, paths=paths)
+    return (transactions() - before) / max(result["requests"], 1)
+
+
 def median_run(reps: list[dict]) -> dict:
     """The median of each figure over the repetitions; errors and requests are summed."""
     keys = ("rps", "p50_ms", "p95_ms", "p99_ms", "max_ms")
@@ -240,6 +263,11 @@ def load(args, users: list) -> dict | None:
                             paths=path_file,
                         )
                         reps.setdefault((target, level), []).append(result)
+            if "signed-in floor" in server_plan["targets"]:
+                floor_paths = OUTPUT / "load-paths.txt"
+                floor_paths.write_text(reverse("bench-signed-in") + "\n")
+                entry["round_trips"] = round_trips(server.url, cookies=cookie_file, paths=floor_paths)
+                print(f"    signed-in floor: {entry['round_trips']:.2f} database round trips a request")
             for (target, level), runs in reps.items():
                 merged = median_run(runs)
                 merged.update({"server": label, "mode": mode, "cache": server_plan["cache"]})

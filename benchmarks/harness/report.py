@@ -299,6 +299,8 @@ def section(
                 f"{(hit.same or hit.note) if hit else ''} |"
             )
     add("")
+    add("The floors' own p50 and p95 stand in the miss columns. Rows: rows the request's statements returned.")
+    add("")
     add("### Pages (in process; ours against the naive baseline; ms)")
     add("")
     add(
@@ -351,6 +353,8 @@ def section(
         add(
             "Connection handling: "
             + "; ".join(f"`{mode}`: {text}" for mode, text in loaded["modes"].items())
+            + ". Database round trips a signed-in floor request (PostgreSQL's transaction count over a 3 s run): "
+            + ", ".join(f"{s['mode']} {s['round_trips']:.2f}" for s in loaded["servers"] if "round_trips" in s)
             + ". Load average (1 min) before / after each gunicorn: "
             + ", ".join(
                 f"{s['label']} {s['load_before']:.2f} / {s.get('load_after', float('nan')):.2f}"
