@@ -33,8 +33,9 @@ CONNECTION_MODES = {
     "pool": "psycopg's pool (OPTIONS pool, CONN_MAX_AGE 0, no health checks)",
     "persistent": "persistent connections (CONN_MAX_AGE 60) without health checks: what the check costs",
 }
-# A one-minute load average at or above this share of the cores before or after a phase marks
-# the machine as busy in the report (the benchmark itself keeps about one core busy).
+# A one-minute load average at or above this share of the cores before the run marks the
+# machine as busy in the report (afterwards the average holds the run's own load: gunicorn and
+# wrk fill both cores).
 BUSY_LOAD_PER_CORE = 0.5
 
 
@@ -159,9 +160,9 @@ def cores() -> int:
 
 
 def is_busy(load_average: float) -> bool:
-    """Whether a one-minute load average says other work shared the machine (see
-    ``BUSY_LOAD_PER_CORE``; the benchmark's own process counts for about 1)."""
-    return load_average - 1 >= BUSY_LOAD_PER_CORE * cores()
+    """Whether a one-minute load average taken before the run (the benchmark not yet running)
+    says other work shared the machine (``BUSY_LOAD_PER_CORE`` of the cores)."""
+    return load_average >= BUSY_LOAD_PER_CORE * cores()
 
 
 def machine() -> dict:
