@@ -23,8 +23,9 @@ help:
 	@echo "make run    create .venv, install, migrate, seed the demo, serve on http://127.0.0.1:8000"
 	@echo "make test   the whole suite (PostgreSQL + Redis, e2e in Debian's Chromium)"
 	@echo "make lint   ruff (check + format --check) and djLint, as CI runs them before the tests"
-	@echo "make bench  ours vs a naive baseline and the framework's floor, small scale (PostgreSQL + Redis, a few minutes);"
-	@echo "            make bench-large (or BENCH_ARGS=--scale=large) for 100,000 gardeners and 1,000,000 posts; see benchmarks/RESULTS.md"
+	@echo "make bench  issue 13's targets: panels (cache hit and miss), pages and load against the signed-in floor and a"
+	@echo "            naive baseline, small scale (PostgreSQL + Redis + wrk, about 10 min); make bench-large for 100,000"
+	@echo "            gardeners and 1,000,000 posts (seeded once, about 8 min); BENCH_ARGS=--quick for a fast look; see benchmarks/RESULTS.md"
 	@echo "make mutation MODULE=apps/forum/services.py   mutation testing of one module (mutmut + the Lua mutants of scripts/mutation_lua.toml; not part of CI)"
 
 # The runtime (requirements.txt) is all `make run` needs; tests, lint and benchmarks add
@@ -84,8 +85,9 @@ test-unit: venv check-services
 test-e2e: venv check-services chromium
 	$(VPY) -m pytest e2e $(PYTEST_ARGS)
 
-# Benchmarks (benchmarks/run.py): BENCH_DATABASE_URL holds the small scale, <name>_large the large
-# one; Redis db 14. BENCH_ARGS passes options, e.g. BENCH_ARGS="--scale=large --load-seconds=30".
+# Benchmarks (benchmarks/run.py, the harness in benchmarks/harness/): BENCH_DATABASE_URL holds the
+# small scale, <name>_large the large one; Redis db 14. BENCH_ARGS passes options, e.g.
+# BENCH_ARGS="--quick" (one short run of everything, not a result) or "--no-load --runs 1".
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
 BENCH_ARGS ?=
 

@@ -387,8 +387,9 @@ def forum_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The naive topic page: ``Paginator`` counts the visible posts, each post's poster and the
-    topic's forum loaded per row; the same context as ours (``_topic_context``)."""
-    from apps.forum import views as forum_views
+    topic's forum loaded per row; the same context as ours (``apps.forum.views._render_topic``)."""
+    from apps.forum import permissions as forum_permissions
+    from apps.forum.forms import ReplyForm, TopicToolForm
 
     viewer = _viewer(request)
     topic = _visible_topics(viewer).filter(pk=pk).first()
@@ -400,7 +401,17 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
     posts = Post.objects.fetch_mode(ONE).filter(visible, topic=topic, is_deleted=False).order_by("created_at", "id")
     page = Paginator(posts, settings.FORUM_POSTS_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    return render(request, "forum/topic_detail.html", forum_views._topic_context(request, topic, page))
+    for post in page.object_list:
+        post.can = forum_permissions.post_permissions(request.user, post)
+    context = {
+        "topic": topic,
+        "page": page,
+        "can": forum_permissions.topic_permissions(request.user, topic),
+        "reply_form": ReplyForm(),
+        "tool_form": TopicToolForm(),
+        "report_reasons": Report.Reason.choices,
+    }
+    return render(request, "forum/topic_detail.html", context)
 
 
 @login_required

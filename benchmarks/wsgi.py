@@ -1,5 +1,6 @@
 """gunicorn entry point for the load phase of ``make bench``: ``portal.wsgi`` with the
-benchmark settings (the portal plus ``/bench/floor``)."""
+benchmark settings (the portal plus the naive baseline and the two floors, ``/bench/floor`` and
+``/bench/signed-in``)."""
 
 import os
 
