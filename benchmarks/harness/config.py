@@ -22,7 +22,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 # harness detects the cache by this name in django.conf.settings: when it is missing, hit rows
 # print "n/a: panel cache not present" and panels are measured uncached. Adjust the name here if
 # the cache's setting is spelled differently.
-PANEL_CACHE_SETTING = "PANEL_CACHE_ENABLED"
+PANEL_CACHE_SETTING = "DASHBOARD_PANEL_CACHE"
 # What benchmarks/settings.py reads: "on" or "off" sets PANEL_CACHE_SETTING for gunicorn.
 PANEL_CACHE_ENV = "BENCH_PANEL_CACHE"
 # What benchmarks/settings.py reads to choose the database connection handling under gunicorn
