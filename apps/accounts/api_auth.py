@@ -9,7 +9,6 @@ from django.conf import settings
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.api import csrf_failure, service_unavailable, unauthenticated
-from apps.core.permissions import first_user_with_moderator_flag
 
 from .selectors import token_user_queryset
 from .tokens import TokenInvalid, access_token_verify
@@ -48,7 +47,7 @@ def api_auth_required(view):
                 return unauthenticated("The access token is invalid, expired or revoked.", "TOKEN_INVALID")
             except redis.RedisError:
                 return service_unavailable()
-            user = first_user_with_moderator_flag(token_user_queryset(claims))
+            user = token_user_queryset(claims).first()
             if user is None:
                 return unauthenticated("The access token is invalid, expired or revoked.", "TOKEN_INVALID")
             request.user = user
