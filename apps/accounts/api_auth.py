@@ -19,7 +19,7 @@ def api_auth_required(view):
 
     Authenticates by ``Authorization: Bearer <access>``, else the ``access_token`` cookie
     (after a CSRF check on unsafe methods), else the session (CSRF-checked too); ``request.user``
-    is then the user, with the moderator flag loaded by the same one query. Answers 401
+    is then the user, whose row carries the moderator flag (one query). Answers 401
     problem+json (``WWW-Authenticate: Bearer``; ``TOKEN_INVALID`` for a malformed header or a
     bad, expired or revoked token, ``NOT_AUTHENTICATED`` for nothing at all), 403
     ``CSRF_FAILED``, or 503 ``SERVICE_UNAVAILABLE`` when Redis is down (fail closed). A token
