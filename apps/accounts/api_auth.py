@@ -9,7 +9,6 @@ from django.conf import settings
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.core.api import csrf_failure, service_unavailable, unauthenticated
-from apps.core.permissions import first_user_with_moderator_flag
 
 from .selectors import token_user_queryset
 from .tokens import TokenInvalid, access_token_verify
@@ -20,7 +19,7 @@ def api_auth_required(view):
 
     Authenticates by ``Authorization: Bearer <access>``, else the ``access_token`` cookie
     (after a CSRF check on unsafe methods), else the session (CSRF-checked too); ``request.user``
-    is then the user, with the moderator flag loaded by the same one query. Answers 401
+    is then the user, whose row carries the moderator flag (one query). Answers 401
     problem+json (``WWW-Authenticate: Bearer``; ``TOKEN_INVALID`` for a malformed header or a
     bad, expired or revoked token, ``NOT_AUTHENTICATED`` for nothing at all), 403
     ``CSRF_FAILED``, or 503 ``SERVICE_UNAVAILABLE`` when Redis is down (fail closed). A token
@@ -48,7 +47,7 @@ def api_auth_required(view):
                 return unauthenticated("The access token is invalid, expired or revoked.", "TOKEN_INVALID")
             except redis.RedisError:
                 return service_unavailable()
-            user = first_user_with_moderator_flag(token_user_queryset(claims))
+            user = token_user_queryset(claims).first()
             if user is None:
                 return unauthenticated("The access token is invalid, expired or revoked.", "TOKEN_INVALID")
             request.user = user

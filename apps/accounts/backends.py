@@ -5,7 +5,6 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
 from apps.core.client_ip import client_ip
-from apps.core.permissions import first_user_with_moderator_flag
 
 from .lockout import SignInLocked
 from .models import User
@@ -33,9 +32,9 @@ class UsernameOrEmailBackend(ModelBackend):
             raise PermissionDenied from None
 
     def get_user(self, user_id):
-        """The signed-in user for a session, with the moderator flag loaded in the same
-        statement (an ``EXISTS`` over direct and group permissions), so the visibility rule
-        and moderator checks of a page cost no query of their own (SPEC "Query budgets": the
-        user lookup is one statement). ``None`` for an unknown or inactive user."""
-        user = first_user_with_moderator_flag(User._default_manager.filter(pk=user_id))
+        """The signed-in user for a session: one primary-key lookup (SPEC "Query budgets": the
+        user lookup is one statement). The row carries the moderator flag
+        (``User.is_moderator_flag``), so the visibility rule and moderator checks of a page cost
+        no query of their own. ``None`` for an unknown or inactive user."""
+        user = User._default_manager.filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -234,6 +234,14 @@ class User(AbstractUser):
     # user lookup, so a cache hit needs no SQL of its own.
     panel_version = models.PositiveBigIntegerField(default=0, db_default=0)
 
+    # True when the user holds ``core.use_moderation_tools`` directly or through a group (issue
+    # 13: the moderator check is answered from the row every signed-in request loads). Kept by
+    # the receivers of ``apps.accounts.moderator_flag`` on every change of group membership or
+    # permissions; ``manage.py moderator_flag_recount --check`` proves it equals the truth.
+    # Superusers and ``is_active`` are checked apart (``apps.core.permissions.is_moderator``).
+    # ``save()`` never writes it, so a stale instance cannot undo a promotion or demotion.
+    is_moderator_flag = models.BooleanField(default=False, db_default=False, editable=False)
+
     objects = PortalUserManager()
 
     class Meta:
@@ -313,6 +321,19 @@ class User(AbstractUser):
             self.tokens_valid_after = timezone.now()
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "tokens_valid_after"}
+        if not adding and not kwargs.get("force_insert") and kwargs.get("update_fields") is None:
+            # The moderator flag belongs to its receivers (``apps.accounts.moderator_flag``):
+            # every other column is written as usual, the flag never from a possibly stale
+            # instance. (Django itself saves the loaded fields this way when some are deferred.)
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.attname
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and not field.generated
+                and field.attname not in deferred
+                and field.attname != "is_moderator_flag"
+            ]
         super().save(*args, **kwargs)
         self._loaded_is_active = self.is_active
         if revoke:

@@ -109,8 +109,9 @@ def token_user_queryset(claims: dict) -> QuerySet[User]:
     started before the user's ``tokens_valid_after`` (password change, deactivation).
 
     Returns an unevaluated queryset of at most one user, so callers add what they need
-    (``exists()`` for refresh; the moderator flag for API authentication): one query, the same
-    one token authentication needs anyway (SPEC "Query budgets": refresh at most 1 statement).
+    (``exists()`` for refresh; ``first()`` for API authentication, whose row carries the
+    moderator flag): one query, the same one token authentication needs anyway (SPEC "Query
+    budgets": refresh at most 1 statement).
     """
     started = datetime.fromtimestamp(float(claims["fiat"]), tz=UTC)
     return User.objects.filter(pk=int(claims["sub"]), is_active=True).filter(

@@ -8,6 +8,7 @@ from django.dispatch import receiver
 from apps.core.client_ip import client_ip
 from apps.core.middleware import SESSION_AUTH_AT_KEY
 
+from . import moderator_flag  # noqa: F401 (imported to connect its receivers)
 from .session_services import browser_session_record
 
 

@@ -12,16 +12,23 @@ MODERATORS_GROUP = "moderators"
 
 def is_moderator(user) -> bool:
     """True for active users with the moderation permission (the ``moderators`` group grants
-    it) and superusers. One query (direct or group permission), remembered on the user object
-    for the rest of the request."""
+    it) and superusers.
+
+    Answered from the user row (issue 13): ``is_moderator_flag``, which the accounts app keeps
+    equal to "holds the permission directly or through a group" on every change of group
+    membership or permissions (``apps.accounts.moderator_flag``). The row is loaded fresh by
+    every request's user lookup, so a demoted moderator loses the tools on the next request and
+    the check costs no statement. A user object without the column loaded (``only()``) falls
+    back to one query, remembered on the object."""
     if not (user.is_authenticated and user.is_active):
         return False
     if user.is_superuser:
         return True
+    if "is_moderator_flag" not in user.get_deferred_fields():
+        return user.is_moderator_flag
     cached = getattr(user, "_is_moderator", None)
     if cached is None:
-        cached = _moderator_permissions(user_ref=user.pk).exists()
-        user._is_moderator = cached
+        cached = user._is_moderator = _moderator_permissions(user_ref=user.pk).exists()
     return cached
 
 
@@ -34,8 +41,8 @@ def _moderator_permissions(*, user_ref):
 
 def moderator_flag_expression():
     """An ``Exists`` expression, for a query over users, that is true when the row's user holds
-    the moderation permission directly or through a group (superusers are checked apart).
-    The auth backend annotates the session's user lookup with it."""
+    the moderation permission directly or through a group (superusers are checked apart). The
+    accounts app computes the stored moderator flag with it, and its recount checks it."""
     return Exists(_moderator_permissions(user_ref=OuterRef("pk")))
 
 
@@ -43,13 +50,3 @@ def check_moderate_permission(user) -> None:
     """Raise ``PermissionDenied`` (403) unless ``user`` is a moderator."""
     if not is_moderator(user):
         raise PermissionDenied("Only moderators can do this.")
-
-
-def first_user_with_moderator_flag(users):
-    """The first user of the queryset ``users`` (or ``None``) with the moderator flag loaded in
-    the same statement, so ``is_moderator`` costs no query later in the request. Used by the
-    session and token user lookups (SPEC "Query budgets": "the user lookup" is one statement)."""
-    user = users.annotate(_moderator_flag=moderator_flag_expression()).first()
-    if user is not None:
-        user._is_moderator = user.is_active and (user.is_superuser or user._moderator_flag)
-    return user

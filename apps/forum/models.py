@@ -46,8 +46,8 @@ def topic_visibility(viewer, *, prefix: str = "") -> Q:
     out). ``prefix`` applies it through a relation (``"topic__"`` from a post).
 
     Moderators: every topic that is not deleted. Others: public topics (``PUBLIC_TOPIC``) and
-    their own that are not deleted. Costs the moderator check (``is_moderator``, remembered on
-    the user; loaded with the user by the auth backend, so usually no query)."""
+    their own that are not deleted. Costs the moderator check (``is_moderator``: the flag on the
+    user row, so no query)."""
     not_deleted = _prefixed(prefix, is_deleted=False)
     if _signed_in(viewer) and is_moderator(viewer):
         return not_deleted

@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from apps.accounts.models import User
 from apps.core.db import SubqueryCount
+from apps.core.permissions import is_moderator
 
 from .models import WAITING_POST, WAITING_TOPIC, Forum, Post, Report, Topic, post_version
 
@@ -144,10 +145,18 @@ def forum_list() -> list[Forum]:
 def forum_for_viewer(*, slug: str, viewer: User | None) -> Forum | None:
     """The forum ``slug`` (``None`` when there is none) with ``viewer_extra_topics``: the
     topics the viewer sees beyond the public ones the ``topic_count`` counter holds (their own
-    held or hidden topics; every one for a moderator). One statement."""
+    held or hidden topics; every one for a moderator). One statement.
+
+    For a gardener the count also names the poster, which the visibility rule implies (a
+    waiting topic is not public, so they see only their own) but its ``OR`` hides from the
+    planner: with it the ``forum_topic_waiting`` index is probed on ``(forum, poster)``
+    instead of reading every waiting topic of the forum (issue 13: 2.1 ms at 100,000 topics
+    with 2,170 waiting in the forum)."""
     queryset = Forum.objects.only("id", "name", "slug", "description", "topic_count", "post_count").filter(slug=slug)
     if _signed_in(viewer):
         extra = Topic.objects.visible_to(viewer).filter(WAITING_TOPIC, forum=OuterRef("pk"))
+        if not is_moderator(viewer):
+            extra = extra.filter(poster=viewer.pk)
         queryset = queryset.annotate(viewer_extra_topics=SubqueryCount(extra))
     return queryset.first()
 

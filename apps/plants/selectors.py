@@ -7,7 +7,23 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import ASin, Cast, Coalesce, Cos, Greatest, Least, NullIf, Power, Radians, Sin, Sqrt
 from django.utils import timezone
 
@@ -41,33 +57,67 @@ REQUEST_LIST_FIELDS = (
 )
 
 
+class _WeeksAgo(Func):
+    """Whole weeks between ``now`` and a timestamp column, rounded down: ``floor((now -
+    column) / 1 week)`` as an integer (negative for a timestamp after ``now``). Exact to the
+    microsecond on both databases: PostgreSQL's ``EXTRACT(EPOCH FROM interval)`` is numeric,
+    and SQLite's datetime difference (Django's ``django_timestamp_diff``) is whole
+    microseconds."""
+
+    output_field = IntegerField()
+    WEEK_SECONDS = 7 * 24 * 3600
+
+    def __init__(self, *, now: datetime, column: str):
+        age = ExpressionWrapper(Value(now, output_field=DateTimeField()) - F(column), output_field=DurationField())
+        super().__init__(age)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = f"FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / {self.WEEK_SECONDS})::integer"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Integer division truncates towards zero: only a future row (negative age) differs
+        # from floor, and every such row falls in the newest week anyway.
+        template = f"(%(expressions)s / {self.WEEK_SECONDS * 1_000_000})"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
 def plant_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
     """The ``plant-stats`` panel and the ``plant_stats`` part of ``/api/dashboard/stats/``.
 
     ``user`` must be a loaded ``User`` row: its maintained counters give the all-time totals
     (identified plants, searches, care cards) without counting rows. One SQL statement then
-    counts the searches of the last 7 days (rolling, UTC, SPEC) and of each of the last
-    ``DASHBOARD_SPARKLINE_WEEKS`` (12) weeks, bounded by the ``(owner, created_at)`` index.
-    Returns ``{"total_identified", "total_searches", "searches_this_week", "saved_care_cards",
-    "weekly_searches": [int, ...oldest first]}``.
+    counts the searches of each of the last ``DASHBOARD_SPARKLINE_WEEKS`` (12) weeks: one
+    ``GROUP BY`` over the window (bounded by the ``(owner, created_at)`` index) on the number
+    of whole weeks before ``now`` (``_WeeksAgo``), at most 12 rows, the missing weeks filled
+    with 0 here (issue 13: one simple expression instead of 13 filtered counts, which cost
+    about 2.7 ms to build before any SQL ran).
+
+    Week ``i`` (oldest first) holds ``window_start + i weeks < created_at <= window_start +
+    (i + 1) weeks``; the newest also holds anything after ``now``. "This week" is the last 7
+    days, rolling (SPEC), which is exactly the newest week. Returns ``{"total_identified",
+    "total_searches", "searches_this_week", "saved_care_cards", "weekly_searches": [int,
+    ...oldest first]}``.
     """
     now = now or timezone.now()
     weeks = settings.DASHBOARD_SPARKLINE_WEEKS
-    window_start = now - timedelta(weeks=weeks)
-    aggregates = {"searches_this_week": Count("id", filter=Q(created_at__gt=now - timedelta(days=7)))}
-    for index in range(weeks):
-        low = window_start + timedelta(weeks=index)
-        bucket = Q(created_at__gt=low)
-        if index < weeks - 1:
-            bucket &= Q(created_at__lte=low + timedelta(weeks=1))
-        aggregates[f"week_{index}"] = Count("id", filter=bucket)
-    row = PlantIdentificationRequest.objects.filter(owner=user, created_at__gt=window_start).aggregate(**aggregates)
+    rows = (
+        PlantIdentificationRequest.objects.filter(owner=user, created_at__gt=now - timedelta(weeks=weeks))
+        .annotate(weeks_ago=_WeeksAgo(now=now, column="created_at"))
+        .values_list("weeks_ago")
+        .annotate(searches=Count("*"))
+        .order_by()
+    )
+    weekly = [0] * weeks
+    for weeks_ago, searches in rows:
+        # created_at > now - 12 weeks, so weeks_ago <= 11; after now it is below 0.
+        weekly[weeks - 1 - max(weeks_ago, 0)] += searches
     return {
         "total_identified": user.identified_plant_count,
         "total_searches": user.identification_request_count,
-        "searches_this_week": row["searches_this_week"],
+        "searches_this_week": weekly[-1],
         "saved_care_cards": user.care_card_count,
-        "weekly_searches": [row[f"week_{index}"] for index in range(weeks)],
+        "weekly_searches": weekly,
     }
 
 
