@@ -322,9 +322,11 @@ class User(AbstractUser):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "tokens_valid_after"}
         if not adding and not kwargs.get("force_insert") and kwargs.get("update_fields") is None:
-            # The moderator flag belongs to its receivers (``apps.accounts.moderator_flag``):
-            # every other column is written as usual, the flag never from a possibly stale
-            # instance. (Django itself saves the loaded fields this way when some are deferred.)
+            # The moderator flag belongs to its receivers (``apps.accounts.moderator_flag``) and
+            # the panel version to ``panel_versions_bump`` (an F() increment): every other
+            # column is written as usual, those two never from a possibly stale instance (an
+            # older panel version written back would make an earlier cached panel current
+            # again). Django itself saves the loaded fields this way when some are deferred.
             deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
                 field.attname
@@ -332,7 +334,7 @@ class User(AbstractUser):
                 if not field.primary_key
                 and not field.generated
                 and field.attname not in deferred
-                and field.attname != "is_moderator_flag"
+                and field.attname not in ("is_moderator_flag", "panel_version")
             ]
         super().save(*args, **kwargs)
         self._loaded_is_active = self.is_active

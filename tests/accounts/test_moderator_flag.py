@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from apps.accounts.models import User
 from apps.accounts.moderator_flag import moderator_flag_drift
+from apps.accounts.panel_versions import panel_versions_bump
 from apps.core.permissions import MODERATORS_GROUP, is_moderator
 from tests import factories
 
@@ -120,6 +121,18 @@ def test_saving_a_stale_instance_keeps_the_flag():
     stale.save()
     assert _flag(rosa)
     assert User.objects.get(pk=rosa.pk).display_name == "Rosa"
+
+
+def test_saving_a_stale_instance_keeps_the_panel_version():
+    """``save()`` never writes ``panel_version`` either: a stale instance saved after a bump
+    would take the version back, and an earlier cached panel would be served again."""
+    rosa = factories.UserFactory()
+    stale = User.objects.get(pk=rosa.pk)
+    panel_versions_bump(user_ids=[rosa.pk])
+    bumped = User.objects.get(pk=rosa.pk).panel_version
+    stale.display_name = "Rosa"
+    stale.save()
+    assert User.objects.get(pk=rosa.pk).panel_version == bumped
 
 
 OPERATIONS = st.lists(

@@ -19,7 +19,7 @@ def flags_compute(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_username_skeleton"),
+        ("accounts", "0008_user_panel_version"),
         ("core", "0003_moderators_group"),
     ]
 
