@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Window
+from django.db.models import Count, Exists, OuterRef, Q, Window
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -330,8 +330,16 @@ def review_queue_counts(*, viewer: User) -> dict:
     """What waits for moderators, in one statement (scalar subqueries over partial indexes,
     carried by ``viewer``'s row): ``{"held", "edits", "hidden", "reported", "open_reports"}``:
     held posts, pending edits, posts hidden by reports, posts with open reports, open
-    reports."""
-    live = Post.objects.filter(is_deleted=False, topic__is_deleted=False)
+    reports.
+
+    A counted post's topic must not be deleted. That is asked as "no deleted topic with this
+    id" (``NOT EXISTS`` over the small partial index ``forum_topic_deleted``), not as a join
+    to live topics: the join made PostgreSQL hash all of ``forum_topic`` (a sequential scan,
+    about 30 ms at 100,000 topics) once the held queue passed about a thousand posts, while the
+    anti-join reads only the queue's partial index and the deleted topics (issue 13). Every
+    post has a topic (``topic`` is a non-null foreign key), so both ask the same thing."""
+    in_deleted_topic = Exists(Topic.objects.filter(pk=OuterRef("topic_id"), is_deleted=True))
+    live = Post.objects.filter(~in_deleted_topic, is_deleted=False)
     open_reports = Report.objects.filter(status=Report.Status.OPEN, post__is_deleted=False)
     return (
         User.objects.filter(pk=viewer.pk)
