@@ -1,5 +1,6 @@
 """Reads for plant pages and dashboard panels. Every selector returns evaluated data."""
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -129,7 +130,9 @@ def _top_suggestion():
     )
 
 
-def _requests_with_top_suggestion():
+def _build_requests_with_top_suggestion():
+    """Requests with their species and their top suggestion's name and probability, built
+    from scratch (the expressions resolved anew each time)."""
     top = _top_suggestion()
     return (
         PlantIdentificationRequest.objects.select_related("species")
@@ -144,6 +147,21 @@ def _requests_with_top_suggestion():
             top_suggestion_probability=Subquery(top.values("probability")[:1]),
         )
     )
+
+
+@functools.cache
+def _requests_with_top_suggestion_template():
+    # Built on first use, not at import, so that the app registry is surely ready. Never
+    # evaluated itself (callers get clones), so it never holds a result cache.
+    return _build_requests_with_top_suggestion()
+
+
+def _requests_with_top_suggestion():
+    """``_build_requests_with_top_suggestion()``, as a clone of one template built once per
+    process: querysets are immutable, and cloning the annotated query costs about 0.1 ms where
+    resolving its expressions again cost about 0.8 ms per panel render (issue 13). The fetch
+    mode is applied per call, so a changed ``PORTAL_DEFAULT_FETCH_MODE`` still holds."""
+    return _requests_with_top_suggestion_template().fetch_mode(settings.PORTAL_DEFAULT_FETCH_MODE)
 
 
 @dataclass(frozen=True)
