@@ -204,6 +204,11 @@ class User(AbstractUser):
     # need not know these columns.
     display_name = models.CharField(max_length=50, blank=True, default="", db_default="")
     avatar = models.FileField(upload_to=RandomName("avatars"), blank=True, max_length=200, default="", db_default="")
+    # The local hour (0-23, in ``time_zone``) of the daily care reminder email (issue 14); ``None``:
+    # no reminders (opt-in, on the notification settings page).
+    care_reminder_hour = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=None, validators=[MaxValueValidator(23)]
+    )
     time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC", validators=[validate_time_zone])
     home_latitude = models.DecimalField(
         max_digits=4,

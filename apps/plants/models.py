@@ -317,3 +317,14 @@ class SavedCareInstructions(models.Model):
 
     def __str__(self):
         return self.nickname or f"care card #{self.pk}"
+
+
+# Care tasks (issue 14) live in their own module; importing them here registers them with the
+# ``plants`` app.
+from .care.models import (  # noqa: E402, F401
+    CareCalendarFeed,
+    CareReminderSent,
+    CareTask,
+    CareTaskDone,
+    CareTaskKind,
+)

@@ -19,6 +19,7 @@ from apps.core.uploads import ProcessedImage
 from apps.notifications.models import NotificationKind
 
 from . import events, selectors
+from .care import services as care_services
 from .identification.providers import configured_providers
 from .identification.tasks import identification_enqueue
 from .models import (
@@ -377,6 +378,7 @@ def care_card_toggle(*, owner: User, species: PlantSpecies) -> SavedCareInstruct
         User.objects.filter(pk=owner.pk).update(
             care_card_count=F("care_card_count") + 1, panel_version=F("panel_version") + 1
         )
+        care_services.care_tasks_create_defaults(card=card, owner=owner)
         return card
 
 

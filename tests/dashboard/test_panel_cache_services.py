@@ -356,6 +356,12 @@ RECIPES = {
         request_id=w.owner_request.pk, owner_id=w.owner.pk, status=IdentificationStatus.NEEDS_HELP, top_name="Fern"
     ),
     "plants.identification.service.normalise_scientific_name": lambda w, f: f("  Ficus   lyrata "),
+    "plants.care.services.care_task_done": lambda w, f: f(task=_water_task(w), owner=w.owner),
+    "plants.care.services.care_task_snooze": lambda w, f: f(task=_water_task(w), owner=w.owner, days=3),
+    "plants.care.services.care_task_update": lambda w, f: f(
+        task=_water_task(w), owner=w.owner, interval_days=2, is_enabled=True
+    ),
+    "plants.care.services.care_tasks_create_defaults": lambda w, f: f(card=_card_without_tasks(w), owner=w.owner),
     "plants.services.care_card_toggle": lambda w, f: f(owner=w.owner, species=w.species[0]),
     "plants.services.care_card_update": lambda w, f: f(
         card=w.card, nickname="Fiddle", personal_notes="", status="struggling", is_favourite=True
@@ -369,6 +375,20 @@ RECIPES = {
     ),
     "plants.services.suggestion_vote": lambda w, f: f(suggestion=w.machine_suggestion, voter=w.moderator, agrees=True),
 }
+
+
+def _water_task(world: World):
+    from apps.plants.models import CareTask
+
+    return CareTask.objects.get(care_card=world.card, kind="water")
+
+
+def _card_without_tasks(world: World):
+    from apps.plants.models import CareTask
+
+    CareTask.objects.filter(care_card=world.card).delete()
+    return world.card
+
 
 SERVICES = service_functions()
 

@@ -1,0 +1,127 @@
+"""Care task services (issue 14): every change goes through here, locks what it changes, and
+bumps the owner's dashboard panel version in the same transaction (issue 13's cache rule)."""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.panel_versions import panel_versions_bump
+
+from ..models import PlantSpecies, SavedCareInstructions
+from . import defaults, schedule
+from .models import MAX_INTERVAL_DAYS, SNOOZE_DAYS, CareTask, CareTaskDone
+
+# How far back a gardener may date a "done" (a forgotten entry from last month is fine; a
+# typo for another year is not).
+DONE_ON_MAX_DAYS_BACK = 365
+
+
+def care_tasks_create_defaults(*, card: SavedCareInstructions, owner: User, today: date | None = None) -> int:
+    """Give ``card`` (owned by ``owner``, a loaded row) the five
+    default tasks of its species (``defaults.task_defaults``), each first due one interval after
+    ``today`` (default: the owner's local date). Kinds the card already has are left as they
+    are (``ON CONFLICT DO NOTHING`` settles a concurrent call). Returns the number of tasks
+    created (by this call, unless a concurrent one won the race for some kind)."""
+    today = today or schedule.local_today(owner.time_zone)
+    southern = schedule.is_southern(owner.home_latitude)
+    species = PlantSpecies.objects.only(*defaults.SPECIES_FIELDS).get(pk=card.species_id)
+    rows = [
+        CareTask(
+            care_card=card,
+            owner_id=card.owner_id,
+            kind=task.kind,
+            interval_days=task.interval_days,
+            is_enabled=task.is_enabled,
+            growing_season_only=task.growing_season_only,
+            next_due_on=schedule.next_due_on(
+                after=today,
+                interval_days=task.interval_days,
+                growing_season_only=task.growing_season_only,
+                southern=southern,
+            ),
+        )
+        for task in defaults.task_defaults(species)
+    ]
+    with transaction.atomic():
+        present = set(CareTask.objects.filter(care_card=card).values_list("kind", flat=True))
+        rows = [row for row in rows if row.kind not in present]
+        if rows:
+            CareTask.objects.bulk_create(rows, ignore_conflicts=True)
+            panel_versions_bump(user_ids=[card.owner_id])
+    return len(rows)
+
+
+def _locked(task: CareTask) -> CareTask:
+    locked = CareTask.objects.select_for_update().get(pk=task.pk)
+    locked.updated_at = timezone.now()
+    return locked
+
+
+def care_task_done(*, task: CareTask, owner: User, done_on: date | None = None) -> CareTask:
+    """Record ``task`` (of ``owner``'s card) as done on ``done_on`` (the owner's local date;
+    default today) and move its next due date to one interval after the latest done date (in
+    the growing season when the task is seasonal). Marking an earlier date than the last one
+    adds it to the history without moving the due date back; the same date twice is one entry.
+
+    Raises ``ValidationError`` for a date in the future or more than ``DONE_ON_MAX_DAYS_BACK``
+    days ago (nothing changes). Returns the task as saved."""
+    today = schedule.local_today(owner.time_zone)
+    done_on = done_on or today
+    if done_on > today:
+        raise ValidationError("A task can't be done on a date that hasn't come yet.", code="future")
+    if done_on < today - timedelta(days=DONE_ON_MAX_DAYS_BACK):
+        raise ValidationError(f"Choose a date within the last {DONE_ON_MAX_DAYS_BACK} days.", code="too_old")
+    with transaction.atomic():
+        locked = _locked(task)
+        CareTaskDone.objects.bulk_create([CareTaskDone(task=locked, done_on=done_on)], ignore_conflicts=True)
+        if locked.last_done_on is None or done_on > locked.last_done_on:
+            locked.last_done_on = done_on
+            locked.next_due_on = schedule.next_due_on(
+                after=done_on,
+                interval_days=locked.interval_days,
+                growing_season_only=locked.growing_season_only,
+                southern=schedule.is_southern(owner.home_latitude),
+            )
+        locked.save(update_fields=["last_done_on", "next_due_on", "updated_at"])
+        panel_versions_bump(user_ids=[locked.owner_id])
+    return locked
+
+
+def care_task_snooze(*, task: CareTask, owner: User, days: int) -> CareTask:
+    """Put ``task`` off by ``days`` (one of ``SNOOZE_DAYS``: 1, 3 or 7) counted from today or from
+    its due date, whichever is later: an overdue task snoozed by 1 day is due tomorrow. Nothing
+    goes into the history. Raises ``ValidationError`` for another number of days."""
+    if days not in SNOOZE_DAYS:
+        raise ValidationError(f"Snooze for {', '.join(map(str, SNOOZE_DAYS))} days.", code="snooze_days")
+    today = schedule.local_today(owner.time_zone)
+    with transaction.atomic():
+        locked = _locked(task)
+        locked.next_due_on = max(locked.next_due_on, today) + timedelta(days=days)
+        locked.save(update_fields=["next_due_on", "updated_at"])
+        panel_versions_bump(user_ids=[locked.owner_id])
+    return locked
+
+
+def care_task_update(*, task: CareTask, owner: User, interval_days: int, is_enabled: bool) -> CareTask:
+    """Change ``task``'s interval (days, 1..``MAX_INTERVAL_DAYS``) and whether it is switched on.
+    A new interval counts from the last done date (or from today when never done), so shortening
+    it can make the task due at once. Raises ``ValidationError`` for an interval out of range."""
+    if not 1 <= interval_days <= MAX_INTERVAL_DAYS:
+        raise ValidationError(f"Choose between 1 and {MAX_INTERVAL_DAYS} days.", code="interval")
+    with transaction.atomic():
+        locked = _locked(task)
+        changed = locked.interval_days != interval_days or (is_enabled and not locked.is_enabled)
+        locked.interval_days, locked.is_enabled = interval_days, is_enabled
+        if changed:
+            locked.next_due_on = schedule.next_due_on(
+                after=locked.last_done_on or schedule.local_today(owner.time_zone),
+                interval_days=interval_days,
+                growing_season_only=locked.growing_season_only,
+                southern=schedule.is_southern(owner.home_latitude),
+            )
+        locked.save(update_fields=["interval_days", "is_enabled", "next_due_on", "updated_at"])
+        panel_versions_bump(user_ids=[locked.owner_id])
+    return locked
