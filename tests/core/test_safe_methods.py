@@ -42,6 +42,7 @@ from apps.dashboard.views import PANELS
 from apps.forum.models import Post, Report, Topic
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
 from apps.notifications.models import Notification
+from apps.plants.care.services import care_tasks_create_defaults
 from apps.plants.identification.tasks import identify_plant
 from apps.plants.models import PlantSpecies
 from tests import factories
@@ -102,6 +103,7 @@ class World:
     suggestion_pk: int
     species_slug: str
     care_card_pk: int
+    care_task_pk: int
     thumbnail_name: str
     confirm_token: str
     unlock_token: str
@@ -144,6 +146,7 @@ def make_world(client: Client, capture_on_commit) -> World:
     identification = factories.IdentificationRequestFactory(owner=rosa)
     suggestion = factories.SuggestionFactory(request=identification, species=species)
     card = factories.CareCardFactory(owner=rosa, species=species)
+    care_tasks_create_defaults(card=card, owner=rosa)
 
     unconfirmed = factories.UserFactory(username="unconfirmed", email_confirmed_at=None)
     locked = factories.UserFactory(username="locked")
@@ -176,6 +179,7 @@ def make_world(client: Client, capture_on_commit) -> World:
         suggestion_pk=suggestion.pk,
         species_slug=species.slug,
         care_card_pk=card.pk,
+        care_task_pk=card.care_tasks.order_by("pk").first().pk,
         thumbnail_name=identification.thumbnail.name,
         confirm_token=email_confirmation_token(user=unconfirmed),
         unlock_token=unlock_token,
@@ -210,6 +214,9 @@ URL_KWARGS = {
     "plants/species/<slug:slug>/": lambda w: [{"slug": w.species_slug}],
     "plants/species/<slug:slug>/care-card/": lambda w: [{"slug": w.species_slug}],
     "plants/care-cards/<int:pk>/": lambda w: [{"pk": w.care_card_pk}],
+    "plants/care/tasks/<int:pk>/done/": lambda w: [{"pk": w.care_task_pk}],
+    "plants/care/tasks/<int:pk>/snooze/": lambda w: [{"pk": w.care_task_pk}],
+    "plants/care/tasks/<int:pk>/edit/": lambda w: [{"pk": w.care_task_pk}],
     "forum/f/<slug:slug>/": lambda w: [{"slug": w.forum_slug}],
     "forum/f/<slug:slug>/new/": lambda w: [{"slug": w.forum_slug}],
     "forum/t/<int:pk>/": lambda w: [{"pk": w.topic.pk}],
