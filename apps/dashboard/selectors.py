@@ -1,16 +1,19 @@
 """Reads that mix domains for the dashboard: recent activity and the stats API."""
 
-from datetime import datetime, timedelta
+import functools
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, DurationField, ExpressionWrapper, F, IntegerField, Max, Value
-from django.db.models.functions import Coalesce, Extract, Mod, NullIf
+from django.db.models import CharField, F, IntegerField, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.selectors import trust_progress_for_user
+from apps.core.permissions import is_moderator
+from apps.core.precompiled import PrecompiledValues
 from apps.forum.models import Post, Topic
 from apps.forum.selectors import forum_stats_for_user
 from apps.plants.models import IdentificationStatus, PlantIdentificationRequest, identification_request_title
@@ -71,18 +74,31 @@ def _activity_parts(user: User, limit: int):
     return parts
 
 
+def _recent_activity_query(*, user_id: int, limit: int, moderator: bool):
+    # A stand-in viewer: the visibility rule reads only the id and the moderator flag.
+    viewer = User(id=user_id, is_active=True, is_moderator_flag=moderator)
+    topics, replies, requests = _activity_parts(viewer, limit)
+    return topics.union(replies, requests, all=True).order_by("-created")[:limit]
+
+
+@functools.cache
+def _recent_activity_statement(limit: int, moderator: bool) -> PrecompiledValues:
+    """The ``recent-activity`` statement for one limit and viewer shape, compiled once per
+    process (``apps.core.precompiled``)."""
+    return PrecompiledValues(functools.partial(_recent_activity_query, limit=limit, moderator=moderator), user_id=int)
+
+
 def recent_activity_for_user(*, user: User, limit: int | None = None) -> list[dict]:
     """The ``recent-activity`` panel: ``user``'s latest topics, replies and identification
     requests, mixed, newest first, in one ``UNION ALL`` statement (each part limited and read
-    from its ``(owner, created_at)`` index on PostgreSQL).
+    from its ``(owner, created_at)`` index on PostgreSQL), compiled once per process.
 
     Returns up to ``limit`` (``DASHBOARD_RECENT_ACTIVITY_LIMIT``, 8) dicts
     ``{"type", "title", "url", "created", "forum_name", "status"}``; ``type`` is ``topic``,
     ``reply`` or ``identification``.
     """
     limit = limit or settings.DASHBOARD_RECENT_ACTIVITY_LIMIT
-    topics, replies, requests = _activity_parts(user, limit)
-    rows = topics.union(replies, requests, all=True).order_by("-created")[:limit]
+    rows = _recent_activity_statement(limit, is_moderator(user)).rows(user_id=user.pk)
     items = []
     for row in rows:
         if row["kind"] == ACTIVITY_IDENTIFICATION:
@@ -177,44 +193,3 @@ def gardener_profile(*, username: str, viewer: User | None) -> dict | None:
     decided = gardener.suggestions_decided
     rate = gardener.suggestions_matched / decided if decided else None
     return {"gardener": gardener, "agreement_rate": rate, "topics": topics}
-
-
-WEEK = timedelta(weeks=1)
-
-
-def searches_window_changes_at(*, user: User, now: datetime) -> datetime | None:
-    """When the ``plant-stats`` panel next changes with time alone (issue 13): its "this week"
-    count and 12 weekly sparkline buckets are rolling (``plant_stats_for_user``: the last 7 days,
-    then weeks counted back from ``now``), so a search moves on at every whole week of its age,
-    and leaves after 12. That moment is ``now + 1 week - max(age mod 1 week)`` over the owner's
-    searches in the window: one statement, an aggregate over the ``(owner, created_at)``
-    index range (on PostgreSQL; elsewhere the timestamps are read and the same computed here).
-    ``None`` when the window holds no search."""
-    window = PlantIdentificationRequest.objects.filter(
-        owner=user, created_at__gt=now - settings.DASHBOARD_SPARKLINE_WEEKS * WEEK
-    )
-    week_seconds = WEEK.total_seconds()
-    if connection.vendor == "postgresql":
-        age = ExpressionWrapper(Value(now) - F("created_at"), output_field=DurationField())
-        phase = window.aggregate(phase=Max(Mod(Extract(age, "epoch"), Value(week_seconds))))["phase"]
-    else:
-        stamps = window.values_list("created_at", flat=True)
-        phase = max(((now - created).total_seconds() % week_seconds for created in stamps), default=None)
-    if phase is None:
-        return None
-    return now + timedelta(seconds=week_seconds - float(phase))
-
-
-def forum_window_changes_at(*, user: User, now: datetime) -> datetime | None:
-    """When the ``forum-stats`` panel next changes with time alone (issue 13): its last-30-days
-    counts (``forum_stats_for_user``) drop a post 30 days after it was written, so the oldest
-    live post in the window leaves first. One statement over the ``(poster, created_at)`` index;
-    ``None`` when the window holds no post."""
-    days = timedelta(days=30)
-    oldest = (
-        Post.objects.filter(poster=user, created_at__gt=now - days, is_deleted=False)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    return None if oldest is None else oldest + days

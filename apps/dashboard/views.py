@@ -18,16 +18,14 @@ from apps.accounts.api_auth import api_auth_required
 from apps.accounts.selectors import trust_progress_for_user
 from apps.core.permissions import check_moderate_permission, is_moderator
 from apps.forum.permissions import new_member_limits
-from apps.forum.selectors import forum_stats_for_user, review_queue_counts
-from apps.plants.selectors import care_cards_for_user, identification_requests_for_user, plant_stats_for_user
+from apps.forum.selectors import forum_stats_with_changes_at, review_queue_counts
+from apps.plants.selectors import care_cards_for_user, identification_requests_for_user, plant_stats_with_changes_at
 
 from . import panel_cache
 from .selectors import (
     dashboard_stats_for_user,
-    forum_window_changes_at,
     gardener_profile,
     recent_activity_for_user,
-    searches_window_changes_at,
 )
 from .sparkline import sparkline
 
@@ -36,34 +34,35 @@ logger = logging.getLogger(__name__)
 TEMPLATE = "dashboard/index.html"
 
 
-def _plant_stats(request):
-    stats = plant_stats_for_user(user=request.user)
-    return {"stats": stats, "sparkline": sparkline(stats["weekly_searches"])}
+def _plant_stats(request, now):
+    stats, changes_at = plant_stats_with_changes_at(user=request.user, now=now)
+    return {"stats": stats, "sparkline": sparkline(stats["weekly_searches"]), "changes_at": changes_at}
 
 
-def _forum_stats(request):
-    return {"stats": forum_stats_for_user(user=request.user)}
+def _forum_stats(request, now):
+    stats, changes_at = forum_stats_with_changes_at(user=request.user, now=now)
+    return {"stats": stats, "changes_at": changes_at}
 
 
-def _recent_activity(request):
+def _recent_activity(request, now):
     return {"items": recent_activity_for_user(user=request.user)}
 
 
-def _previous_searches(request):
+def _previous_searches(request, now):
     rows, _ = identification_requests_for_user(user=request.user, limit=settings.DASHBOARD_PREVIOUS_SEARCHES_LIMIT)
     return {"requests": rows, "total": request.user.identification_request_count}
 
 
-def _care_cards(request):
+def _care_cards(request, now):
     cards = care_cards_for_user(user=request.user, limit=settings.DASHBOARD_CARE_CARDS_LIMIT)
     return {"cards": cards, "total": request.user.care_card_count}
 
 
-def _trust_progress(request):
+def _trust_progress(request, now):
     return {"progress": trust_progress_for_user(user=request.user), "limits": new_member_limits(request.user)}
 
 
-def _moderation_queue(request):
+def _moderation_queue(request, now):
     check_moderate_permission(request.user)
     return {"counts": review_queue_counts(viewer=request.user)}
 
@@ -71,12 +70,10 @@ def _moderation_queue(request):
 # When a cached panel's text would next change with time alone (see ``panel_cache``): called on
 # a miss with the request, the panel's context and the moment taken before the context was
 # built (a boundary passed while building only makes the entry expire at once).
-def _plant_stats_changes_at(request, context, now):
-    return searches_window_changes_at(user=request.user, now=now)
-
-
-def _forum_stats_changes_at(request, context, now):
-    return forum_window_changes_at(user=request.user, now=now)
+# Plant and forum stats read it from their own statement (``plant_stats_with_changes_at``,
+# ``forum_stats_with_changes_at``): no second query on a miss.
+def _stats_changes_at(request, context, now):
+    return context.pop("changes_at")
 
 
 def _recent_activity_changes_at(request, context, now):
@@ -100,15 +97,15 @@ def _trust_progress_changes_at(request, context, now):
 @dataclass(frozen=True)
 class Panel:
     """One dashboard panel: its partial in ``dashboard/index.html``, its heading, the function
-    that builds its context from the request, the ``HX-Trigger`` events (STYLE "Templates and
-    HTMX": ``<entity><PastVerb>``) after which it reloads itself, whether only moderators
-    see it, and ``changes_at``: for a panel whose HTML is cached (``panel_cache``), when its
+    that builds its context from the request and its moment ``now``, the ``HX-Trigger`` events
+    (STYLE "Templates and HTMX": ``<entity><PastVerb>``) after which it reloads itself, whether
+    only moderators see it, and ``changes_at``: for a panel whose HTML is cached (``panel_cache``), when its
     text next changes with time alone (``(request, context, now) -> datetime | None``);
     ``None`` for a panel that is never cached."""
 
     partial: str
     title: str
-    builder: Callable[[HttpRequest], dict]
+    builder: Callable[[HttpRequest, datetime], dict]
     events: tuple[str, ...] = ()
     moderators_only: bool = False
     changes_at: Callable[[HttpRequest, dict, datetime], datetime | None] | None = None
@@ -129,9 +126,9 @@ PANELS: dict[str, Panel] = {
         "Your plants",
         _plant_stats,
         ("plantIdentified", "careCardSaved"),
-        changes_at=_plant_stats_changes_at,
+        changes_at=_stats_changes_at,
     ),
-    "forum-stats": Panel("forum_stats", "Forum activity", _forum_stats, changes_at=_forum_stats_changes_at),
+    "forum-stats": Panel("forum_stats", "Forum activity", _forum_stats, changes_at=_stats_changes_at),
     "recent-activity": Panel(
         "recent_activity",
         "Recent activity",
@@ -193,8 +190,9 @@ def _render_panel(request: HttpRequest, name: str) -> HttpResponse:
     partial, title = panel.partial, panel.title
     now = timezone.now()
     try:
-        context = panel.builder(request)
+        context = panel.builder(request, now)
         changes_at = panel.changes_at(request, context, now) if key is not None else None
+        context.pop("changes_at", None)
     except DatabaseError:
         logger.exception("dashboard panel %s failed", name)
         return render(request, f"{TEMPLATE}#panel_error", {"panel": {"name": name, "title": title}})

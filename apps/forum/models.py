@@ -226,6 +226,14 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["topic", "created_at", "id"], name="forum_post_topic_order"),
             models.Index(fields=["poster", "-created_at"], name="forum_post_poster_recent"),
+            # The forum-stats panel's last-30-days counts (issue 13): an index-only range per
+            # gardener over their live posts, the opening-post flag carried in the index.
+            models.Index(
+                fields=["poster", "created_at"],
+                include=["is_opening_post"],
+                condition=models.Q(is_deleted=False),
+                name="forum_post_poster_live",
+            ),
             models.Index(
                 fields=["created_at"],
                 condition=models.Q(is_approved=False, is_deleted=False, rejection_reason=""),

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, Window
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from apps.accounts.models import User
 from apps.core.db import SubqueryCount
 from apps.core.permissions import is_moderator
+from apps.core.precompiled import PrecompiledValues
 
 from .models import WAITING_POST, WAITING_TOPIC, Forum, Post, Report, Topic, post_version
 
@@ -91,31 +92,46 @@ def _signed_in(viewer) -> bool:
     return viewer is not None and viewer.is_authenticated
 
 
+def _recent_forum_query(*, user_id: int, since: datetime):
+    live = Post.objects.filter(poster_id=OuterRef("pk"), created_at__gt=since, is_deleted=False)
+    return User.objects.filter(pk=user_id).values(
+        topics_recent=SubqueryCount(live.filter(is_opening_post=True)),
+        posts_recent=SubqueryCount(live),
+        oldest_recent=Subquery(live.order_by("created_at").values("created_at")[:1]),
+    )
+
+
+# Compiled once per process (``apps.core.precompiled``): the same statement for every gardener.
+_RECENT_FORUM = PrecompiledValues(_recent_forum_query, user_id=int, since=datetime)
+
+
 def forum_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
     """The ``forum-stats`` panel and ``forum_stats`` of ``/api/dashboard/stats/``.
 
     All-time totals are ``user``'s maintained counters (their topics and posts not deleted,
     held ones included, as they see them: ``apps.forum.recount``); the last-30-days counts use
-    the same definition, as two scalar subqueries in one SQL statement, each an index range
+    the same definition, as scalar subqueries in one SQL statement, each an index range
     on ``(poster, created_at)``. Returns ``{"topics", "posts", "topics_last_30_days",
     "posts_last_30_days"}``.
     """
-    since = (now or timezone.now()) - timedelta(days=30)
-    live = Post.objects.filter(poster=user, created_at__gt=since, is_deleted=False)
-    recent = (
-        User.objects.filter(pk=user.pk)
-        .values(
-            topics_recent=SubqueryCount(live.filter(is_opening_post=True)),
-            posts_recent=SubqueryCount(live),
-        )
-        .get()
-    )
-    return {
+    return forum_stats_with_changes_at(user=user, now=now)[0]
+
+
+def forum_stats_with_changes_at(*, user: User, now: datetime | None = None) -> tuple[dict, datetime | None]:
+    """``(forum_stats_for_user(...), changes_at)`` from the same single statement: the
+    last-30-days counts drop a post 30 days after it was written, so ``changes_at`` (issue 13's
+    panel cache) is the oldest live post in the window plus 30 days; ``None`` when the window
+    holds no post."""
+    days = timedelta(days=30)
+    (recent,) = _RECENT_FORUM.rows(user_id=user.pk, since=(now or timezone.now()) - days)
+    stats = {
         "topics": user.topic_count,
         "posts": user.post_count,
         "topics_last_30_days": recent["topics_recent"],
         "posts_last_30_days": recent["posts_recent"],
     }
+    oldest = recent["oldest_recent"]
+    return stats, None if oldest is None else oldest + days
 
 
 def forum_list() -> list[Forum]:

@@ -19,6 +19,7 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -31,6 +32,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core import geo
 from apps.core.db import SubqueryCount
+from apps.core.precompiled import PrecompiledModels, PrecompiledValues
 
 from .consensus import consensus_holds
 from .models import (
@@ -83,6 +85,40 @@ class _WeeksAgo(Func):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
+class _WeekPhase(Func):
+    """Seconds into the current whole week of age, ``(now - column) mod 1 week`` (0 <= x <
+    604,800), as a float: when a row's week bucket next moves (issue 13's panel cache)."""
+
+    output_field = FloatField()
+
+    def __init__(self, *, now: datetime, column: str):
+        age = ExpressionWrapper(Value(now, output_field=DateTimeField()) - F(column), output_field=DurationField())
+        super().__init__(age)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = f"MOD(EXTRACT(EPOCH FROM %(expressions)s), {_WeeksAgo.WEEK_SECONDS})::float"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        week_micros = _WeeksAgo.WEEK_SECONDS * 1_000_000
+        template = f"(((%(expressions)s) % {week_micros}) / 1000000.0)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def _weekly_searches_query(*, owner_id: int, since: datetime, now: datetime):
+    return (
+        PlantIdentificationRequest.objects.filter(owner_id=owner_id, created_at__gt=since)
+        .annotate(weeks_ago=_WeeksAgo(now=now, column="created_at"))
+        .values("weeks_ago")
+        .annotate(searches=Count("*"), phase=Max(_WeekPhase(now=now, column="created_at")))
+        .order_by()
+    )
+
+
+# Compiled once per process (``apps.core.precompiled``): the same statement for every gardener.
+_WEEKLY_SEARCHES = PrecompiledValues(_weekly_searches_query, owner_id=int, since=datetime, now=datetime)
+
+
 def plant_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
     """The ``plant-stats`` panel and the ``plant_stats`` part of ``/api/dashboard/stats/``.
 
@@ -100,26 +136,31 @@ def plant_stats_for_user(*, user: User, now: datetime | None = None) -> dict:
     "total_searches", "searches_this_week", "saved_care_cards", "weekly_searches": [int,
     ...oldest first]}``.
     """
+    return plant_stats_with_changes_at(user=user, now=now)[0]
+
+
+def plant_stats_with_changes_at(*, user: User, now: datetime | None = None) -> tuple[dict, datetime | None]:
+    """``(plant_stats_for_user(...), changes_at)`` from the same single statement: ``changes_at``
+    is when the stats next change with time alone (issue 13's panel cache): a search moves on
+    at every whole week of its age and leaves the window after 12, so that moment is ``now + 1
+    week - max(age mod 1 week)`` over the searches in the window; ``None`` when it holds none."""
     now = now or timezone.now()
     weeks = settings.DASHBOARD_SPARKLINE_WEEKS
-    rows = (
-        PlantIdentificationRequest.objects.filter(owner=user, created_at__gt=now - timedelta(weeks=weeks))
-        .annotate(weeks_ago=_WeeksAgo(now=now, column="created_at"))
-        .values_list("weeks_ago")
-        .annotate(searches=Count("*"))
-        .order_by()
-    )
+    rows = _WEEKLY_SEARCHES.rows(owner_id=user.pk, since=now - timedelta(weeks=weeks), now=now)
     weekly = [0] * weeks
-    for weeks_ago, searches in rows:
+    for row in rows:
         # created_at > now - 12 weeks, so weeks_ago <= 11; after now it is below 0.
-        weekly[weeks - 1 - max(weeks_ago, 0)] += searches
-    return {
+        weekly[weeks - 1 - max(row["weeks_ago"], 0)] += row["searches"]
+    phase = max((row["phase"] for row in rows), default=None)
+    changes_at = None if phase is None else now + timedelta(seconds=_WeeksAgo.WEEK_SECONDS - phase)
+    stats = {
         "total_identified": user.identified_plant_count,
         "total_searches": user.identification_request_count,
         "searches_this_week": weekly[-1],
         "saved_care_cards": user.care_card_count,
         "weekly_searches": weekly,
     }
+    return stats, changes_at
 
 
 def _top_suggestion():
@@ -190,19 +231,52 @@ class RequestCursor:
         return cls(created_at=created_at, pk=int(pk))
 
 
+def _newest_first(queryset, *, limit: int, after: RequestCursor | None):
+    """``queryset`` newest first after the cursor ``after`` (keyset on ``(created_at, id)``,
+    no OFFSET scan), one row more than ``limit`` (to learn whether a next page exists)."""
+    if after is not None:
+        queryset = queryset.filter(Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk))
+    return queryset.order_by("-created_at", "-id")[: limit + 1]
+
+
+def _page_and_cursor(rows: list, *, limit: int) -> tuple[list, RequestCursor | None]:
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, RequestCursor(created_at=rows[-1].created_at, pk=rows[-1].pk)
+
+
 def _newest_first_page(
     queryset, *, limit: int, after: RequestCursor | None
 ) -> tuple[list[PlantIdentificationRequest], RequestCursor | None]:
     """One page of ``queryset`` newest first, after the cursor ``after`` (keyset pagination on
     ``(created_at, id)``, no OFFSET scan), in one statement: ``(rows, next_cursor)``,
     ``next_cursor`` ``None`` on the last page."""
-    if after is not None:
-        queryset = queryset.filter(Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk))
-    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, RequestCursor(created_at=rows[-1].created_at, pk=rows[-1].pk)
+    return _page_and_cursor(list(_newest_first(queryset, limit=limit, after=after)), limit=limit)
+
+
+def _own_requests_page_query(*, owner_id: int, limit: int, after: RequestCursor | None):
+    return _newest_first(_requests_with_top_suggestion().filter(owner_id=owner_id), limit=limit, after=after)
+
+
+@functools.cache
+def _first_page_statement(limit: int) -> PrecompiledModels:
+    """A gardener's first page of requests (the previous-searches panel, My searches),
+    compiled once per process and limit (``apps.core.precompiled``)."""
+    return PrecompiledModels(
+        lambda *, owner_id: _own_requests_page_query(owner_id=owner_id, limit=limit, after=None), owner_id=int
+    )
+
+
+@functools.cache
+def _later_page_statement(limit: int) -> PrecompiledModels:
+    """A later page (after a keyset cursor), compiled once per process and limit."""
+
+    def build(*, owner_id, after_created_at, after_pk):
+        after = RequestCursor(created_at=after_created_at, pk=after_pk)
+        return _own_requests_page_query(owner_id=owner_id, limit=limit, after=after)
+
+    return PrecompiledModels(build, owner_id=int, after_created_at=datetime, after_pk=int)
 
 
 def identification_requests_for_user(
@@ -216,8 +290,16 @@ def identification_requests_for_user(
     the owner's index whatever the depth (no OFFSET scan). Returns ``(rows, next_cursor)``;
     ``next_cursor`` is ``None`` on the last page.
     """
-    queryset = _requests_with_top_suggestion().filter(owner=user)
-    return _newest_first_page(queryset, limit=limit, after=after)
+    if after is None:
+        rows = _first_page_statement(limit).rows(owner_id=user.pk, fetch_mode=settings.PORTAL_DEFAULT_FETCH_MODE)
+    else:
+        rows = _later_page_statement(limit).rows(
+            owner_id=user.pk,
+            after_created_at=after.created_at,
+            after_pk=after.pk,
+            fetch_mode=settings.PORTAL_DEFAULT_FETCH_MODE,
+        )
+    return _page_and_cursor(rows, limit=limit)
 
 
 def care_cards_for_user(*, user: User, limit: int | None = None) -> list[SavedCareInstructions]:
