@@ -97,6 +97,7 @@ def _accounts_export(user: User) -> ExportPart:
         "care_card_count",
         "display_name",
         "time_zone",
+        "care_reminder_hour",
         "home_latitude",
         "home_longitude",
         "avatar",
@@ -485,6 +486,7 @@ def account_erase(*, user_id: int) -> str:
         user.first_name = user.last_name = user.display_name = ""
         user.avatar = ""  # the file goes after commit (the accounts source's ErasurePart)
         user.time_zone = "UTC"
+        user.care_reminder_hour = None
         user.home_latitude = user.home_longitude = None
         user.set_unusable_password()
         user.is_active = user.is_staff = user.is_superuser = False

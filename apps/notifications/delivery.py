@@ -27,11 +27,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from functools import partial
 from itertools import batched
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.tasks import task
 from django.template.loader import render_to_string
@@ -39,6 +38,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.db import insert_new_returning_pks, unsent_claims_lock
+from apps.core.localtime import local_date_from_hour
 
 from .models import Notification, NotificationDelivery, NotificationDigest, NotificationKind
 
@@ -81,13 +82,16 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path if path.startswith('/') else '/' + path}"
 
 
-def _settings_link() -> str:
+def notification_settings_link() -> str:
+    """The absolute URL of the notification settings page (every email links to it, to turn
+    itself off)."""
     return absolute_url(reverse("notification-settings"))
 
 
-def _send_each(messages: list[tuple[int, EmailMessage]]) -> list[int]:
-    """Send each ``(key, message)`` on one mailer connection; the keys of those sent. A failure
-    is logged and skipped, so one bad address does not hold back the others."""
+def emails_send_each(messages: list[tuple[int, EmailMessage]]) -> list[int]:
+    """Send each ``(key, message)`` (``key`` the caller's, e.g. a row's primary key) on one
+    mailer connection; the keys of those sent. A failure is logged and skipped, so one bad
+    address does not hold back the others."""
     sent = []
     if not messages:
         return sent
@@ -98,7 +102,7 @@ def _send_each(messages: list[tuple[int, EmailMessage]]) -> list[int]:
             try:
                 mailer.send_messages([message])
             except Exception:
-                logger.exception("notification email to user #%s could not be sent", message.to)
+                logger.exception("email %r to %s could not be sent", message.subject, message.to)
             else:
                 sent.append(key)
     finally:
@@ -106,7 +110,16 @@ def _send_each(messages: list[tuple[int, EmailMessage]]) -> list[int]:
     return sent
 
 
-def _recipient_can_receive(user: User) -> bool:
+def email_recipients():
+    """The users who may be emailed at all, as a ``User`` queryset: active, with a confirmed
+    address (Discourse mails no unconfirmed account either: the address may not be theirs).
+    ``recipient_can_receive`` is the same rule for a row in hand."""
+    return User.objects.filter(is_active=True, email_confirmed_at__isnull=False).exclude(email="")
+
+
+def recipient_can_receive(user: User) -> bool:
+    """Whether ``user`` (a loaded row) may be emailed now: the rule of ``email_recipients``,
+    checked again at send time (an account deactivated between the claim and the send)."""
     return user.is_active and user.email_confirmed_at is not None and bool(user.email)
 
 
@@ -135,7 +148,7 @@ def notification_emails_send(*, notification_ids: Iterable[int], now: datetime |
     if not ids:
         return 0
     now = now or timezone.now()
-    settings_link = _settings_link()
+    settings_link = notification_settings_link()
     with transaction.atomic():
         rows = list(
             Notification.objects.select_for_update(of=("self",), skip_locked=True)
@@ -152,7 +165,7 @@ def notification_emails_send(*, notification_ids: Iterable[int], now: datetime |
         )
         messages = []
         for row in rows:
-            if not _recipient_can_receive(row.recipient):
+            if not recipient_can_receive(row.recipient):
                 continue
             sentence = notification_sentence(row)
             body = render_to_string(
@@ -167,7 +180,7 @@ def notification_emails_send(*, notification_ids: Iterable[int], now: datetime |
             )
             subject = sentence if len(sentence) <= 120 else sentence[:119] + "…"
             messages.append((row.pk, EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [row.recipient.email])))
-        sent = _send_each(messages)
+        sent = emails_send_each(messages)
         if sent:
             Notification.objects.filter(pk__in=sent).update(emailed_at=now)
     return len(sent)
@@ -183,13 +196,6 @@ def notification_emails_task(notification_ids: list[int]) -> int:
 # --- The daily digest -------------------------------------------------------------------------
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _waiting_for_digest():
     return Notification.objects.filter(
         email_delivery=NotificationDelivery.DIGEST, digest__isnull=True, read_at__isnull=True, is_visible=True
@@ -201,48 +207,30 @@ def digests_due(*, now: datetime) -> dict[int, date]:
     something waiting for a digest, and a local time (their ``time_zone``; UTC when unknown) at
     or after ``NOTIFICATION_DIGEST_LOCAL_HOUR``. Returns ``{user_id: local_date}``; one query."""
     candidates = (
-        User.objects.filter(
-            is_active=True,
-            email_confirmed_at__isnull=False,
-            pk__in=_waiting_for_digest().filter(created_at__lte=now).values("recipient_id"),
-        )
+        email_recipients()
+        .filter(pk__in=_waiting_for_digest().filter(created_at__lte=now).values("recipient_id"))
         .order_by("pk")
         .values_list("pk", "time_zone")
     )
     due = {}
     for user_id, zone_name in candidates:
-        local = now.astimezone(_zone(zone_name))
-        if local.hour >= settings.NOTIFICATION_DIGEST_LOCAL_HOUR:
-            due[user_id] = local.date()
+        local_date = local_date_from_hour(now=now, time_zone=zone_name, hour=settings.NOTIFICATION_DIGEST_LOCAL_HOUR)
+        if local_date is not None:
+            due[user_id] = local_date
     return due
 
 
 def _digests_insert(*, due: dict[int, date], now: datetime) -> list[int]:
-    """INSERT one digest row per ``(user_id, local_date)`` of ``due``; the primary keys of the
-    rows this call inserted. ``ON CONFLICT DO NOTHING`` lets the unique constraint pick the one
-    winner when another run claims the same gardener's date at the same moment (PostgreSQL
-    waits for the other transaction, then skips); ``RETURNING`` names only our own rows.
-    PostgreSQL and SQLite (3.35+) both speak it. One statement per 500 gardeners."""
-    table = connection.ops.quote_name(NotificationDigest._meta.db_table)
-    local_date_field = NotificationDigest._meta.get_field("local_date")
-    created_field = NotificationDigest._meta.get_field("created_at")
-    created = created_field.get_db_prep_value(now, connection)
-    claimed = []
-    with connection.cursor() as cursor:
-        for chunk in batched(sorted(due.items()), 500):
-            values = ", ".join(["(%s, %s, %s, NULL, 0)"] * len(chunk))
-            params = [
-                value
-                for user_id, local_date in chunk
-                for value in (user_id, local_date_field.get_db_prep_value(local_date, connection), created)
-            ]
-            cursor.execute(
-                f"INSERT INTO {table} (user_id, local_date, created_at, sent_at, notification_count) "
-                f"VALUES {values} ON CONFLICT (user_id, local_date) DO NOTHING RETURNING id",
-                params,
-            )
-            claimed.extend(row[0] for row in cursor.fetchall())
-    return claimed
+    """Claim one digest row per ``(user_id, local_date)`` of ``due``; the primary keys of the
+    rows this call inserted (``insert_new_returning_pks``: the unique constraint picks the one
+    winner when another run claims the same gardener's date at the same moment). One statement
+    per 500 gardeners."""
+    return insert_new_returning_pks(
+        NotificationDigest,
+        fields=("user", "local_date", "created_at", "sent_at", "notification_count"),
+        rows=[(user_id, local_date, now, None, 0) for user_id, local_date in sorted(due.items())],
+        unique_fields=("user", "local_date"),
+    )
 
 
 def notification_digests_claim(*, now: datetime | None = None) -> list[int]:
@@ -301,15 +289,10 @@ def notification_digests_send(*, digest_ids: Iterable[int], now: datetime | None
     if not ids:
         return 0
     now = now or timezone.now()
-    settings_link = _settings_link()
+    settings_link = notification_settings_link()
     with transaction.atomic():
-        digests = list(
-            NotificationDigest.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("user")
-            .filter(pk__in=ids, sent_at__isnull=True)
-            .order_by("pk")
-        )
-        digests = [digest for digest in digests if _recipient_can_receive(digest.user)]
+        digests = unsent_claims_lock(NotificationDigest, pks=ids)
+        digests = [digest for digest in digests if recipient_can_receive(digest.user)]
         if not digests:
             return 0
         rows_of: dict[int, list[Notification]] = defaultdict(list)
@@ -339,7 +322,7 @@ def notification_digests_send(*, digest_ids: Iterable[int], now: datetime | None
             noun = "update" if len(rows) == 1 else "updates"
             subject = f"Your daily digest: {len(rows)} {noun} ({digest.local_date:%d %b %Y})"
             messages.append((digest.pk, EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [digest.user.email])))
-        sent = set(_send_each(messages))
+        sent = set(emails_send_each(messages))
         done = [digest for digest in digests if digest.pk in sent]
         for digest in done:
             digest.sent_at = now

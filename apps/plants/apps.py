@@ -10,6 +10,7 @@ class PlantsConfig(AppConfig):
         from apps.core.uploads import files_follow_rows
         from apps.notifications.services import notifications_follow_rows
 
+        from .care.reminder_personal_data import CARE_REMINDERS_SOURCE
         from .models import PlantIdentificationRequest, PlantPhoto
         from .personal_data import PLANTS_SOURCE
 
@@ -21,3 +22,4 @@ class PlantsConfig(AppConfig):
         # Tells the accounts app what this app holds about a gardener, for exports and account
         # deletion (apps.accounts.personal_data); registered once the app registry is ready.
         personal_data_source_register(PLANTS_SOURCE)
+        personal_data_source_register(CARE_REMINDERS_SOURCE)

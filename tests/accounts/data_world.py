@@ -25,6 +25,8 @@ from apps.notifications.delivery import notification_digests_claim
 from apps.notifications.models import NotificationDelivery, NotificationKind
 from apps.notifications.preferences_services import notification_preferences_set
 from apps.notifications.services import notifications_send
+from apps.plants.care.models import MAX_INTERVAL_DAYS
+from apps.plants.care.reminders import care_reminders_claim
 from apps.plants.models import PlantSpecies
 from apps.plants.services import care_card_toggle, identification_request_create, suggestion_add, suggestion_vote
 from tests import factories
@@ -102,8 +104,11 @@ def give_everything(user: User, other: User, forum: Forum | None = None) -> dict
         home_longitude=Decimal("-0.1"),
         avatar=avatar.content,
     )
-    # Notification emails (issue 12): saved choices, and one daily digest (claimed, not sent).
-    notification_preferences_set(user=user, choices=dict.fromkeys(NotificationKind.values, NotificationDelivery.DIGEST))
+    # Notification emails (issue 12): saved choices, and one daily digest (claimed, not sent);
+    # the daily care reminder (issue 14) at 07:00, and one claimed once the card's tasks are due.
+    notification_preferences_set(
+        user=user, choices=dict.fromkeys(NotificationKind.values, NotificationDelivery.DIGEST), care_reminder_hour=7
+    )
     notifications_send(
         recipient_ids=[user.pk],
         actor_id=other.pk,
@@ -114,6 +119,7 @@ def give_everything(user: User, other: User, forum: Forum | None = None) -> dict
         target_key=f"plants.suggestion:{others_suggestion.pk}",
     )
     notification_digests_claim(now=timezone.now().replace(hour=12) + timedelta(days=1))
+    care_reminders_claim(now=timezone.now().replace(hour=12) + timedelta(days=MAX_INTERVAL_DAYS + 1))
     pair = tokens_start(user=user)
     api_session_record(user=user, family_id=pair.family_id, user_agent=APP_USER_AGENT, ip="203.0.113.9")
     family_seen_record(family_id=pair.family_id)

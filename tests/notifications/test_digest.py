@@ -2,7 +2,6 @@
 ``send_notification_digests`` at or after 08:00 in their time zone, idempotent per local date
 (the (user, local_date) unique constraint), across runs, time zones and two processes at once."""
 
-import multiprocessing
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +18,8 @@ from apps.notifications.delivery import notification_digests_claim, notification
 from apps.notifications.models import Notification, NotificationDelivery, NotificationDigest, NotificationKind
 from apps.notifications.preferences_services import notification_preferences_set
 from apps.notifications.services import notifications_send, notifications_visibility_set
+from tests.command_process import process_env, run_twice_on_a_barrier
 from tests.factories import UserFactory
-
-from .digest_process import run_digest_command
 
 SYDNEY, NEW_YORK = "Australia/Sydney", "America/New_York"
 
@@ -249,25 +247,12 @@ def test_two_processes_on_a_barrier_send_one_digest_per_gardener(tmp_path, setti
     )
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
-    db = connection.settings_dict
-    env = {
-        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
-        "TEST_DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_REDIS_URL": settings.REDIS_URL,
-        "PORTAL_TEST_EMAIL_DIR": str(mail_dir),
-    }
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(2), context.Queue()
-    processes = [context.Process(target=run_digest_command, args=(barrier, env, results)) for _ in range(2)]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=180) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
+    outcomes = run_twice_on_a_barrier(
+        process_env(settings, PORTAL_TEST_EMAIL_DIR=str(mail_dir)), "send_notification_digests"
+    )
     outputs = sorted(output for _, _, output in outcomes)
     assert outputs == ["Queued 0 notification digest(s).\n", "Queued 40 notification digest(s).\n"]
-    (first_start, first_end, _), (second_start, second_end, _) = sorted(outcomes)
+    (first_start, first_end, _), (second_start, second_end, _) = outcomes
     assert second_start < first_end, "the two runs did not overlap"
     assert NotificationDigest.objects.count() == 40
     assert NotificationDigest.objects.filter(sent_at__isnull=False).count() == 40

@@ -5,21 +5,13 @@ so a DST change (a 23- or 25-hour day) or a half-hour UTC offset never moves a t
 only "what is today for this gardener" needs the zone (``local_today``)."""
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apps.core.localtime import zone
 
 # The growing season in which fertilizing is due (issue 14): March to September inclusive in
 # the northern hemisphere, mirrored (September to March) in the southern one.
 NORTHERN_GROWING_MONTHS = frozenset(range(3, 10))
 SOUTHERN_GROWING_MONTHS = frozenset({9, 10, 11, 12, 1, 2, 3})
-
-
-def zone(name: str) -> ZoneInfo:
-    """The ``ZoneInfo`` named ``name`` (an IANA name such as ``"Australia/Sydney"``); UTC when
-    the name is unknown to this machine's tz database (never raises)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def local_today(time_zone: str, *, now: datetime | None = None) -> date:
