@@ -41,7 +41,7 @@ from apps.accounts.data_services import data_export_request
 from apps.accounts.models import TrustLevel, UserSession
 from apps.forum.models import Post, Report
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
-from apps.plants.models import PlantSpecies
+from apps.plants.models import CareCalendarFeed, PlantSpecies
 from tests import factories
 
 SIGNED_OUT, GARDENER, NEWBIE, MODERATOR = "signed_out", "gardener", "newbie", "moderator"
@@ -80,6 +80,7 @@ class World:
     suggestion_pk: int
     species_slug: str
     care_card_pk: int  # the gardener's
+    calendar_token: str  # the gardener's care calendar link, made with the page's "Create" form
     confirm_path: str  # from the sign-up email of an unconfirmed account
     unlock_path: str  # from the lock email of a locked account
     reset_path: str  # from the password-reset email of an account nobody signs in with
@@ -163,6 +164,9 @@ def make_world() -> World:
     email_change = {"email": "mover.new@example.com", "password": factories.DEFAULT_PASSWORD}
     assert client.post("/accounts/settings/email/", email_change).status_code == 303
     export = data_export_request(user=gardener)  # built at once: the test settings' immediate task backend
+    gardener_browser = Client(REMOTE_ADDR=SEED_CLIENT_ADDRESS)
+    gardener_browser.force_login(gardener)
+    assert gardener_browser.post("/plants/care/calendar/create/").status_code == 303
 
     return World(
         forum_slug=forum.slug,
@@ -175,6 +179,7 @@ def make_world() -> World:
         suggestion_pk=suggestion.pk,
         species_slug=species.slug,
         care_card_pk=card.pk,
+        calendar_token=CareCalendarFeed.objects.get(owner=gardener).token,
         confirm_path=_link_from_mail(r"/accounts/confirm/[^/\s]+/", "sprout@example.com"),
         unlock_path=_link_from_mail(r"/accounts/unlock/[^/\s]+/", "locked@example.com"),
         reset_path=_link_from_mail(r"/accounts/reset/[^/\s]+/[^/\s]+/", "forgetful@example.com"),
@@ -388,6 +393,22 @@ REGISTRY: list[Route] = [
     ),
     Route("plants/care-cards/", _at("/plants/care-cards/"), signed_in(OK)),
     Route("plants/care-cards/<int:pk>/", lambda w: f"/plants/care-cards/{w.care_card_pk}/", post_only(), POST_ONLY),
+    Route("plants/care/calendar/create/", _at("/plants/care/calendar/create/"), post_only(), POST_ONLY),
+    Route("plants/care/calendar/reset/", _at("/plants/care/calendar/reset/"), post_only(), POST_ONLY),
+    Route(
+        "plants/care/calendar/<care_calendar_token:token>.ics",
+        lambda w: f"/plants/care/calendar/{w.calendar_token}.ics",
+        everyone(OK),
+        DATA,
+        note="the gardener's calendar feed: the secret link is the only key, no session needed",
+    ),
+    Route(
+        "plants/care/calendar/<care_calendar_token:token>.ics",
+        _at("/plants/care/calendar/" + "x" * 43 + ".ics"),
+        everyone(NOT_FOUND),
+        DATA,
+        note="a well-formed token that is nobody's (or was reset)",
+    ),
     # --- Profiles (issue 12) ---
     Route("u/<str:username>/", _at("/u/gardener/"), everyone(OK)),
     Route("u/<str:username>/", _at("/u/nobody-here/"), everyone(NOT_FOUND), note="an unknown gardener"),

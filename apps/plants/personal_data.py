@@ -10,7 +10,8 @@ Erased: votes (the suggestions' counters recounted in the same transaction, ``re
 owners' notifications of them), the notifications about the gardener's requests (everyone's),
 identification requests with their photos, thumbnails (files removed after commit by
 ``files_follow_rows``), suggestions and the votes on those,
-care cards, and the hourly identification limit in Redis. Kept: suggestions the gardener made on
+care cards, the care calendar link (its secret token is never exported: ``kept_out``), and
+the hourly identification and calendar-link limits in Redis. Kept: suggestions the gardener made on
 other people's requests (community content, as forum posts are), under the anonymized account.
 """
 
@@ -22,6 +23,8 @@ from apps.accounts.personal_data import ErasurePart, ExportPart, PersonalDataSou
 from apps.core.ratelimit import limit_key
 from apps.notifications.models import NotificationKind
 
+from .care.feed import calendar_limit_key
+from .care.models import CareCalendarFeed
 from .events import request_notifications_delete, vote_notifications_withdraw
 from .models import (
     IdentificationSuggestion,
@@ -143,13 +146,16 @@ def plants_erase(user: User) -> ErasurePart:
     requests.update(accepted_suggestion=None)
     requests.delete()
     SavedCareInstructions.objects.filter(owner=user).delete()
+    # The user row stays (anonymized), so its one-to-one feed would not cascade: the old link
+    # must stop answering now.
+    CareCalendarFeed.objects.filter(owner=user).delete()
     User.objects.filter(pk=user.pk).update(
         identification_request_count=0,
         identified_plant_count=0,
         care_card_count=0,
         panel_version=F("panel_version") + 1,
     )
-    return ErasurePart(redis_keys=[identification_limit_key(user_id=user.pk)])
+    return ErasurePart(redis_keys=[identification_limit_key(user_id=user.pk), calendar_limit_key(user_id=user.pk)])
 
 
 PLANTS_SOURCE = PersonalDataSource(
@@ -164,4 +170,10 @@ PLANTS_SOURCE = PersonalDataSource(
     indirect={"plants.PlantPhoto": "request__owner"},
     export=plants_export,
     erase=plants_erase,
+    kept_out={
+        "plants.CareCalendarFeed.owner": (
+            "the calendar link's token is a credential (whoever holds it reads your care tasks), not data about "
+            "you; an export kept in a downloads folder must not carry a working link"
+        ),
+    },
 )

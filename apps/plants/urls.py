@@ -1,7 +1,11 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views
+from .care import feed_views
 from .care import views as care_views
+from .care.feed import CalendarTokenConverter
+
+register_converter(CalendarTokenConverter, "care_calendar_token")
 
 app_name = "plants"
 
@@ -26,4 +30,7 @@ urlpatterns = [
     path("care/tasks/<int:pk>/done/", care_views.care_task_done, name="care-task-done"),
     path("care/tasks/<int:pk>/snooze/", care_views.care_task_snooze, name="care-task-snooze"),
     path("care/tasks/<int:pk>/edit/", care_views.care_task_edit, name="care-task-edit"),
+    path("care/calendar/create/", feed_views.care_calendar_create, name="care-calendar-create"),
+    path("care/calendar/reset/", feed_views.care_calendar_reset, name="care-calendar-reset"),
+    path("care/calendar/<care_calendar_token:token>.ics", feed_views.care_calendar_feed, name="care-calendar-feed"),
 ]

@@ -19,6 +19,7 @@ from apps.core.responses import error_page, too_many_requests
 from apps.core.throttle import write_throttle_hit, write_throttle_message
 
 from . import selectors, services
+from .care.feed_views import care_calendar_context
 from .forms import CareCardForm, HelpFilterForm, IdentificationRequestForm, SuggestionForm
 from .models import PlantSpecies
 from .permissions import (
@@ -373,7 +374,7 @@ def care_card_list(request: HttpRequest) -> HttpResponse:
     """``/plants/care-cards/``: the gardener's care cards, each editable inline."""
     cards = selectors.care_cards_for_user(user=request.user)
     rows = [{"card": card, "form": CareCardForm(instance=card, prefix=f"card-{card.pk}")} for card in cards]
-    return render(request, "plants/care_card_list.html", {"rows": rows})
+    return render(request, "plants/care_card_list.html", {"rows": rows, "calendar": care_calendar_context(request)})
 
 
 @login_required

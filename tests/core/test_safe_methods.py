@@ -42,7 +42,7 @@ from apps.dashboard.views import PANELS
 from apps.forum.models import Post, Report, Topic
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
 from apps.notifications.models import Notification
-from apps.plants.care.services import care_tasks_create_defaults
+from apps.plants.care.services import care_calendar_feed_create, care_tasks_create_defaults
 from apps.plants.identification.tasks import identify_plant
 from apps.plants.models import PlantSpecies
 from tests import factories
@@ -104,6 +104,7 @@ class World:
     species_slug: str
     care_card_pk: int
     care_task_pk: int
+    calendar_token: str
     thumbnail_name: str
     confirm_token: str
     unlock_token: str
@@ -123,9 +124,9 @@ def _make_moderator(**kwargs) -> User:
 def make_world(client: Client, capture_on_commit) -> World:
     """Build the rows: a gardener's topic with a reply that mentions and notifies her, a held
     reply, a reported one, an identification request with a suggestion and a stored
-    thumbnail, a care card, an unconfirmed account's confirmation token, a locked account's
-    unlock token (from its lock email), a password-reset link, an audit-log row and a queued
-    task row (so every admin page has an object)."""
+    thumbnail, a care card with its tasks and a calendar link, an unconfirmed account's
+    confirmation token, a locked account's unlock token (from its lock email), a password-reset
+    link, an audit-log row and a queued task row (so every admin page has an object)."""
     rosa = factories.UserFactory(username="rosa", trust_level=TrustLevel.BASIC)
     ben = factories.UserFactory(username="ben", trust_level=TrustLevel.BASIC)
     cleo = factories.UserFactory(username="cleo", trust_level=TrustLevel.TRUSTED)
@@ -147,6 +148,7 @@ def make_world(client: Client, capture_on_commit) -> World:
     suggestion = factories.SuggestionFactory(request=identification, species=species)
     card = factories.CareCardFactory(owner=rosa, species=species)
     care_tasks_create_defaults(card=card, owner=rosa)
+    calendar = care_calendar_feed_create(owner=rosa)
 
     unconfirmed = factories.UserFactory(username="unconfirmed", email_confirmed_at=None)
     locked = factories.UserFactory(username="locked")
@@ -180,6 +182,7 @@ def make_world(client: Client, capture_on_commit) -> World:
         species_slug=species.slug,
         care_card_pk=card.pk,
         care_task_pk=card.care_tasks.order_by("pk").first().pk,
+        calendar_token=calendar.token,
         thumbnail_name=identification.thumbnail.name,
         confirm_token=email_confirmation_token(user=unconfirmed),
         unlock_token=unlock_token,
@@ -217,6 +220,11 @@ URL_KWARGS = {
     "plants/care/tasks/<int:pk>/done/": lambda w: [{"pk": w.care_task_pk}],
     "plants/care/tasks/<int:pk>/snooze/": lambda w: [{"pk": w.care_task_pk}],
     "plants/care/tasks/<int:pk>/edit/": lambda w: [{"pk": w.care_task_pk}],
+    # The gardener's live calendar link, and a well-formed token that is nobody's.
+    "plants/care/calendar/<care_calendar_token:token>.ics": lambda w: [
+        {"token": w.calendar_token},
+        {"token": "x" * 43},
+    ],
     "forum/f/<slug:slug>/": lambda w: [{"slug": w.forum_slug}],
     "forum/f/<slug:slug>/new/": lambda w: [{"slug": w.forum_slug}],
     "forum/t/<int:pk>/": lambda w: [{"pk": w.topic.pk}],

@@ -356,6 +356,11 @@ RECIPES = {
         request_id=w.owner_request.pk, owner_id=w.owner.pk, status=IdentificationStatus.NEEDS_HELP, top_name="Fern"
     ),
     "plants.identification.service.normalise_scientific_name": lambda w, f: f("  Ficus   lyrata "),
+    "plants.care.services.care_calendar_feed_create": lambda w, f: f(owner=w.owner),
+    "plants.care.services.care_calendar_feed_reset": lambda w, f: (
+        __import__("apps.plants.care.services", fromlist=["x"]).care_calendar_feed_create(owner=w.owner),
+        f(owner=w.owner),
+    ),
     "plants.care.services.care_task_done": lambda w, f: f(task=_water_task(w), owner=w.owner),
     "plants.care.services.care_task_snooze": lambda w, f: f(task=_water_task(w), owner=w.owner, days=3),
     "plants.care.services.care_task_update": lambda w, f: f(

@@ -4,6 +4,7 @@ the care-cards page 3), exact at 1 and 500 rows, warm session, PostgreSQL."""
 import pytest
 from django.urls import reverse
 
+from apps.plants.care.services import care_calendar_feed_create
 from apps.plants.models import IdentificationSuggestion, PlantPhoto, PlantSpecies, SuggestionVote
 from tests import factories
 from tests.conftest import populate_gardener
@@ -48,12 +49,15 @@ def test_catalog_costs_two_statements(gardener, gardener_client, rows_per_table,
     assert "Monstera deliciosa" in listing.content.decode() and "fern" in searched.content.decode().lower()
 
 
-def test_care_cards_page_costs_two_statements(gardener, gardener_client, rows_per_table, django_assert_num_queries):
+def test_care_cards_page_costs_three_statements(gardener, gardener_client, rows_per_table, django_assert_num_queries):
+    """User, the cards with their species, the gardener's calendar link (issue 14)."""
     populate_gardener(gardener, rows=rows_per_table)
+    link = care_calendar_feed_create(owner=gardener)
     gardener_client.get("/dashboard/")  # building 500 rows may outlast the renewal interval
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         response = gardener_client.get(reverse("plants:care-card-list"))
     assert response.content.decode().count('class="card care-card"') == rows_per_table
+    assert link.token in response.content.decode()
 
 
 def test_species_page_costs_three_statements(gardener, gardener_client, django_assert_num_queries):

@@ -1,6 +1,7 @@
 """Care task services (issue 14): every change goes through here, locks what it changes, and
 bumps the owner's dashboard panel version in the same transaction (issue 13's cache rule)."""
 
+import secrets
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from apps.accounts.panel_versions import panel_versions_bump
 
 from ..models import PlantSpecies, SavedCareInstructions
 from . import defaults, schedule
-from .models import MAX_INTERVAL_DAYS, SNOOZE_DAYS, CareTask, CareTaskDone
+from .models import MAX_INTERVAL_DAYS, SNOOZE_DAYS, CareCalendarFeed, CareTask, CareTaskDone
 
 # How far back a gardener may date a "done" (a forgotten entry from last month is fine; a
 # typo for another year is not).
@@ -125,3 +126,37 @@ def care_task_update(*, task: CareTask, owner: User, interval_days: int, is_enab
         locked.save(update_fields=["interval_days", "is_enabled", "next_due_on", "updated_at"])
         panel_versions_bump(user_ids=[locked.owner_id])
     return locked
+
+
+# 32 random bytes, URL-safe base64 without padding: 43 characters, 256 bits (OWASP ASVS 4.0
+# 3.5.2 / 2.9: a capability URL needs at least 128 bits; ``secrets`` is the CSPRNG).
+CALENDAR_TOKEN_BYTES = 32
+
+
+def _calendar_token() -> str:
+    return secrets.token_urlsafe(CALENDAR_TOKEN_BYTES)
+
+
+def care_calendar_feed_create(*, owner: User) -> CareCalendarFeed:
+    """The calendar feed of ``owner`` (``/plants/care/calendar/<token>.ics``): the existing one,
+    else a new one with a fresh token (``CALENDAR_TOKEN_BYTES`` random bytes, 43 URL-safe
+    characters). Idempotent: a double click or two tabs get the same token (the one-to-one
+    constraint settles a race, ``ON CONFLICT DO NOTHING`` then a read). No panel shows the feed,
+    so no panel version changes. Raises nothing for a valid user."""
+    CareCalendarFeed.objects.bulk_create(
+        [CareCalendarFeed(owner=owner, token=_calendar_token())], ignore_conflicts=True
+    )
+    return CareCalendarFeed.objects.only("id", "owner_id", "token", "created_at").get(owner=owner)
+
+
+def care_calendar_feed_reset(*, owner: User) -> CareCalendarFeed:
+    """Give ``owner``'s calendar feed a new token (creating the feed when there is none), so
+    the old link answers 404 from now on and calendars subscribed to it stop updating. Returns
+    the feed with its new token. One ``UPDATE`` (or the create), no lock needed: the last of
+    two concurrent resets wins and both old tokens are dead."""
+    token = _calendar_token()
+    with transaction.atomic():
+        updated = CareCalendarFeed.objects.filter(owner=owner).update(token=token, created_at=timezone.now())
+        if not updated:
+            return care_calendar_feed_create(owner=owner)
+    return CareCalendarFeed.objects.only("id", "owner_id", "token", "created_at").get(owner=owner)
