@@ -100,8 +100,9 @@ class _WeekPhase(Func):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
     def as_sqlite(self, compiler, connection, **extra_context):
+        # "%%%%": the template's formatting leaves "%%", which the backend reads as one "%".
         week_micros = _WeeksAgo.WEEK_SECONDS * 1_000_000
-        template = f"(((%(expressions)s) % {week_micros}) / 1000000.0)"
+        template = f"(((%(expressions)s) %%%% {week_micros}) / 1000000.0)"
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 

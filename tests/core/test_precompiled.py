@@ -47,6 +47,9 @@ def test_each_panel_statement_equals_its_queryset(gardeners):
             values = {"user_id": user.pk, "since": moment - timedelta(days=30)}
             statement = forum_selectors._RECENT_FORUM
             assert statement.rows(**values) == list(forum_selectors._recent_forum_query(**values))
+        values = {"user_id": user.pk}
+        statement = forum_selectors._REVIEW_QUEUE_COUNTS
+        assert statement.rows(**values) == list(forum_selectors._review_queue_counts_query(**values))
         for moderator in (False, True):
             statement = dashboard_selectors._recent_activity_statement(8, moderator)
             reference = dashboard_selectors._recent_activity_query(user_id=user.pk, limit=8, moderator=moderator)
