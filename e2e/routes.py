@@ -388,6 +388,13 @@ REGISTRY: list[Route] = [
     ),
     Route("plants/care-cards/", _at("/plants/care-cards/"), signed_in(OK)),
     Route("plants/care-cards/<int:pk>/", lambda w: f"/plants/care-cards/{w.care_card_pk}/", post_only(), POST_ONLY),
+    Route(
+        "plants/care-cards/<int:pk>/tasks/",
+        lambda w: f"/plants/care-cards/{w.care_card_pk}/tasks/",
+        signed_in(NOT_FOUND, gardener=OK),
+        FRAGMENT,
+        note="one card's task region (htmx refresh); the owner's only",
+    ),
     # --- Profiles (issue 12) ---
     Route("u/<str:username>/", _at("/u/gardener/"), everyone(OK)),
     Route("u/<str:username>/", _at("/u/nobody-here/"), everyone(NOT_FOUND), note="an unknown gardener"),
