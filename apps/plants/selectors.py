@@ -228,23 +228,26 @@ def identification_requests_for_user(
     return _newest_first_page(queryset, limit=limit, after=after)
 
 
+CARE_CARD_FIELDS = (
+    "id",
+    "owner_id",
+    "nickname",
+    "personal_notes",
+    "status",
+    "is_favourite",
+    "updated_at",
+    "species__slug",
+    "species__primary_common_name",
+    "species__scientific_name",
+)
+
+
 def care_cards_for_user(*, user: User, limit: int | None = None) -> list[SavedCareInstructions]:
     """``user``'s care cards, most recently updated first, each with its species; one statement."""
     queryset = (
         SavedCareInstructions.objects.filter(owner=user)
         .select_related("species")
-        .only(
-            "id",
-            "owner_id",
-            "nickname",
-            "personal_notes",
-            "status",
-            "is_favourite",
-            "updated_at",
-            "species__slug",
-            "species__primary_common_name",
-            "species__scientific_name",
-        )
+        .only(*CARE_CARD_FIELDS)
         .order_by("-updated_at", "-id")
     )
     if limit is not None:
@@ -254,18 +257,10 @@ def care_cards_for_user(*, user: User, limit: int | None = None) -> list[SavedCa
 
 CARE_HISTORY_LIMIT = 10
 CARE_TASK_ORDER = {kind: index for index, kind in enumerate(CareTaskKind.values)}
+# The page's cards add the species' short care facts.
 CARE_CARD_PAGE_FIELDS = (
-    "id",
-    "owner_id",
-    "nickname",
-    "personal_notes",
-    "status",
-    "is_favourite",
-    "updated_at",
+    *CARE_CARD_FIELDS,
     "species__id",
-    "species__slug",
-    "species__primary_common_name",
-    "species__scientific_name",
     "species__light",
     "species__watering_interval_days",
     "species__humidity",
