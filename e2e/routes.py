@@ -41,6 +41,7 @@ from apps.accounts.data_services import data_export_request
 from apps.accounts.models import TrustLevel, UserSession
 from apps.forum.models import Post, Report
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
+from apps.plants.care.services import care_tasks_create_defaults
 from apps.plants.models import CareCalendarFeed, PlantSpecies
 from tests import factories
 
@@ -80,6 +81,7 @@ class World:
     suggestion_pk: int
     species_slug: str
     care_card_pk: int  # the gardener's
+    care_task_pk: int  # the watering task of that card
     calendar_token: str  # the gardener's care calendar link, made with the page's "Create" form
     confirm_path: str  # from the sign-up email of an unconfirmed account
     unlock_path: str  # from the lock email of a locked account
@@ -139,6 +141,7 @@ def make_world() -> World:
     identification = factories.IdentificationRequestFactory(owner=gardener, notes="Fronds on a long stem.")
     suggestion = factories.SuggestionFactory(request=identification, species=species, probability=0.62)
     card = factories.CareCardFactory(owner=gardener, species=species, nickname="Bathroom fern")
+    care_tasks_create_defaults(card=card, owner=gardener)
 
     client = Client(REMOTE_ADDR=SEED_CLIENT_ADDRESS)
     mail.outbox = []
@@ -179,6 +182,7 @@ def make_world() -> World:
         suggestion_pk=suggestion.pk,
         species_slug=species.slug,
         care_card_pk=card.pk,
+        care_task_pk=card.care_tasks.get(kind="water").pk,
         calendar_token=CareCalendarFeed.objects.get(owner=gardener).token,
         confirm_path=_link_from_mail(r"/accounts/confirm/[^/\s]+/", "sprout@example.com"),
         unlock_path=_link_from_mail(r"/accounts/unlock/[^/\s]+/", "locked@example.com"),
@@ -393,6 +397,24 @@ REGISTRY: list[Route] = [
     ),
     Route("plants/care-cards/", _at("/plants/care-cards/"), signed_in(OK)),
     Route("plants/care-cards/<int:pk>/", lambda w: f"/plants/care-cards/{w.care_card_pk}/", post_only(), POST_ONLY),
+    Route(
+        "plants/care/tasks/<int:pk>/done/",
+        lambda w: f"/plants/care/tasks/{w.care_task_pk}/done/",
+        post_only(),
+        POST_ONLY,
+    ),
+    Route(
+        "plants/care/tasks/<int:pk>/snooze/",
+        lambda w: f"/plants/care/tasks/{w.care_task_pk}/snooze/",
+        post_only(),
+        POST_ONLY,
+    ),
+    Route(
+        "plants/care/tasks/<int:pk>/edit/",
+        lambda w: f"/plants/care/tasks/{w.care_task_pk}/edit/",
+        post_only(),
+        POST_ONLY,
+    ),
     Route("plants/care/calendar/create/", _at("/plants/care/calendar/create/"), post_only(), POST_ONLY),
     Route("plants/care/calendar/reset/", _at("/plants/care/calendar/reset/"), post_only(), POST_ONLY),
     Route(
@@ -408,6 +430,13 @@ REGISTRY: list[Route] = [
         everyone(NOT_FOUND),
         DATA,
         note="a well-formed token that is nobody's (or was reset)",
+    ),
+    Route(
+        "plants/care-cards/<int:pk>/tasks/",
+        lambda w: f"/plants/care-cards/{w.care_card_pk}/tasks/",
+        signed_in(NOT_FOUND, gardener=OK),
+        FRAGMENT,
+        note="one card's task region (htmx refresh); the owner's only",
     ),
     # --- Profiles (issue 12) ---
     Route("u/<str:username>/", _at("/u/gardener/"), everyone(OK)),

@@ -3,16 +3,18 @@ deleting an account removes. Registered from ``PlantsConfig.ready()`` (see
 ``apps.accounts.personal_data``).
 
 Exported: the gardener's identification requests (with their photos and the machine
-suggestions made for them), the suggestions they made, their votes, their care cards. Not
+suggestions made for them), the suggestions they made, their votes, their care cards with
+their care tasks and each task's done dates (issue 14). Not
 exported: other gardeners' suggestions and votes on the gardener's requests (theirs).
 
 Erased: votes (the suggestions' counters recounted in the same transaction, ``recount``, and the
 owners' notifications of them), the notifications about the gardener's requests (everyone's),
 identification requests with their photos, thumbnails (files removed after commit by
-``files_follow_rows``), suggestions and the votes on those,
-care cards, the care calendar link (its secret token is never exported: ``kept_out``), and
-the hourly identification and calendar-link limits in Redis. Kept: suggestions the gardener made on
-other people's requests (community content, as forum posts are), under the anonymized account.
+``files_follow_rows``), suggestions and the votes on those, care cards with their care tasks
+and done dates, the care calendar link (its secret token is never exported: ``kept_out``), and
+the hourly identification and calendar-link limits in Redis (the care reminder records are
+``apps.plants.care.reminder_personal_data``'s). Kept: suggestions the gardener
+made on other people's requests (community content, as forum posts are), under the anonymized account.
 """
 
 from django.db.models import F
@@ -24,9 +26,11 @@ from apps.core.ratelimit import limit_key
 from apps.notifications.models import NotificationKind
 
 from .care.feed import calendar_limit_key
-from .care.models import CareCalendarFeed
 from .events import request_notifications_delete, vote_notifications_withdraw
 from .models import (
+    CareCalendarFeed,
+    CareTask,
+    CareTaskDone,
     IdentificationSuggestion,
     PlantIdentificationRequest,
     PlantPhoto,
@@ -49,7 +53,7 @@ def _photo_path(request_id: int, name: str, stored_name: str) -> str:
 
 
 def plants_export(user: User) -> ExportPart:
-    """Five queries, none per row."""
+    """Nine queries, none per row."""
     part = ExportPart()
     requests = rows_of(
         PlantIdentificationRequest.objects.filter(owner=user),
@@ -116,6 +120,21 @@ def plants_export(user: User) -> ExportPart:
             "updated_at",
             species_name="species__scientific_name",
         ),
+        "plants.CareTask": rows_of(
+            CareTask.objects.filter(owner=user),
+            "care_card_id",
+            "kind",
+            "interval_days",
+            "growing_season_only",
+            "is_enabled",
+            "next_due_on",
+            "last_done_on",
+            "created_at",
+            "updated_at",
+        ),
+        "plants.CareTaskDone": rows_of(
+            CareTaskDone.objects.filter(task__owner=user), "task_id", "done_on", "recorded_at"
+        ),
     }
     return part
 
@@ -145,9 +164,10 @@ def plants_erase(user: User) -> ErasurePart:
     # back reference first so the delete is plain cascades.
     requests.update(accepted_suggestion=None)
     requests.delete()
+    # Care tasks and their done dates go with their cards (CASCADE); any task left without its
+    # card's owner (none today) goes too, as the relation is this source's to erase.
     SavedCareInstructions.objects.filter(owner=user).delete()
-    # The user row stays (anonymized), so its one-to-one feed would not cascade: the old link
-    # must stop answering now.
+    CareTask.objects.filter(owner=user).delete()
     CareCalendarFeed.objects.filter(owner=user).delete()
     User.objects.filter(pk=user.pk).update(
         identification_request_count=0,
@@ -165,9 +185,9 @@ PLANTS_SOURCE = PersonalDataSource(
         "plants.IdentificationSuggestion.suggested_by",
         "plants.SuggestionVote.voter",
         "plants.SavedCareInstructions.owner",
+        "plants.CareTask.owner",
     ),
-    derived={},
-    indirect={"plants.PlantPhoto": "request__owner"},
+    indirect={"plants.PlantPhoto": "request__owner", "plants.CareTaskDone": "task__owner"},
     export=plants_export,
     erase=plants_erase,
     kept_out={

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import (
     Case,
+    CharField,
     Count,
     DateTimeField,
     DurationField,
@@ -21,7 +23,9 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
+    Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Value,
     When,
@@ -34,8 +38,12 @@ from apps.core import geo
 from apps.core.db import SubqueryCount
 from apps.core.precompiled import PrecompiledModels, PrecompiledValues
 
+from .care import schedule, wording
 from .consensus import consensus_holds
 from .models import (
+    CareTask,
+    CareTaskDone,
+    CareTaskKind,
     IdentificationStatus,
     IdentificationSuggestion,
     PlantIdentificationRequest,
@@ -303,28 +311,153 @@ def identification_requests_for_user(
     return _page_and_cursor(rows, limit=limit)
 
 
+CARE_CARD_FIELDS = (
+    "id",
+    "owner_id",
+    "nickname",
+    "personal_notes",
+    "status",
+    "is_favourite",
+    "updated_at",
+    "species__slug",
+    "species__primary_common_name",
+    "species__scientific_name",
+)
+
+
 def care_cards_for_user(*, user: User, limit: int | None = None) -> list[SavedCareInstructions]:
     """``user``'s care cards, most recently updated first, each with its species; one statement."""
     queryset = (
         SavedCareInstructions.objects.filter(owner=user)
         .select_related("species")
-        .only(
-            "id",
-            "owner_id",
-            "nickname",
-            "personal_notes",
-            "status",
-            "is_favourite",
-            "updated_at",
-            "species__slug",
-            "species__primary_common_name",
-            "species__scientific_name",
-        )
+        .only(*CARE_CARD_FIELDS)
         .order_by("-updated_at", "-id")
     )
     if limit is not None:
         queryset = queryset[:limit]
     return list(queryset)
+
+
+CARE_HISTORY_LIMIT = 10
+CARE_TASK_ORDER = {kind: index for index, kind in enumerate(CareTaskKind.values)}
+# The page's cards add the species' short care facts.
+CARE_CARD_PAGE_FIELDS = (
+    *CARE_CARD_FIELDS,
+    "species__id",
+    "species__light",
+    "species__watering_interval_days",
+    "species__humidity",
+    "species__temperature_min_c",
+    "species__temperature_max_c",
+    "species__toxic_to_cats",
+    "species__toxic_to_dogs",
+    "species__toxic_to_people",
+)
+
+
+def _care_tasks_queryset() -> QuerySet[CareTask]:
+    """Care tasks, each with its last ``CARE_HISTORY_LIMIT`` done dates (``recent_done``,
+    newest first) in one more statement for any number of tasks: a sliced prefetch, which
+    Django runs as ``ROW_NUMBER() OVER (PARTITION BY task_id ...)`` over the ``(task, -done_on,
+    -id)`` index, so a task with years of history still costs at most 10 rows."""
+    history = CareTaskDone.objects.only("id", "task_id", "done_on").order_by("-done_on", "-id")
+    return CareTask.objects.only(
+        "id",
+        "care_card_id",
+        "kind",
+        "interval_days",
+        "growing_season_only",
+        "is_enabled",
+        "next_due_on",
+        "last_done_on",
+    ).prefetch_related(Prefetch("done_history", queryset=history[:CARE_HISTORY_LIMIT], to_attr="recent_done"))
+
+
+def care_tasks_describe(tasks: list[CareTask], *, user: User) -> dict[str, list[CareTask]]:
+    """``tasks`` (loaded with ``_care_tasks_queryset``) as a card shows them: ``{"on": [...],
+    "off": [...]}``, the switched-on and switched-off tasks, each in ``CareTaskKind`` order.
+    Each task gets ``due`` (a ``wording.DueStatus`` against ``user``'s local today and
+    hemisphere) and ``every`` ("every 7 days"). No SQL; ``user`` must be a loaded row
+    (``time_zone``, ``home_latitude``)."""
+    today = schedule.local_today(user.time_zone)
+    southern = schedule.is_southern(user.home_latitude)
+    described: dict[str, list[CareTask]] = {"on": [], "off": []}
+    for task in sorted(tasks, key=lambda task: CARE_TASK_ORDER.get(task.kind, len(CARE_TASK_ORDER))):
+        task.due = wording.due_status(
+            next_due_on=task.next_due_on,
+            today=today,
+            is_enabled=task.is_enabled,
+            growing_season_only=task.growing_season_only,
+            southern=southern,
+        )
+        task.every = wording.every_words(task.interval_days)
+        described["on" if task.is_enabled else "off"].append(task)
+    return described
+
+
+def care_tasks_for_card(*, card: SavedCareInstructions, user: User) -> dict[str, list[CareTask]]:
+    """The tasks of ``card`` (one of ``user``'s own: the caller checked), described as by
+    ``care_tasks_describe``, with their recent history; two statements."""
+    tasks = list(_care_tasks_queryset().filter(care_card=card, owner=user))
+    return care_tasks_describe(tasks, user=user)
+
+
+def _toxic_to(species: PlantSpecies) -> str:
+    """ "cats, dogs and people", "dogs", or "" when the catalog marks the species toxic to none."""
+    names = [name for name in ("cats", "dogs", "people") if getattr(species, f"toxic_to_{name}")]
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
+def care_cards_page_for_user(*, user: User) -> list[SavedCareInstructions]:
+    """Everything ``/plants/care-cards/`` shows, in four statements whatever the number of
+    cards, tasks or done dates (the user lookup not counted): the cards, the tasks, the tasks'
+    history (``_care_tasks_queryset``).
+
+    Each card (most recently updated first) has its species with the short care facts, and:
+    ``tasks`` (``care_tasks_describe``), ``toxic_to`` ("cats and dogs", "" when none) and
+    ``photo``: ``{"url", "alt", "by"}`` or ``None``. The photo is chosen in SQL: the gardener's
+    own photo of the plant (the thumbnail of their newest identified request of that species),
+    otherwise the newest community photo of the species (``community_photos_of``: shown by its
+    owner, active account; its thumbnail, else the photo; ``by`` is the photographer's
+    username), otherwise none. ``user`` must be a loaded row."""
+    image = Coalesce(NullIf(F("request__thumbnail"), Value("")), F("image"), output_field=CharField())
+    own = (
+        PlantIdentificationRequest.objects.filter(
+            owner=OuterRef("owner_id"), species=OuterRef("species_id"), status=IdentificationStatus.IDENTIFIED
+        )
+        .exclude(thumbnail="")
+        .order_by(F("identified_at").desc(nulls_last=True), "-id")
+    )
+    community = community_photos_of(OuterRef("species_id")).order_by(
+        F("request__identified_at").desc(nulls_last=True), F("request__id").desc()
+    )
+    cards = list(
+        SavedCareInstructions.objects.filter(owner=user)
+        .select_related("species")
+        .only(*CARE_CARD_PAGE_FIELDS)
+        .annotate(
+            own_photo=Subquery(own.values("thumbnail")[:1]),
+            community_photo=Subquery(community.values(name=image)[:1]),
+            community_photo_by=Subquery(community.values("request__owner__username")[:1]),
+        )
+        .prefetch_related(Prefetch("care_tasks", queryset=_care_tasks_queryset(), to_attr="task_list"))
+        .order_by("-updated_at", "-id")
+    )
+    for card in cards:
+        name = card.nickname or card.species.display_name
+        if card.own_photo:
+            card.photo = {"url": default_storage.url(card.own_photo), "alt": f"Your photo of {name}", "by": None}
+        elif card.community_photo:
+            card.photo = {
+                "url": default_storage.url(card.community_photo),
+                "alt": f"{card.species.display_name}, photographed by {card.community_photo_by}",
+                "by": card.community_photo_by,
+            }
+        else:
+            card.photo = None
+        card.toxic_to = _toxic_to(card.species)
+        card.tasks = care_tasks_describe(card.task_list, user=user)
+    return cards
 
 
 def species_search(*, query: str = "", limit: int = 200, viewer: User | None = None) -> list[PlantSpecies]:
@@ -357,6 +490,20 @@ def species_search(*, query: str = "", limit: int = 200, viewer: User | None = N
 
 
 SPECIES_COMMUNITY_PHOTOS_LIMIT = 12
+
+
+def community_photos_of(species) -> QuerySet[PlantPhoto]:
+    """The community photos of ``species`` (a ``PlantSpecies``, its id, or an ``OuterRef`` to
+    one), unordered: the first photo of each identified request of the species whose owner
+    allows it (``show_on_species_pages``) and whose account is active. The one rule the species
+    page and the care cards page share (issue 12, issue 14)."""
+    return PlantPhoto.objects.filter(
+        position=0,
+        request__species=species,
+        request__status=IdentificationStatus.IDENTIFIED,
+        request__show_on_species_pages=True,
+        request__owner__is_active=True,
+    )
 
 
 def species_detail(*, slug: str, viewer: User | None, photo_limit: int = SPECIES_COMMUNITY_PHOTOS_LIMIT) -> dict | None:
@@ -393,13 +540,7 @@ def species_detail(*, slug: str, viewer: User | None, photo_limit: int = SPECIES
     if species is None:
         return None
     photos = list(
-        PlantPhoto.objects.filter(
-            position=0,
-            request__species=species,
-            request__status=IdentificationStatus.IDENTIFIED,
-            request__show_on_species_pages=True,
-            request__owner__is_active=True,
-        )
+        community_photos_of(species)
         .select_related("request", "request__owner")
         .only(
             "id",

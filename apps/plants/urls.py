@@ -27,6 +27,7 @@ urlpatterns = [
     path("species/<slug:slug>/care-card/", views.care_card_toggle, name="care-card-toggle"),
     path("care-cards/", views.care_card_list, name="care-card-list"),
     path("care-cards/<int:pk>/", views.care_card_update, name="care-card-update"),
+    path("care-cards/<int:pk>/tasks/", views.care_card_tasks, name="care-card-tasks"),
     path("care/tasks/<int:pk>/done/", care_views.care_task_done, name="care-task-done"),
     path("care/tasks/<int:pk>/snooze/", care_views.care_task_snooze, name="care-task-snooze"),
     path("care/tasks/<int:pk>/edit/", care_views.care_task_edit, name="care-task-edit"),

@@ -2,6 +2,7 @@
 suggestions, the species catalog and care cards. Thin views over selectors and services."""
 
 import logging
+from datetime import timedelta
 
 import redis
 from django.conf import settings
@@ -19,7 +20,10 @@ from apps.core.responses import error_page, too_many_requests
 from apps.core.throttle import write_throttle_hit, write_throttle_message
 
 from . import selectors, services
+from .care import schedule as care_schedule
+from .care import services as care_services
 from .care.feed_views import care_calendar_context
+from .care.models import MAX_INTERVAL_DAYS, SNOOZE_DAYS
 from .forms import CareCardForm, HelpFilterForm, IdentificationRequestForm, SuggestionForm
 from .models import PlantSpecies
 from .permissions import (
@@ -368,35 +372,78 @@ def care_card_toggle(request: HttpRequest, slug: str) -> HttpResponse:
     return trigger_client_event(response, "careCardSaved")
 
 
+def _care_page_context(request: HttpRequest) -> dict:
+    """What every care-task form on the page needs: the gardener's local today (the latest date
+    "done on" accepts), the earliest one, the snooze choices and the interval limit."""
+    today = care_schedule.local_today(request.user.time_zone)
+    return {
+        "today": today,
+        "done_on_min": today - timedelta(days=care_services.DONE_ON_MAX_DAYS_BACK),
+        "snooze_days": SNOOZE_DAYS,
+        "max_interval_days": MAX_INTERVAL_DAYS,
+    }
+
+
+def _care_card_page(request: HttpRequest, *, bound: CareCardForm | None = None) -> HttpResponse:
+    cards = selectors.care_cards_page_for_user(user=request.user)
+    rows = [
+        {
+            "card": card,
+            "form": bound
+            if bound is not None and bound.instance.pk == card.pk
+            else CareCardForm(instance=card, prefix=f"card-{card.pk}"),
+        }
+        for card in cards
+    ]
+    # The calendar link matters once there are tasks: no statement for it on an empty page.
+    calendar = care_calendar_context(request) if rows else None
+    context = {"rows": rows, "calendar": calendar, **_care_page_context(request)}
+    return render(request, "plants/care_card_list.html", context)
+
+
 @login_required
 @require_GET
 def care_card_list(request: HttpRequest) -> HttpResponse:
-    """``/plants/care-cards/``: the gardener's care cards, each editable inline."""
-    cards = selectors.care_cards_for_user(user=request.user)
-    rows = [{"card": card, "form": CareCardForm(instance=card, prefix=f"card-{card.pk}")} for card in cards]
-    return render(request, "plants/care_card_list.html", {"rows": rows, "calendar": care_calendar_context(request)})
+    """``/plants/care-cards/``: the gardener's care cards, each with its species' short care
+    facts, a photo, its care tasks (Done, Snooze, interval) and their recent history, and its
+    name, notes and status editable inline, and the calendar link. Five statements with the
+    user lookup whatever the number of cards (``selectors.care_cards_page_for_user`` and
+    ``care_calendar_context``); two without cards."""
+    return _care_card_page(request)
+
+
+@login_required
+@require_GET
+def care_card_tasks(request: HttpRequest, pk: int) -> HttpResponse:
+    """``/plants/care-cards/<pk>/tasks/``: one of the gardener's cards' task region, for htmx to
+    refresh after a task changed (``careTaskDone``); 404 for anyone else's card. A plain browser
+    navigation goes to the card on the page."""
+    card = get_care_card_for_user(pk=pk, user=request.user)
+    if not request.htmx:
+        return redirect(f"{reverse('plants:care-card-list')}#care-card-{card.pk}")
+    tasks = selectors.care_tasks_for_card(card=card, user=request.user)
+    context = {"card": card, "tasks": tasks, **_care_page_context(request)}
+    return render(request, "plants/care_card_list.html#care_tasks", context)
 
 
 @login_required
 @require_POST
 def care_card_update(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save one care card's nickname, notes, status and favourite (htmx swaps the row; invalid
-    input answers 400 with the row's messages, which htmx is configured to swap)."""
+    """Save one care card's nickname, notes, status and favourite. htmx swaps the form and, once
+    saved, the card's heading (out of band); invalid input answers 400 with the form's messages,
+    which htmx is configured to swap. Without JavaScript: a redirect, or the page again with
+    the messages."""
     card = get_care_card_for_user(pk=pk, user=request.user)
     form = CareCardForm(request.POST, instance=card, prefix=f"card-{card.pk}")
     saved = form.is_valid()
     if saved:
         services.care_card_update(card=card, **{name: form.cleaned_data[name] for name in form.Meta.fields})
     if not request.htmx:
-        return (
-            redirect("plants:care-card-list")
-            if saved
-            else render(request, "plants/care_card_list.html", {"rows": [{"card": card, "form": form}]})
-        )
+        return redirect("plants:care-card-list") if saved else _care_card_page(request, bound=form)
     response = render(
         request,
-        "plants/care_card_list.html#care_card_row",
-        {"row": {"card": card, "form": form}, "saved": saved},
+        "plants/care_card_list.html#care_card_saved",
+        {"row": {"card": card, "form": form}, "saved": saved, "oob": True},
         status=200 if saved else 400,
     )
     return trigger_client_event(response, "careCardSaved") if saved else response

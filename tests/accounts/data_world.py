@@ -27,6 +27,7 @@ from apps.notifications.preferences_services import notification_preferences_set
 from apps.notifications.services import notifications_send
 from apps.plants.care.models import MAX_INTERVAL_DAYS
 from apps.plants.care.reminders import care_reminders_claim
+from apps.plants.care.services import care_task_done
 from apps.plants.models import PlantSpecies
 from apps.plants.services import care_card_toggle, identification_request_create, suggestion_add, suggestion_vote
 from tests import factories
@@ -92,7 +93,8 @@ def give_everything(user: User, other: User, forum: Forum | None = None) -> dict
     rival = suggestion_add(id_request=others_request, suggester=other, species=species[1], free_text_name="")
     own_suggestion = suggestion_add(id_request=others_request, suggester=user, species=None, free_text_name="Pond fern")
     suggestion_vote(suggestion=rival, voter=user, agrees=False)
-    care_card_toggle(owner=user, species=species[2])
+    card = care_card_toggle(owner=user, species=species[2])
+    care_task_done(task=card.care_tasks.get(kind="water"), owner=user)  # a care task's history (issue 14)
     # Settings: a profile naming the gardener, an avatar, a home location, an app signed in
     # through the token API (its "Active sessions" record, and when it was last seen in Redis).
     (avatar,) = image_process(_png(Image.new("RGB", (300, 200), (200, 40, 40))), sizes=[AVATAR_PX], square=True)

@@ -28,6 +28,8 @@ from apps.core.redis import get_strict_redis
 from apps.forum.models import Post, Report, Topic
 from apps.notifications.models import Notification
 from apps.plants.models import (
+    CareTask,
+    CareTaskDone,
     IdentificationSuggestion,
     PlantIdentificationRequest,
     PlantPhoto,
@@ -214,6 +216,7 @@ def test_deleting_with_the_password_erases_and_keeps_what_the_rules_say(
     with django_capture_on_commit_callbacks(execute=True):
         _sign_in(phone, user)
     photos = list(PlantPhoto.objects.filter(request__owner=user).values_list("image", flat=True))
+    assert CareTaskDone.objects.filter(task__owner=user).exists()  # the world gave them care history
     rival_before = IdentificationSuggestion.objects.get(pk=rows["rival"].pk)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(DELETE, {"password": DEFAULT_PASSWORD})
@@ -230,6 +233,9 @@ def test_deleting_with_the_password_erases_and_keeps_what_the_rules_say(
     assert not erased.is_staff and erased.last_login is None and not erased.has_usable_password()
     assert not PlantIdentificationRequest.objects.filter(owner=user).exists()
     assert not SavedCareInstructions.objects.filter(owner=user).exists()
+    assert (
+        not CareTask.objects.filter(owner=user).exists() and not CareTaskDone.objects.filter(task__owner=user).exists()
+    )
     assert not SuggestionVote.objects.filter(voter=user).exists()
     assert not Notification.objects.filter(recipient=user).exists()
     assert not any(default_storage.exists(name) for name in photos)

@@ -217,6 +217,7 @@ URL_KWARGS = {
     "plants/species/<slug:slug>/": lambda w: [{"slug": w.species_slug}],
     "plants/species/<slug:slug>/care-card/": lambda w: [{"slug": w.species_slug}],
     "plants/care-cards/<int:pk>/": lambda w: [{"pk": w.care_card_pk}],
+    "plants/care-cards/<int:pk>/tasks/": lambda w: [{"pk": w.care_card_pk}],
     "plants/care/tasks/<int:pk>/done/": lambda w: [{"pk": w.care_task_pk}],
     "plants/care/tasks/<int:pk>/snooze/": lambda w: [{"pk": w.care_task_pk}],
     "plants/care/tasks/<int:pk>/edit/": lambda w: [{"pk": w.care_task_pk}],

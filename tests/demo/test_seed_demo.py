@@ -16,7 +16,10 @@ from apps.accounts.models import User
 from apps.core.models import ModerationAction
 from apps.forum.models import Forum, Post, Report, Topic
 from apps.forum.recount import forum_state_drift
+from apps.plants.care import schedule
 from apps.plants.models import (
+    CareTask,
+    CareTaskDone,
     IdentificationStatus,
     IdentificationSuggestion,
     PlantIdentificationRequest,
@@ -44,6 +47,8 @@ MODELS = (
     IdentificationSuggestion,
     SuggestionVote,
     SavedCareInstructions,
+    CareTask,
+    CareTaskDone,
 )
 
 
@@ -142,6 +147,23 @@ def test_maintained_counters_match_the_rows(demo_seeded):
     assert sum(f["post_count"] for f in forums) > 0
     # And every derived forum field equals apps.forum.recount's definition (forum_recount --check).
     assert forum_state_drift() == []
+
+
+def test_every_card_has_care_tasks_and_the_gardener_has_some_due(demo_seeded, client):
+    """Issue 14: each card has its five tasks; the demo gardener has tasks overdue and due
+    today (in their time zone) and a history of waterings, which the care cards page shows."""
+    assert CareTask.objects.count() == 5 * SavedCareInstructions.objects.count()
+    gardener = User.objects.get(username="gardener")
+    today = schedule.local_today(gardener.time_zone)
+    water = CareTask.objects.filter(owner=gardener, kind="water", is_enabled=True)
+    assert water.filter(next_due_on__lt=today).exists() and water.filter(next_due_on=today).exists()
+    history = CareTaskDone.objects.filter(task__owner=gardener, task__kind="water")
+    assert history.count() >= 10 and not history.filter(done_on__gt=today).exists()
+    for task in CareTask.objects.exclude(last_done_on=None).prefetch_related("done_history"):
+        assert task.last_done_on == max(done.done_on for done in task.done_history.all())
+    client.force_login(gardener)
+    body = client.get("/plants/care-cards/").content.decode()
+    assert "overdue by 2 days" in body and "due today" in body and '<ol class="history-list"' in body
 
 
 def test_second_run_says_the_demo_is_there_and_changes_nothing(demo_seeded):

@@ -1,11 +1,24 @@
 """Query budgets of the plant pages (SPEC "Query budgets": previous searches 3, a request page 4, the catalog 2,
-the care-cards page 3), exact at 1 and 500 rows, warm session, PostgreSQL."""
+the care-cards page 4), exact at 1 and 500 rows, warm session, PostgreSQL."""
+
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from apps.plants.care.defaults import task_defaults
 from apps.plants.care.services import care_calendar_feed_create
-from apps.plants.models import IdentificationSuggestion, PlantPhoto, PlantSpecies, SuggestionVote
+from apps.plants.models import (
+    CareTask,
+    CareTaskDone,
+    IdentificationSuggestion,
+    PlantIdentificationRequest,
+    PlantPhoto,
+    PlantSpecies,
+    SavedCareInstructions,
+    SuggestionVote,
+)
 from tests import factories
 from tests.conftest import populate_gardener
 
@@ -49,15 +62,67 @@ def test_catalog_costs_two_statements(gardener, gardener_client, rows_per_table,
     assert "Monstera deliciosa" in listing.content.decode() and "fern" in searched.content.decode().lower()
 
 
-def test_care_cards_page_costs_three_statements(gardener, gardener_client, rows_per_table, django_assert_num_queries):
-    """User, the cards with their species, the gardener's calendar link (issue 14)."""
+def _give_cards_care(gardener, *, history: int) -> None:
+    """Every card of ``gardener`` gets its five default tasks (as ``care_tasks_create_defaults``
+    would, in bulk) and each switched-on task ``history`` done dates; each card whose species
+    the gardener has not identified gets a community photo (another gardener's identified
+    request with one photo)."""
+    today = timezone.localdate()
+    cards = list(SavedCareInstructions.objects.filter(owner=gardener).select_related("species"))
+    CareTask.objects.bulk_create(
+        (
+            CareTask(
+                care_card=card,
+                owner=gardener,
+                kind=default.kind,
+                interval_days=default.interval_days,
+                is_enabled=default.is_enabled,
+                growing_season_only=default.growing_season_only,
+                next_due_on=today + timedelta(days=index % 5 - 2),
+            )
+            for index, card in enumerate(cards)
+            for default in task_defaults(card.species)
+        ),
+        ignore_conflicts=True,
+    )
+    CareTaskDone.objects.bulk_create(
+        CareTaskDone(task=task, done_on=today - timedelta(days=3 * back))
+        for task in CareTask.objects.filter(owner=gardener, is_enabled=True)
+        for back in range(history)
+    )
+    own = set(
+        PlantIdentificationRequest.objects.filter(owner=gardener, status="identified").values_list("species", flat=True)
+    )
+    other = factories.UserFactory()
+    requests = PlantIdentificationRequest.objects.bulk_create(
+        factories.IdentificationRequestFactory.build(
+            owner=other, status="identified", species=card.species, identified_at=timezone.now()
+        )
+        for card in cards
+        if card.species_id not in own
+    )
+    PlantPhoto.objects.bulk_create(PlantPhoto(request=r, image=r.thumbnail.name, position=0) for r in requests)
+
+
+def test_care_cards_page_costs_five_statements(gardener, gardener_client, rows_per_table, django_assert_num_queries):
+    """User, cards (species facts and the photo chosen in SQL), tasks, the tasks' last 10 done
+    dates, the calendar link, at 1 and 500 cards (5 tasks and 12 done dates per switched-on
+    task each)."""
     populate_gardener(gardener, rows=rows_per_table)
+    _give_cards_care(gardener, history=12)
     link = care_calendar_feed_create(owner=gardener)
     gardener_client.get("/dashboard/")  # building 500 rows may outlast the renewal interval
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         response = gardener_client.get(reverse("plants:care-card-list"))
-    assert response.content.decode().count('class="card care-card"') == rows_per_table
-    assert link.token in response.content.decode()
+    body = response.content.decode()
+    assert link.token in body
+    assert body.count('class="card care-card"') == rows_per_table
+    assert body.count('class="task-head"') == CareTask.objects.filter(owner=gardener, is_enabled=True).count()
+    assert body.count('class="task-off"') == CareTask.objects.filter(owner=gardener, is_enabled=False).count()
+    # Ten done dates per switched-on task, not twelve.
+    assert body.count("<li><time") == 10 * body.count('class="task-head"')
+    photos = body.count('alt="Your photo of ') + body.count(", photographed by ")
+    assert photos == rows_per_table and 'alt="Your photo of ' in body
 
 
 def test_species_page_costs_three_statements(gardener, gardener_client, django_assert_num_queries):

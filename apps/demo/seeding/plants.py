@@ -1,14 +1,19 @@
 """Builder steps for the plant side: draw the image pool, then identification requests with
-photos, suggestions and votes, then care cards."""
+photos, suggestions and votes, then care cards with their care tasks."""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from apps.plants.care import defaults as care_defaults
+from apps.plants.care import schedule
 from apps.plants.models import (
     CareCardStatus,
+    CareTask,
+    CareTaskDone,
+    CareTaskKind,
     IdentificationStatus,
     IdentificationSuggestion,
     PlantIdentificationRequest,
@@ -274,3 +279,70 @@ class _PlantSteps(_BuilderBase):
                 favourite=rng.random() < 0.25,
             )
         SavedCareInstructions.objects.bulk_create(cards, batch_size=BATCH_SIZE)
+        self._save_care_tasks(cards)
+
+    # Care tasks (issue 14) ----------------------------------------------------------------------
+
+    # The demo gardener's watering, card by card (newest card first): days from their local
+    # today to the next due date, so the page and the "due today" panel show overdue and due
+    # tasks at once.
+    GARDENER_WATER_DUE = (-2, 0, -1, 0, 3, 5, 1, 9)
+
+    def _save_care_tasks(self, cards: list[SavedCareInstructions]) -> None:
+        """Every card's five default tasks (``care.defaults``, as a new card gets them), due
+        somewhere within their interval, as in a garden that has been kept a while; the demo
+        gardener's waterings as ``GARDENER_WATER_DUE`` says, with up to 10 past waterings each and
+        a few done dates for the other tasks. Two ``bulk_create`` calls; same seed, same rows."""
+        rng = self.rng("care-tasks")
+        tasks: list[CareTask] = []
+        done_dates: list[list[date]] = []
+        gardener_cards = 0
+        for card in cards:
+            owner = card.owner
+            today = schedule.local_today(owner.time_zone or "UTC", now=self.now)
+            southern = schedule.is_southern(owner.home_latitude)
+            started = card.created_at.date()
+            is_gardener = owner is self.gardener.user
+            water_due = self.GARDENER_WATER_DUE[gardener_cards % len(self.GARDENER_WATER_DUE)] if is_gardener else None
+            gardener_cards += is_gardener
+            for default in care_defaults.task_defaults(card.species):
+                interval = default.interval_days
+                if default.kind == CareTaskKind.WATER and water_due is not None:
+                    due = today + timedelta(days=water_due)
+                else:
+                    due = today + timedelta(days=rng.randint(-1 if is_gardener else 0, min(interval, 45)))
+                if default.growing_season_only:
+                    due = schedule.growing_season_start_after(due, southern=southern) if due > today else due
+                last = due - timedelta(days=interval)
+                past: list[date] = []
+                if default.is_enabled and last <= today and last >= started:
+                    count = 10 if is_gardener and default.kind == CareTaskKind.WATER else (3 if is_gardener else 1)
+                    for back in range(count):
+                        day = last - timedelta(days=back * interval + (rng.randint(0, 1) if back else 0))
+                        if day < started or (past and day >= past[-1]):
+                            break
+                        past.append(day)
+                tasks.append(
+                    CareTask(
+                        care_card=card,
+                        owner=owner,
+                        kind=default.kind,
+                        interval_days=interval,
+                        growing_season_only=default.growing_season_only,
+                        is_enabled=default.is_enabled,
+                        next_due_on=due,
+                        last_done_on=past[0] if past else None,
+                        created_at=card.created_at,
+                        updated_at=card.updated_at,
+                    )
+                )
+                done_dates.append(past)
+        CareTask.objects.bulk_create(tasks, batch_size=BATCH_SIZE)
+        CareTaskDone.objects.bulk_create(
+            (
+                CareTaskDone(task=task, done_on=day, recorded_at=self.now)
+                for task, days in zip(tasks, done_dates, strict=True)
+                for day in days
+            ),
+            batch_size=BATCH_SIZE,
+        )

@@ -10,6 +10,8 @@ from apps.accounts.models import User
 from apps.core.models import ModerationAction
 from apps.forum.models import Forum, Post, Report, Topic
 from apps.plants.models import (
+    CareTask,
+    CareTaskDone,
     IdentificationStatus,
     IdentificationSuggestion,
     PlantIdentificationRequest,
@@ -98,6 +100,8 @@ def demo_data_counts() -> dict[str, int]:
         "suggestions": IdentificationSuggestion.objects.count(),
         "suggestion votes": SuggestionVote.objects.count(),
         "care cards": SavedCareInstructions.objects.count(),
+        "care tasks": CareTask.objects.count(),
+        "care tasks done (history)": CareTaskDone.objects.count(),
         "species in the catalog": PlantSpecies.objects.count(),
     }
     return counts
