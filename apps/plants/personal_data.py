@@ -187,6 +187,7 @@ PLANTS_SOURCE = PersonalDataSource(
         "plants.SavedCareInstructions.owner",
         "plants.CareTask.owner",
     ),
+    derived={},
     indirect={"plants.PlantPhoto": "request__owner", "plants.CareTaskDone": "task__owner"},
     export=plants_export,
     erase=plants_erase,
