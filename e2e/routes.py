@@ -41,7 +41,9 @@ from apps.accounts.data_services import data_export_request
 from apps.accounts.models import TrustLevel, UserSession
 from apps.forum.models import Post, Report
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
-from apps.plants.models import PlantSpecies
+from apps.plants.care.schedule import local_today
+from apps.plants.care.services import care_tasks_create_defaults
+from apps.plants.models import CareTask, PlantSpecies
 from tests import factories
 
 SIGNED_OUT, GARDENER, NEWBIE, MODERATOR = "signed_out", "gardener", "newbie", "moderator"
@@ -80,6 +82,7 @@ class World:
     suggestion_pk: int
     species_slug: str
     care_card_pk: int  # the gardener's
+    care_task_pk: int  # the gardener's watering task on that card (due today)
     confirm_path: str  # from the sign-up email of an unconfirmed account
     unlock_path: str  # from the lock email of a locked account
     reset_path: str  # from the password-reset email of an account nobody signs in with
@@ -138,6 +141,9 @@ def make_world() -> World:
     identification = factories.IdentificationRequestFactory(owner=gardener, notes="Fronds on a long stem.")
     suggestion = factories.SuggestionFactory(request=identification, species=species, probability=0.62)
     card = factories.CareCardFactory(owner=gardener, species=species, nickname="Bathroom fern")
+    # Its default tasks, watering due today: the dashboard's care-due panel lists it (with forms).
+    care_tasks_create_defaults(card=card, owner=gardener)
+    CareTask.objects.filter(care_card=card, kind="water").update(next_due_on=local_today(gardener.time_zone))
 
     client = Client(REMOTE_ADDR=SEED_CLIENT_ADDRESS)
     mail.outbox = []
@@ -175,6 +181,7 @@ def make_world() -> World:
         suggestion_pk=suggestion.pk,
         species_slug=species.slug,
         care_card_pk=card.pk,
+        care_task_pk=CareTask.objects.get(care_card=card, kind="water").pk,
         confirm_path=_link_from_mail(r"/accounts/confirm/[^/\s]+/", "sprout@example.com"),
         unlock_path=_link_from_mail(r"/accounts/unlock/[^/\s]+/", "locked@example.com"),
         reset_path=_link_from_mail(r"/accounts/reset/[^/\s]+/[^/\s]+/", "forgetful@example.com"),
@@ -253,7 +260,15 @@ def _at(path: str) -> Callable[[World], str]:
 
 # A post's permalink lands on its topic's page (``?page=`` and ``#post-<id>`` aside).
 TO_TOPIC = redirect(lambda w: f"/forum/t/{w.topic_pk}/")
-PANELS = ["plant-stats", "forum-stats", "recent-activity", "previous-searches", "care-cards", "trust-progress"]
+PANELS = [
+    "care-due",
+    "plant-stats",
+    "forum-stats",
+    "recent-activity",
+    "previous-searches",
+    "care-cards",
+    "trust-progress",
+]
 
 REGISTRY: list[Route] = [
     # --- Root, health ---
@@ -388,6 +403,15 @@ REGISTRY: list[Route] = [
     ),
     Route("plants/care-cards/", _at("/plants/care-cards/"), signed_in(OK)),
     Route("plants/care-cards/<int:pk>/", lambda w: f"/plants/care-cards/{w.care_card_pk}/", post_only(), POST_ONLY),
+    *[
+        Route(
+            f"plants/care/tasks/<int:pk>/{action}/",
+            lambda w, action=action: f"/plants/care/tasks/{w.care_task_pk}/{action}/",
+            post_only(),
+            POST_ONLY,
+        )
+        for action in ("done", "snooze", "edit")
+    ],
     # --- Profiles (issue 12) ---
     Route("u/<str:username>/", _at("/u/gardener/"), everyone(OK)),
     Route("u/<str:username>/", _at("/u/nobody-here/"), everyone(NOT_FOUND), note="an unknown gardener"),
