@@ -37,6 +37,8 @@ from apps.dashboard import views as dashboard_views
 from apps.dashboard.sparkline import sparkline
 from apps.dashboard.views import PANELS, TEMPLATE
 from apps.forum.models import Forum, Post, Report, Topic
+from apps.plants.care.schedule import local_today
+from apps.plants.care.selectors import DueTasks
 from apps.plants.models import IdentificationStatus, PlantIdentificationRequest, SavedCareInstructions
 from apps.plants.selectors import RequestCursor
 
@@ -200,6 +202,32 @@ def _care_cards(request):
     }
 
 
+def _care_due(request):
+    """Every card, then each card's enabled tasks (one query a card), due ones picked and
+    sorted in Python."""
+    user = request.user
+    today = local_today(user.time_zone)
+    tasks = []
+    for card in SavedCareInstructions.objects.fetch_mode(ONE).filter(owner=user):
+        for task in card.care_tasks.fetch_mode(ONE).filter(is_enabled=True):
+            task.plant_name = card.nickname or card.species.display_name
+            task.overdue_days = (today - task.next_due_on).days
+            tasks.append(task)
+    tasks.sort(key=lambda task: (task.next_due_on, task.pk))
+    due = [task for task in tasks if task.next_due_on <= today]
+    later = [task for task in tasks if task.next_due_on > today]
+    return {
+        "due": DueTasks(
+            today=today,
+            tasks=due[: settings.DASHBOARD_CARE_DUE_LIMIT],
+            due_count=len(due),
+            next=later[0] if later and not due else None,
+        ),
+        "csrf_field": not request.htmx,
+        "next_url": f"{reverse('dashboard:index')}?all=1#panel-care-due",
+    }
+
+
 def _trust_progress(request):
     return {"progress": _trust_numbers(request.user)}
 
@@ -217,6 +245,7 @@ def _moderation_queue(request):
 
 
 BUILDERS = {
+    "care-due": _care_due,
     "plant-stats": _plant_stats,
     "forum-stats": _forum_stats,
     "recent-activity": _recent,

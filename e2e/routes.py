@@ -41,8 +41,9 @@ from apps.accounts.data_services import data_export_request
 from apps.accounts.models import TrustLevel, UserSession
 from apps.forum.models import Post, Report
 from apps.forum.services import reply_create, report_create, topic_create, topic_flag_set
+from apps.plants.care.schedule import local_today
 from apps.plants.care.services import care_tasks_create_defaults
-from apps.plants.models import CareCalendarFeed, PlantSpecies
+from apps.plants.models import CareCalendarFeed, CareTask, PlantSpecies
 from tests import factories
 
 SIGNED_OUT, GARDENER, NEWBIE, MODERATOR = "signed_out", "gardener", "newbie", "moderator"
@@ -81,7 +82,7 @@ class World:
     suggestion_pk: int
     species_slug: str
     care_card_pk: int  # the gardener's
-    care_task_pk: int  # the watering task of that card
+    care_task_pk: int  # the gardener's watering task on that card (due today)
     calendar_token: str  # the gardener's care calendar link, made with the page's "Create" form
     confirm_path: str  # from the sign-up email of an unconfirmed account
     unlock_path: str  # from the lock email of a locked account
@@ -141,7 +142,9 @@ def make_world() -> World:
     identification = factories.IdentificationRequestFactory(owner=gardener, notes="Fronds on a long stem.")
     suggestion = factories.SuggestionFactory(request=identification, species=species, probability=0.62)
     card = factories.CareCardFactory(owner=gardener, species=species, nickname="Bathroom fern")
+    # Its default tasks, watering due today: the dashboard's care-due panel lists it (with forms).
     care_tasks_create_defaults(card=card, owner=gardener)
+    CareTask.objects.filter(care_card=card, kind="water").update(next_due_on=local_today(gardener.time_zone))
 
     client = Client(REMOTE_ADDR=SEED_CLIENT_ADDRESS)
     mail.outbox = []
@@ -182,7 +185,7 @@ def make_world() -> World:
         suggestion_pk=suggestion.pk,
         species_slug=species.slug,
         care_card_pk=card.pk,
-        care_task_pk=card.care_tasks.get(kind="water").pk,
+        care_task_pk=CareTask.objects.get(care_card=card, kind="water").pk,
         calendar_token=CareCalendarFeed.objects.get(owner=gardener).token,
         confirm_path=_link_from_mail(r"/accounts/confirm/[^/\s]+/", "sprout@example.com"),
         unlock_path=_link_from_mail(r"/accounts/unlock/[^/\s]+/", "locked@example.com"),
@@ -262,7 +265,15 @@ def _at(path: str) -> Callable[[World], str]:
 
 # A post's permalink lands on its topic's page (``?page=`` and ``#post-<id>`` aside).
 TO_TOPIC = redirect(lambda w: f"/forum/t/{w.topic_pk}/")
-PANELS = ["plant-stats", "forum-stats", "recent-activity", "previous-searches", "care-cards", "trust-progress"]
+PANELS = [
+    "care-due",
+    "plant-stats",
+    "forum-stats",
+    "recent-activity",
+    "previous-searches",
+    "care-cards",
+    "trust-progress",
+]
 
 REGISTRY: list[Route] = [
     # --- Root, health ---
@@ -397,24 +408,15 @@ REGISTRY: list[Route] = [
     ),
     Route("plants/care-cards/", _at("/plants/care-cards/"), signed_in(OK)),
     Route("plants/care-cards/<int:pk>/", lambda w: f"/plants/care-cards/{w.care_card_pk}/", post_only(), POST_ONLY),
-    Route(
-        "plants/care/tasks/<int:pk>/done/",
-        lambda w: f"/plants/care/tasks/{w.care_task_pk}/done/",
-        post_only(),
-        POST_ONLY,
-    ),
-    Route(
-        "plants/care/tasks/<int:pk>/snooze/",
-        lambda w: f"/plants/care/tasks/{w.care_task_pk}/snooze/",
-        post_only(),
-        POST_ONLY,
-    ),
-    Route(
-        "plants/care/tasks/<int:pk>/edit/",
-        lambda w: f"/plants/care/tasks/{w.care_task_pk}/edit/",
-        post_only(),
-        POST_ONLY,
-    ),
+    *[
+        Route(
+            f"plants/care/tasks/<int:pk>/{action}/",
+            lambda w, action=action: f"/plants/care/tasks/{w.care_task_pk}/{action}/",
+            post_only(),
+            POST_ONLY,
+        )
+        for action in ("done", "snooze", "edit")
+    ],
     Route("plants/care/calendar/create/", _at("/plants/care/calendar/create/"), post_only(), POST_ONLY),
     Route("plants/care/calendar/reset/", _at("/plants/care/calendar/reset/"), post_only(), POST_ONLY),
     Route(

@@ -1,4 +1,4 @@
-"""The gardener's dashboard in a real browser: sign-in, six panels loading over htmx with real
+"""The gardener's dashboard in a real browser: sign-in, seven panels loading over htmx with real
 photos, accessibility (axe), CSP, sign-out, and the HTMX sign-in redirect (SPEC "HTTP contract")."""
 
 from datetime import timedelta
@@ -13,8 +13,10 @@ from apps.core.uploads import encode_jpeg, open_checked
 from apps.demo.recount import user_counters_recount
 from apps.forum.markdown import render_markdown
 from apps.forum.services import forum_counters_recount
+from apps.plants.care.schedule import local_today
 from apps.plants.models import (
     CareCardStatus,
+    CareTask,
     IdentificationStatus,
     PlantPhoto,
     PlantSpecies,
@@ -29,6 +31,7 @@ from .helpers import assert_no_axe_violations
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PANEL_IDS = [
+    "panel-care-due",
     "panel-plant-stats",
     "panel-forum-stats",
     "panel-recent-activity",
@@ -103,12 +106,24 @@ def dashboard_gardener(transactional_db, real_photos):
     if len(requests) > 1:
         factories.SuggestionFactory(request=requests[1], species=catalog[2], probability=0.41)
 
-    for nickname, species, status in zip(
-        CARE_CARD_NICKNAMES, catalog[2:4], [CareCardStatus.THRIVING, CareCardStatus.STRUGGLING], strict=True
-    ):
+    cards = [
         SavedCareInstructions.objects.create(
             owner=user, species=species, nickname=nickname, status=status, is_favourite=status == "thriving"
         )
+        for nickname, species, status in zip(
+            CARE_CARD_NICKNAMES, catalog[2:4], [CareCardStatus.THRIVING, CareCardStatus.STRUGGLING], strict=True
+        )
+    ]
+    # Care tasks (issue 14): watering the fern due today, misting the windowsill plant overdue
+    # by two days, and feeding the fern in five days (the care-due panel's "next" once both
+    # are done).
+    today = local_today(user.time_zone)
+    for card, kind, due in (
+        (cards[0], "water", today),
+        (cards[1], "mist", today - timedelta(days=2)),
+        (cards[0], "fertilize", today + timedelta(days=5)),
+    ):
+        CareTask.objects.create(care_card=card, owner=user, kind=kind, interval_days=7, next_due_on=due)
 
     forum = factories.ForumFactory(name="Houseplants", slug="houseplants")
     topic = factories.TopicFactory(forum=forum, poster=user, subject=TOPIC_SUBJECT, created_at=now - timedelta(hours=1))
@@ -216,6 +231,47 @@ def test_gardener_dashboard_journey(page, live_server, dashboard_gardener, conso
     page.goto(f"{live_server.url}/dashboard/")
     assert urlsplit(page.url).path == "/accounts/login/"
     assert parse_qs(urlsplit(page.url).query) == {"next": ["/dashboard/"]}
+    assert console_errors == [], "console errors or CSP violations:\n" + "\n".join(console_errors)
+
+
+FOCUSED_NAME = """() => {
+  const el = document.activeElement;
+  return el ? [el.tagName, el.getAttribute("aria-label")] : null;
+}"""
+
+
+def test_done_in_the_due_today_panel(page, live_server, dashboard_gardener, console_errors, output_dir):
+    """The care-due panel lists the overdue misting first, then today's watering; pressing
+    Done removes the task from the panel (the panel reloads on careTaskDone), the status line
+    says what happened, and focus moves to the button now in its place; once both are done the
+    empty state names the next task and focus rests on the panel's heading."""
+    user, _facts = dashboard_gardener
+    _sign_in(page, live_server, login=user.username)
+    page.wait_for_function(PANELS_FILLED)
+    panel = page.locator("#panel-care-due")
+    items = panel.locator("li")
+    assert items.count() == 2
+    assert "Mist Kitchen windowsill friend" in items.nth(0).inner_text()
+    assert "overdue by 2 days" in items.nth(0).inner_text()
+    assert "Water Landing fern" in items.nth(1).inner_text() and "due today" in items.nth(1).inner_text()
+    assert_no_axe_violations(page)
+
+    panel.get_by_role("button", name="Done: mist Kitchen windowsill friend").click()
+    page.wait_for_function("() => document.querySelectorAll('#panel-care-due li').length === 1")
+    assert "Kitchen windowsill friend" not in panel.inner_text()
+    status = page.get_by_role("status").filter(has_text="done.")
+    assert "Mist Kitchen windowsill friend: done. Next due" in status.inner_text()
+    page.wait_for_function("() => document.activeElement && document.activeElement.closest('#panel-care-due li')")
+    assert page.evaluate(FOCUSED_NAME) == ["BUTTON", "Done: water Landing fern"]
+    assert CareTask.objects.get(kind="mist").last_done_on == local_today(user.time_zone)
+
+    page.keyboard.press("Enter")  # the focused Done: water Landing fern
+    page.wait_for_function("() => !document.querySelector('#panel-care-due li')")
+    text = panel.inner_text()
+    assert "Nothing due today. Next: fertilize Landing fern on" in text, text
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'panel-care-due-title'")
+    page.screenshot(path=str(output_dir / "dashboard-care-due-done.png"), full_page=True)
+    assert_no_axe_violations(page)
     assert console_errors == [], "console errors or CSP violations:\n" + "\n".join(console_errors)
 
 

@@ -30,12 +30,14 @@ def gardener_client(client, gardener):
 
 def populate_gardener(user, *, rows: int) -> None:
     """Give ``user`` ``rows`` rows in every table a dashboard panel reads: identification
-    requests (each with one suggestion), care cards, topics (each with its opening post and one
-    reply); spread over the last
+    requests (each with one suggestion), care cards (each with two care tasks: an enabled
+    "water" due today or overdue on every other card, else due later, and a switched-off
+    overdue "prune"), topics (each with its opening post and one reply); spread over the last
     ~80 days with the newest in the last week. Then recount the maintained counters, as
     ``seed_demo`` does after bulk inserts."""
     from apps.forum.models import Post, Topic
-    from apps.plants.models import IdentificationSuggestion, PlantIdentificationRequest, SavedCareInstructions
+    from apps.plants.care.schedule import local_today
+    from apps.plants.models import CareTask, IdentificationSuggestion, PlantIdentificationRequest, SavedCareInstructions
 
     now = timezone.now()
     forum = factories.ForumFactory(name="Houseplants", slug="houseplants")
@@ -55,9 +57,33 @@ def populate_gardener(user, *, rows: int) -> None:
         factories.SuggestionFactory.build(request=request, species=species[index], probability=0.5 + (index % 50) / 100)
         for index, request in enumerate(requests)
     )
-    SavedCareInstructions.objects.bulk_create(
+    cards = SavedCareInstructions.objects.bulk_create(
         factories.CareCardFactory.build(owner=user, species=species[index], updated_at=now - timedelta(hours=index))
         for index in range(rows)
+    )
+    today = local_today(user.time_zone)
+    CareTask.objects.bulk_create(
+        task
+        for index, card in enumerate(cards)
+        for task in (
+            CareTask(
+                care_card=card,
+                owner=user,
+                kind="water",
+                interval_days=7,
+                next_due_on=today - timedelta(days=index % 4)
+                if index % 2 == 0
+                else today + timedelta(days=1 + index % 9),
+            ),
+            CareTask(
+                care_card=card,
+                owner=user,
+                kind="prune",
+                interval_days=90,
+                is_enabled=False,
+                next_due_on=today - timedelta(30),
+            ),
+        )
     )
     topics = Topic.objects.bulk_create(
         factories.TopicFactory.build(forum=forum, poster=user, created_at=now - timedelta(hours=3 * index + 1))

@@ -17,10 +17,19 @@ would read differently because time passed (``changes_at``), and never later tha
   fallback;
 - rolling windows ("this week", the 12-week sparkline, the last 30 days): when the next row
   crosses a window boundary (``apps.dashboard.selectors``);
-- days to the next trust level: at the next whole day of account age.
+- days to the next trust level: at the next whole day of account age;
+- what is due today (``care-due``, issue 14): at the gardener's next local midnight
+  (``local_midnight_after``); its key also holds the gardener's local date, so a request made
+  after midnight never reads the day before's entry, whatever the clocks say.
 
-Stored HTML holds no per-browser token or nonce: the cached panels have no forms (the
-moderators' review-queue panel, whose counts are site-wide, is not cached). A cache error is a
+Stored HTML holds no per-browser token or nonce. Most cached panels have no forms (the
+moderators' review-queue panel, whose counts are site-wide, is not cached). ``care-due`` has
+forms (Done, Snooze), and its choice (issue 14) is: cached only when htmx requests it, and
+then its forms carry no CSRF field, because every htmx request sends the token in the
+``X-CSRFToken`` header that ``base.html`` sets on ``<body>`` (``hx-headers``) outside any
+panel. The page without JavaScript (``/dashboard/?all=1``) renders those forms with
+``{% csrf_token %}`` and neither reads nor writes the cache (``Panel.has_forms`` in
+``apps.dashboard.views``). The cached HTML is the same for every browser of the gardener. A cache error is a
 miss, never an error: reads and writes go through Django's cache, which the settings configure
 to ignore Redis failures, and anything still raised is logged and treated as a miss.
 """
@@ -29,7 +38,7 @@ import hashlib
 import logging
 import math
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -37,6 +46,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.permissions import is_moderator
+from apps.plants.care.schedule import local_today, zone
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +66,9 @@ USER_FIELDS = (
     "time_zone",
 )
 
+# Panels whose text depends on the gardener's local date: their key holds it.
+LOCAL_DAY_PANELS = frozenset({"care-due"})
+
 
 def panel_cache_enabled() -> bool:
     """``DASHBOARD_PANEL_CACHE`` (on by default; the test settings turn it off, so SPEC's query
@@ -63,12 +76,14 @@ def panel_cache_enabled() -> bool:
     return settings.DASHBOARD_PANEL_CACHE
 
 
-def panel_cache_key(*, name: str, user: User) -> str:
+def panel_cache_key(*, name: str, user: User, now: datetime | None = None) -> str:
     """The cache key of panel ``name`` (a ``PANELS`` name) for the signed-in ``user`` (a loaded
-    row). Reads only the row already in memory: no SQL."""
+    row); for a panel of ``LOCAL_DAY_PANELS`` it also holds the gardener's local date at
+    ``now`` (default: the current time). Reads only the row already in memory: no SQL."""
     row = tuple(str(getattr(user, field)) for field in USER_FIELDS) + (str(is_moderator(user)),)
     digest = hashlib.blake2b("\x1f".join(row).encode(), digest_size=8).hexdigest()
-    return f"{KEY_PREFIX}:{name}:{user.pk}:{user.panel_version}:{digest}"
+    day = f":{local_today(user.time_zone, now=now).isoformat()}" if name in LOCAL_DAY_PANELS else ""
+    return f"{KEY_PREFIX}:{name}:{user.pk}:{user.panel_version}:{digest}{day}"
 
 
 def panel_cache_get(key: str) -> str | None:
@@ -121,3 +136,11 @@ def account_age_changes_at(user: User, *, now: datetime) -> datetime:
     """When ``User.account_age_days`` (whole days since ``date_joined``) next grows by one."""
     age = max(now - user.date_joined, timedelta(0))
     return user.date_joined + timedelta(days=age.days + 1)
+
+
+def local_midnight_after(today: date, *, time_zone: str) -> datetime:
+    """The aware instant (in UTC) at which ``today`` (a local date in ``time_zone``, an IANA name)
+    ends: the first moment of the next local day. Where a DST change skips local midnight
+    (the day starts at 01:00) this is the instant of the change, which is that day's start;
+    where midnight occurs twice, the first one."""
+    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone(time_zone)).astimezone(UTC)

@@ -19,6 +19,8 @@ from apps.accounts.selectors import trust_progress_for_user
 from apps.core.permissions import check_moderate_permission, is_moderator
 from apps.forum.permissions import new_member_limits
 from apps.forum.selectors import forum_stats_with_changes_at, review_queue_counts
+from apps.plants.care.schedule import local_today
+from apps.plants.care.selectors import care_tasks_due_for_user
 from apps.plants.selectors import care_cards_for_user, identification_requests_for_user, plant_stats_with_changes_at
 
 from . import panel_cache
@@ -58,6 +60,18 @@ def _care_cards(request, now):
     return {"cards": cards, "total": request.user.care_card_count}
 
 
+def _care_due(request, now):
+    today = local_today(request.user.time_zone, now=now)
+    due = care_tasks_due_for_user(user=request.user, today=today, limit=settings.DASHBOARD_CARE_DUE_LIMIT)
+    # An htmx request sends the CSRF token in base.html's hx-headers: its forms need no field,
+    # so its HTML may be cached (panel_cache). The page without JavaScript renders the field.
+    return {
+        "due": due,
+        "csrf_field": not request.htmx,
+        "next_url": f"{reverse('dashboard:index')}?all=1#panel-care-due",
+    }
+
+
 def _trust_progress(request, now):
     return {"progress": trust_progress_for_user(user=request.user), "limits": new_member_limits(request.user)}
 
@@ -88,6 +102,10 @@ def _care_cards_changes_at(request, context, now):
     return None
 
 
+def _care_due_changes_at(request, context, now):
+    return panel_cache.local_midnight_after(context["due"].today, time_zone=request.user.time_zone)
+
+
 def _trust_progress_changes_at(request, context, now):
     if not context["progress"]["days_needed"]:
         return None
@@ -99,9 +117,13 @@ class Panel:
     """One dashboard panel: its partial in ``dashboard/index.html``, its heading, the function
     that builds its context from the request and its moment ``now``, the ``HX-Trigger`` events
     (STYLE "Templates and HTMX": ``<entity><PastVerb>``) after which it reloads itself, whether
-    only moderators see it, and ``changes_at``: for a panel whose HTML is cached (``panel_cache``), when its
-    text next changes with time alone (``(request, context, now) -> datetime | None``);
-    ``None`` for a panel that is never cached."""
+    only moderators see it, and ``changes_at``: for a panel whose HTML is cached
+    (``panel_cache``), when its text next changes with time alone (``(request, context, now) ->
+    datetime | None``); ``None`` for a panel that is never cached (a panel whose text depends on
+    the gardener's local date is also listed in ``panel_cache.LOCAL_DAY_PANELS``).
+    ``has_forms``: it holds POST forms, so it is cached only when htmx requests it (the CSRF
+    token then travels in a header; the page without JavaScript renders the forms with their
+    token, uncached; ``panel_cache``)."""
 
     partial: str
     title: str
@@ -109,6 +131,7 @@ class Panel:
     events: tuple[str, ...] = ()
     moderators_only: bool = False
     changes_at: Callable[[HttpRequest, dict, datetime], datetime | None] | None = None
+    has_forms: bool = False
 
     @property
     def trigger(self) -> str:
@@ -121,6 +144,14 @@ class Panel:
 # The moderators' review queue shows site-wide counts that no per-gardener version follows:
 # it is never cached.
 PANELS: dict[str, Panel] = {
+    "care-due": Panel(
+        "care_due",
+        "Due today",
+        _care_due,
+        ("careTaskDone", "careCardSaved"),
+        changes_at=_care_due_changes_at,
+        has_forms=True,
+    ),
     "plant-stats": Panel(
         "plant_stats",
         "Your plants",
@@ -182,7 +213,8 @@ def _render_panel(request: HttpRequest, name: str) -> HttpResponse:
     stored."""
     panel = PANELS[name]
     key = None
-    if panel.changes_at is not None and panel_cache.panel_cache_enabled():
+    cacheable = panel.changes_at is not None and (request.htmx or not panel.has_forms)
+    if cacheable and panel_cache.panel_cache_enabled():
         key = panel_cache.panel_cache_key(name=name, user=request.user)
         html = panel_cache.panel_cache_get(key)
         if html is not None:

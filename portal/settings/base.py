@@ -240,6 +240,8 @@ TRUST_LEVEL_REQUIREMENTS = {
 DASHBOARD_RECENT_ACTIVITY_LIMIT = 8
 DASHBOARD_PREVIOUS_SEARCHES_LIMIT = 5
 DASHBOARD_CARE_CARDS_LIMIT = 5
+# Care tasks the due-today panel lists (oldest due first); the rest read "and N more".
+DASHBOARD_CARE_DUE_LIMIT = 10
 DASHBOARD_SPARKLINE_WEEKS = 12
 # Dashboard panel fragments cached per gardener (issue 13, apps.dashboard.panel_cache); each
 # entry also expires when its text would change with time, and at the latest after this long

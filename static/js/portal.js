@@ -25,8 +25,46 @@ document.addEventListener("DOMContentLoaded", function () {
     var xhr = event.detail && event.detail.xhr;
     if (xhr && xhr.status === 400 && !/^\s*<(!doctype|html)/i.test(xhr.responseText || "")) event.stopPropagation();
   });
+  // A form inside a panel (the care-due panel's Done and Snooze) makes the panel reload itself
+  // (its hx-trigger listens for the event the answer sends), which removes the pressed button.
+  // Focus then goes to the button now in its place (the next task's), else the last one, else
+  // the panel's heading, instead of falling back to the page.
+  var refocus = null;
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var panel = elt && elt.closest ? elt.closest(".panel") : null;
+    if (!panel || panel === elt) return;
+    var buttons = Array.prototype.slice.call(panel.querySelectorAll("form button"));
+    refocus = { panel: panel, index: Math.max(buttons.indexOf(document.activeElement), 0) };
+  });
   document.body.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (target && target.classList && target.classList.contains("panel")) target.setAttribute("aria-busy", "false");
+    if (!refocus || refocus.panel !== target) return;
+    var index = refocus.index;
+    refocus = null;
+    var active = document.activeElement;
+    if (active && active !== document.body && !target.contains(active)) return;  // focus moved on elsewhere
+    var buttons = target.querySelectorAll("form button");
+    var next = buttons[Math.min(index, buttons.length - 1)] || target.querySelector("h2");
+    if (!next) return;
+    if (next.tagName === "H2") next.setAttribute("tabindex", "-1");
+    next.focus();
+  });
+  // An element with data-announce="eventName ..." shows the message of those events (sent in
+  // HX-Trigger as {"message": ...}), e.g. the dashboard's status line for careTaskDone.
+  var announced = {};
+  document.querySelectorAll("[data-announce]").forEach(function (region) {
+    region.getAttribute("data-announce").split(/\s+/).forEach(function (name) {
+      if (!name || announced[name]) return;
+      announced[name] = true;
+      document.body.addEventListener(name, function (event) {
+        var message = event.detail && event.detail.message;
+        if (!message) return;
+        document.querySelectorAll("[data-announce]").forEach(function (each) {
+          if (each.getAttribute("data-announce").split(/\s+/).indexOf(name) >= 0) each.textContent = message;
+        });
+      });
+    });
   });
 });

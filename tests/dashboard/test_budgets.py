@@ -15,6 +15,7 @@ PANEL_BUDGETS = {
     "recent-activity": 2,
     "previous-searches": 2,
     "care-cards": 2,
+    "care-due": 2,
     "trust-progress": 1,
 }
 
@@ -36,6 +37,7 @@ def test_panel_query_budget(panel, gardener, gardener_client, rows_per_table, dj
         "recent-activity": "Yellow leaves on my fern",
         "previous-searches": "Your search" if rows_per_table == 1 else f"All {rows_per_table} searches",
         "care-cards": "Your care card" if rows_per_table == 1 else f"All {rows_per_table} care cards",
+        "care-due": "due today" if rows_per_table == 1 else f"and {rows_per_table // 2 - 10} more tasks due",
         "trust-progress": "Your trust level",
     }[panel]
     assert expected in body
@@ -99,4 +101,4 @@ def test_dashboard_shell_query_budget(gardener_client, django_assert_num_queries
     with django_assert_num_queries(1):
         response = gardener_client.get(reverse("dashboard:index"))
     assert response.status_code == 200
-    assert response.content.decode().count('<section class="panel"') == 6
+    assert response.content.decode().count('<section class="panel"') == 7

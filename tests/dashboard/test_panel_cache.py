@@ -33,6 +33,7 @@ MISS_BUDGETS = {
     "recent-activity": 2,
     "previous-searches": 2,
     "care-cards": 2,
+    "care-due": 2,
     "trust-progress": 1,
 }
 

@@ -117,6 +117,13 @@ def make_world() -> World:
         id_request=owner_request, suggester=other, species=species[1], free_text_name=""
     )
     card = plants.care_card_toggle(owner=owner, species=species[2])
+    # The owner's care-due panel lists tasks: watering due today, misting overdue.
+    from apps.plants.care.schedule import local_today
+    from apps.plants.models import CareTask
+
+    today = local_today(owner.time_zone)
+    CareTask.objects.filter(care_card=card, kind="water").update(next_due_on=today)
+    CareTask.objects.filter(care_card=card, kind="mist").update(next_due_on=today - timedelta(days=2), is_enabled=True)
 
     # Everything a few hours old, so relative times ("3 hours ago") let the panels be cached.
     earlier = timedelta(hours=3)

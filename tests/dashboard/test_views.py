@@ -23,6 +23,7 @@ def test_new_gardener_sees_empty_states_that_say_what_to_do(gardener_client):
         "recent-activity": "Nothing here yet",
         "previous-searches": "No identification requests yet",
         "care-cards": "No care cards yet",
+        "care-due": "No care tasks yet",
         "trust-progress": "5 more approved posts",
     }
     for name, text in expected.items():
