@@ -281,9 +281,16 @@ def test_the_feed_costs_two_statements(client, rows_per_table, django_assert_num
 # --- The care cards page's calendar section ---------------------------------------------------
 
 
+def test_without_cards_the_page_offers_no_calendar_link(gardener_client, gardener):
+    """No care card, no task to put in a calendar: no calendar section (and no statement for it)."""
+    page = gardener_client.get(CARDS).content.decode()
+    assert "Add your care tasks to your calendar" not in page and "Create calendar link" not in page
+
+
 def test_the_care_cards_page_offers_to_create_a_link_and_showing_it_creates_none(gardener_client, gardener):
     """No link yet: a "Create calendar link" POST button, and showing the page writes nothing
     (a GET never changes state)."""
+    CareCardFactory(owner=gardener)
     page = gardener_client.get(CARDS).content.decode()
     assert "Add your care tasks to your calendar" in page and "Create calendar link" in page
     assert f'action="{reverse("plants:care-calendar-create")}"' in page
@@ -291,6 +298,7 @@ def test_the_care_cards_page_offers_to_create_a_link_and_showing_it_creates_none
 
 
 def test_creating_the_link_shows_the_https_and_webcal_urls_and_a_reset_form(gardener_client, gardener):
+    CareCardFactory(owner=gardener)
     response = gardener_client.post(reverse("plants:care-calendar-create"))
     assert response.status_code == 303 and response["Location"] == CARDS + "#care-calendar"
     token = CareCalendarFeed.objects.get(owner=gardener).token
@@ -306,6 +314,7 @@ def test_creating_the_link_shows_the_https_and_webcal_urls_and_a_reset_form(gard
 
 
 def test_the_link_is_https_behind_tls(gardener_client, gardener, settings):
+    CareCardFactory(owner=gardener)
     services.care_calendar_feed_create(owner=gardener)
     page = gardener_client.get(CARDS, secure=True).content.decode()
     assert 'value="https://testserver/plants/care/calendar/' in page
