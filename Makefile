@@ -54,6 +54,8 @@ run: runtime
 	@echo "  Demo sign-in: gardener / demo-gardener-pass-2026   (moderator: moderator / demo-moderator-pass-2026)"
 	@echo ""
 	@# A task worker beside the server (data exports, machine identification), stopped with it.
+	@# Links in emails (sent by the worker) point at the port served here, unless SITE_URL is set.
+	export SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}"; \
 	$(VPY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VPY) manage.py runserver 127.0.0.1:$(PORT)
 

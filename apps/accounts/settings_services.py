@@ -20,6 +20,7 @@ from apps.core.uploads import stored_files_delete_on_commit
 from .models import User
 from .panel_versions import panel_versions_bump
 from .settings_selectors import EMAIL_CHANGE_SALT, email_change_for_token, password_fingerprint
+from .signals_sent import home_hemisphere_changed
 
 
 def avatar_limit_key(*, user_id: int) -> str:
@@ -53,7 +54,10 @@ def profile_update(
     the photos' upload rules, the centre square at 256 px, a JPEG without metadata), saved
     under a random name (the field's ``RandomName("avatars")``). ``avatar_remove`` drops the
     current one. A replaced or removed file is deleted after commit
-    (``apps.core.uploads.stored_files_delete_on_commit``). Returns ``user``."""
+    (``apps.core.uploads.stored_files_delete_on_commit``). A home location moving to the other
+    hemisphere (or none, which counts as northern) sends ``home_hemisphere_changed`` in the same
+    transaction. Returns ``user``."""
+    was_southern = user.home_latitude is not None and user.home_latitude < 0
     if home_latitude is not None and home_longitude is not None:
         user.home_latitude = coarse_coordinate(home_latitude)
         user.home_longitude = coarse_coordinate(home_longitude)
@@ -69,9 +73,14 @@ def profile_update(
     elif avatar_remove and old_avatar:
         user.avatar = ""
         fields.append("avatar")
-    user.save(update_fields=fields)
-    # Dates and times on the dashboard panels are shown in the gardener's time zone (issue 13).
-    panel_versions_bump(user_ids=[user.pk])
+    with transaction.atomic():
+        user.save(update_fields=fields)
+        # Dates and times on the dashboard panels are shown in the gardener's time zone (issue 13).
+        panel_versions_bump(user_ids=[user.pk])
+        southern = user.home_latitude is not None and user.home_latitude < 0
+        if southern != was_southern:
+            # Seasonal care (fertilizing) follows the growing season of the new hemisphere.
+            home_hemisphere_changed.send(sender=User, user=user, southern=southern)
     if "avatar" in fields:
         stored_files_delete_on_commit([old_avatar])
     return user

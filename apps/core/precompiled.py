@@ -9,8 +9,7 @@ queryset's own compiler, remembers where each marker landed among the parameters
 runs the same SQL text with the real values; rows go through the same compiler's converters and
 come back as the dicts ``QuerySet.values()`` would give. The SQL is the ORM's own, so the
 selector still reads as ORM code, and a test compares every precompiled statement's rows with
-the plain queryset's (``tests/core/test_precompiled.py`` and the selectors' tests). Repeating
-one SQL text also lets psycopg prepare it server-side after a few runs.
+the plain queryset's (``tests/core/test_precompiled.py`` and the selectors' tests).
 
 Only PostgreSQL runs the precompiled text (the project's database; SQLite, the embedded demo
 default, adapts datetimes into strings, so markers could not be found there): on any other

@@ -7,6 +7,7 @@ class PlantsConfig(AppConfig):
 
     def ready(self):
         from apps.accounts.personal_data import personal_data_source_register
+        from apps.accounts.signals_sent import home_hemisphere_changed
         from apps.core.uploads import files_follow_rows
         from apps.notifications.services import notifications_follow_rows
 
@@ -23,3 +24,11 @@ class PlantsConfig(AppConfig):
         # deletion (apps.accounts.personal_data); registered once the app registry is ready.
         personal_data_source_register(PLANTS_SOURCE)
         personal_data_source_register(CARE_REMINDERS_SOURCE)
+        # Seasonal care tasks follow the gardener's hemisphere (issue 14).
+        home_hemisphere_changed.connect(_care_tasks_follow_hemisphere, dispatch_uid="plants.care.hemisphere")
+
+
+def _care_tasks_follow_hemisphere(sender, user, southern, **kwargs):
+    from .care.services import care_tasks_follow_hemisphere
+
+    care_tasks_follow_hemisphere(owner=user, southern=southern)

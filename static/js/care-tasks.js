@@ -18,7 +18,8 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function announce(message) {
-    if (!message) return;
+    // A page with its own visible status line for the event (the dashboard's) announces there.
+    if (!message || document.querySelector('[data-announce~="careTaskDone"]')) return;
     // Cleared first so the same message twice in a row is announced twice.
     region.textContent = "";
     window.setTimeout(function () { region.textContent = message; }, 50);

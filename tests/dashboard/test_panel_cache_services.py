@@ -368,6 +368,7 @@ RECIPES = {
         __import__("apps.plants.care.services", fromlist=["x"]).care_calendar_feed_create(owner=w.owner),
         f(owner=w.owner),
     ),
+    "plants.care.services.care_tasks_follow_hemisphere": lambda w, f: f(owner=w.owner, southern=True),
     "plants.care.services.care_task_done": lambda w, f: f(task=_water_task(w), owner=w.owner),
     "plants.care.services.care_task_snooze": lambda w, f: f(task=_water_task(w), owner=w.owner, days=3),
     "plants.care.services.care_task_update": lambda w, f: f(

@@ -131,7 +131,7 @@ def care_calendar_tasks(*, owner_id: int) -> list[CareTask]:
 
 def species_facts_short(species: PlantSpecies) -> str:
     """The care facts of ``species`` in one line, e.g. "Bright, indirect light · humidity
-    medium · 16-27 °C · toxic to cats and dogs" (or "not known to be toxic")."""
+    medium · 16 to 27 °C · toxic to cats and dogs" (or "not known to be toxic")."""
     toxic = [name for name, flag in (("cats", species.toxic_to_cats), ("dogs", species.toxic_to_dogs)) if flag]
     if species.toxic_to_people:
         toxic.append("people")
@@ -140,7 +140,7 @@ def species_facts_short(species: PlantSpecies) -> str:
         [
             species.get_light_display(),
             f"humidity {species.get_humidity_display().lower()}",
-            f"{species.temperature_min_c}-{species.temperature_max_c} °C",
+            f"{species.temperature_min_c} to {species.temperature_max_c} °C",
             toxicity,
         ]
     )

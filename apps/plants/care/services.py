@@ -61,6 +61,11 @@ def _locked(task: CareTask) -> CareTask:
     return locked
 
 
+def _refuse_switched_off(task: CareTask) -> None:
+    if not task.is_enabled:
+        raise ValidationError("This task is switched off: switch it on first.", code="switched_off")
+
+
 def care_task_done(*, task: CareTask, owner: User, done_on: date | None = None) -> CareTask:
     """Record ``task`` (of ``owner``'s card) as done on ``done_on`` (the owner's local date;
     default today) and move its next due date to one interval after the latest done date (in
@@ -68,7 +73,7 @@ def care_task_done(*, task: CareTask, owner: User, done_on: date | None = None) 
     adds it to the history without moving the due date back; the same date twice is one entry.
 
     Raises ``ValidationError`` for a date in the future or more than ``DONE_ON_MAX_DAYS_BACK``
-    days ago (nothing changes). Returns the task as saved."""
+    days ago, or a task switched off (nothing changes). Returns the task as saved."""
     today = schedule.local_today(owner.time_zone)
     done_on = done_on or today
     if done_on > today:
@@ -77,6 +82,7 @@ def care_task_done(*, task: CareTask, owner: User, done_on: date | None = None) 
         raise ValidationError(f"Choose a date within the last {DONE_ON_MAX_DAYS_BACK} days.", code="too_old")
     with transaction.atomic():
         locked = _locked(task)
+        _refuse_switched_off(locked)
         CareTaskDone.objects.bulk_create([CareTaskDone(task=locked, done_on=done_on)], ignore_conflicts=True)
         if locked.last_done_on is None or done_on > locked.last_done_on:
             locked.last_done_on = done_on
@@ -94,12 +100,14 @@ def care_task_done(*, task: CareTask, owner: User, done_on: date | None = None) 
 def care_task_snooze(*, task: CareTask, owner: User, days: int) -> CareTask:
     """Put ``task`` off by ``days`` (one of ``SNOOZE_DAYS``: 1, 3 or 7) counted from today or from
     its due date, whichever is later: an overdue task snoozed by 1 day is due tomorrow. Nothing
-    goes into the history. Raises ``ValidationError`` for another number of days."""
+    goes into the history. Raises ``ValidationError`` for another number of days or a task
+    switched off."""
     if days not in SNOOZE_DAYS:
         raise ValidationError(f"Snooze for {', '.join(map(str, SNOOZE_DAYS))} days.", code="snooze_days")
     today = schedule.local_today(owner.time_zone)
     with transaction.atomic():
         locked = _locked(task)
+        _refuse_switched_off(locked)
         locked.next_due_on = max(locked.next_due_on, today) + timedelta(days=days)
         locked.save(update_fields=["next_due_on", "updated_at"])
         panel_versions_bump(user_ids=[locked.owner_id])
@@ -160,3 +168,25 @@ def care_calendar_feed_reset(*, owner: User) -> CareCalendarFeed:
         if not updated:
             return care_calendar_feed_create(owner=owner)
     return CareCalendarFeed.objects.only("id", "owner_id", "token", "created_at").get(owner=owner)
+
+
+def care_tasks_follow_hemisphere(*, owner: User, southern: bool) -> int:
+    """Re-date ``owner``'s growing-season-only tasks (fertilizing) for the hemisphere they now
+    live in (``southern``; accounts' ``home_hemisphere_changed``): each becomes due one interval
+    after its last done date (or today, when never done), moved into the new growing season.
+    Returns the number of tasks re-dated; bumps the panel version when any."""
+    today = schedule.local_today(owner.time_zone)
+    with transaction.atomic():
+        tasks = list(CareTask.objects.select_for_update().filter(owner=owner, growing_season_only=True))
+        for task in tasks:
+            task.next_due_on = schedule.next_due_on(
+                after=task.last_done_on or today,
+                interval_days=task.interval_days,
+                growing_season_only=True,
+                southern=southern,
+            )
+            task.updated_at = timezone.now()
+        CareTask.objects.bulk_update(tasks, ["next_due_on", "updated_at"])
+        if tasks:
+            panel_versions_bump(user_ids=[owner.pk])
+    return len(tasks)

@@ -21,13 +21,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from . import services
+from . import schedule, services, wording
 from .forms import CareTaskDoneForm, CareTaskEditForm, CareTaskSnoozeForm
 from .models import CareTask
 
@@ -75,8 +74,8 @@ def _answer(request: HttpRequest, *, task: CareTask, message: str | None, error:
     return redirect(target)
 
 
-def _next_due(task: CareTask) -> str:
-    return date_format(task.next_due_on, "j M")
+def _next_due(request: HttpRequest, task: CareTask) -> str:
+    return wording.day_words(task.next_due_on, today=schedule.local_today(request.user.time_zone))
 
 
 @login_required
@@ -91,7 +90,7 @@ def care_task_done(request: HttpRequest, pk: int) -> HttpResponse:
         saved = services.care_task_done(task=task, owner=request.user, done_on=form.cleaned_data["done_on"])
     except ValidationError as error:
         return _answer(request, task=task, message=None, error=error.messages[0])
-    message = f"{task.get_kind_display()} {_plant_name(task)}: done. Next due {_next_due(saved)}."
+    message = f"{task.get_kind_display()} {_plant_name(task)}: done. Next due {_next_due(request, saved)}."
     return _answer(request, task=task, message=message, error=None)
 
 
@@ -103,8 +102,11 @@ def care_task_snooze(request: HttpRequest, pk: int) -> HttpResponse:
     form = CareTaskSnoozeForm(request.POST)
     if not form.is_valid():
         return _answer(request, task=task, message=None, error=_first_error(form))
-    saved = services.care_task_snooze(task=task, owner=request.user, days=form.cleaned_data["days"])
-    message = f"{task.get_kind_display()} {_plant_name(task)}: snoozed until {_next_due(saved)}."
+    try:
+        saved = services.care_task_snooze(task=task, owner=request.user, days=form.cleaned_data["days"])
+    except ValidationError as error:
+        return _answer(request, task=task, message=None, error=error.messages[0])
+    message = f"{task.get_kind_display()} {_plant_name(task)}: snoozed until {_next_due(request, saved)}."
     return _answer(request, task=task, message=message, error=None)
 
 
@@ -117,6 +119,7 @@ def care_task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _answer(request, task=task, message=None, error=_first_error(form))
     saved = services.care_task_update(task=task, owner=request.user, **form.cleaned_data)
-    state = f"every {saved.interval_days} days, next {_next_due(saved)}" if saved.is_enabled else "switched off"
+    every = wording.every_words(saved.interval_days)
+    state = f"{every}, next {_next_due(request, saved)}" if saved.is_enabled else "switched off"
     message = f"{task.get_kind_display()} {_plant_name(task)}: {state}."
     return _answer(request, task=task, message=message, error=None)

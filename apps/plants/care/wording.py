@@ -25,6 +25,13 @@ def _days(count: int) -> str:
     return f"{count} day{'' if count == 1 else 's'}"
 
 
+def day_words(day: date, *, today: date) -> str:
+    """A due date as the care pages write it: "3 Dec", with the year when it lies more than half
+    a year from ``today`` ("29 Nov 2028"), so a date a year or more away never reads as this
+    week, while the next few months need no year."""
+    return date_format(day, "j M" if abs((day - today).days) <= 182 else "j M Y")
+
+
 def every_words(interval_days: int) -> str:
     """ "every day", "every 7 days" (``interval_days`` >= 1)."""
     return "every day" if interval_days == 1 else f"every {interval_days} days"
@@ -50,7 +57,9 @@ def due_status(
     if days == 0:
         return DueStatus("due today", "today", days)
     if growing_season_only and not schedule.in_growing_season(today, southern=southern):
-        return DueStatus(f"in season from {date_format(next_due_on, 'j M')}", "season", days)
+        return DueStatus(f"in season from {day_words(next_due_on, today=today)}", "season", days)
     if days == 1:
         return DueStatus("due tomorrow", "later", days)
+    if days > 60:
+        return DueStatus(f"in {_days(days)} ({day_words(next_due_on, today=today)})", "later", days)
     return DueStatus(f"in {_days(days)}", "later", days)

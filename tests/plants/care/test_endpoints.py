@@ -83,3 +83,29 @@ def test_edit_switches_a_task_on_with_a_new_interval(client, task):
     assert response.status_code == 204
     mist.refresh_from_db()
     assert mist.is_enabled and mist.interval_days == 4
+
+
+def test_messages_give_the_year_of_a_date_in_another_year_and_say_every_day(client, task):
+    """Found by review: "Next due 29 Nov" for a date two years away; "every 1 days"."""
+    client.force_login(task.owner)
+    repot = CareTask.objects.get(care_card=task.care_card, kind="repot")
+    response = client.post(
+        reverse("plants:care-task-edit", args=[repot.pk]), {"interval_days": "730", "is_enabled": "on"}, **HTMX
+    )
+    message = json.loads(response["HX-Trigger"])["careTaskDone"]["message"]
+    year = (schedule.local_today("Australia/Sydney") + timedelta(days=730)).year
+    assert message.endswith(f"{year}.")
+    response = client.post(
+        reverse("plants:care-task-edit", args=[task.pk]), {"interval_days": "1", "is_enabled": "on"}, **HTMX
+    )
+    assert "every day, next" in json.loads(response["HX-Trigger"])["careTaskDone"]["message"]
+
+
+def test_done_or_snooze_on_a_switched_off_task_is_400(client, task):
+    client.force_login(task.owner)
+    mist = CareTask.objects.get(care_card=task.care_card, kind="mist")
+    services.care_task_update(task=mist, owner=task.owner, interval_days=7, is_enabled=False)
+    for name, data in (("care-task-done", {}), ("care-task-snooze", {"days": "3"})):
+        response = client.post(reverse(f"plants:{name}", args=[mist.pk]), data, **HTMX)
+        assert response.status_code == 400 and "switched off" in response.content.decode()
+    assert CareTask.objects.filter(pk=mist.pk).values().get()["last_done_on"] is None

@@ -92,7 +92,7 @@ def test_the_feed_parses_back_with_one_event_per_enabled_task(client, monty):
         assert rule["FREQ"] == ["DAILY"] and rule["INTERVAL"] == [task.interval_days]
         description = str(event["DESCRIPTION"])
         assert "Swiss cheese plant (Monstera testiana)" in description
-        assert "Bright, indirect light · humidity high · 15-27 °C · toxic to cats and dogs" in description
+        assert "Bright, indirect light · humidity high · 15 to 27 °C · toxic to cats and dogs" in description
         assert "general guidance" in description
         assert "http://testserver/plants/care-cards/" in description
         [alarm] = event.walk("VALARM")

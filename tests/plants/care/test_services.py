@@ -76,3 +76,56 @@ def test_update_validates_the_interval():
     assert saved.is_enabled and saved.next_due_on == schedule.local_today(owner.time_zone) + timedelta(days=3)
     with pytest.raises(ValidationError):
         services.care_task_update(task=task, owner=owner, interval_days=0, is_enabled=True)
+
+
+def test_a_switched_off_task_is_neither_done_nor_snoozed():
+    owner = UserFactory()
+    card = CareCardFactory(owner=owner)
+    services.care_tasks_create_defaults(card=card, owner=owner)
+    task = CareTask.objects.get(care_card=card, kind="water")
+    services.care_task_update(task=task, owner=owner, interval_days=7, is_enabled=False)
+    before = CareTask.objects.filter(pk=task.pk).values().get()
+    for change in (
+        lambda: services.care_task_done(task=task, owner=owner),
+        lambda: services.care_task_snooze(task=task, owner=owner, days=3),
+    ):
+        with pytest.raises(ValidationError, match="switched off"):
+            change()
+    assert CareTask.objects.filter(pk=task.pk).values().get() == before
+    assert not CareTaskDone.objects.filter(task=task).exists()
+
+
+def test_moving_home_to_the_other_hemisphere_re_dates_fertilizing():
+    """Found by review: a gardener who sets a Sydney home location in December kept a
+    fertilizing date of 1 March (the northern season); it now follows the southern one."""
+    from decimal import Decimal
+
+    from apps.accounts.settings_services import profile_update
+
+    owner = UserFactory(time_zone="Australia/Sydney")
+    card = CareCardFactory(owner=owner)
+    services.care_tasks_create_defaults(card=card, owner=owner)
+    fertilize = CareTask.objects.get(care_card=card, kind="fertilize")
+    water = CareTask.objects.get(care_card=card, kind="water")
+    today = schedule.local_today(owner.time_zone)
+    expected_north = schedule.next_due_on(
+        after=today, interval_days=fertilize.interval_days, growing_season_only=True, southern=False
+    )
+    assert fertilize.next_due_on == expected_north
+    profile_update(
+        user=owner,
+        display_name="",
+        time_zone=owner.time_zone,
+        home_latitude=Decimal("-33.8"),
+        home_longitude=Decimal("151.2"),
+    )
+    fertilize.refresh_from_db()
+    assert fertilize.next_due_on == schedule.next_due_on(
+        after=today, interval_days=fertilize.interval_days, growing_season_only=True, southern=True
+    )
+    assert schedule.in_growing_season(fertilize.next_due_on, southern=True)
+    assert CareTask.objects.get(pk=water.pk).next_due_on == water.next_due_on  # not seasonal: untouched
+    # Back north (no home location counts as northern).
+    profile_update(user=owner, display_name="", time_zone=owner.time_zone, home_latitude=None, home_longitude=None)
+    fertilize.refresh_from_db()
+    assert fertilize.next_due_on == expected_north
