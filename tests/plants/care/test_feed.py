@@ -378,3 +378,10 @@ def test_removing_the_user_row_cascades_to_the_link():
     services.care_calendar_feed_create(owner=owner)
     owner.delete()
     assert not CareCalendarFeed.objects.exists()
+
+
+def test_a_post_to_the_feed_is_405_not_a_csrf_403(client, monty):
+    """Found by review: the read-only feed answered a POST with the CSRF failure page."""
+    token = CareCalendarFeed.objects.get(owner__username="rosa").token
+    response = client.post(reverse("plants:care-calendar-feed", args=[token]))
+    assert response.status_code == 405
