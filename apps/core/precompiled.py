@@ -18,7 +18,7 @@ backend ``rows`` evaluates the queryset the usual way.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from weakref import ref as weak_ref
 
@@ -35,7 +35,9 @@ def _marker(kind: type, index: int):
         return _INT_MARKER_BASE - index
     if kind is datetime:
         return datetime(1900, 1, 1, 0, 0, 0, index + 1, tzinfo=UTC)
-    raise TypeError(f"precompiled parameters are int or datetime, not {kind.__name__}")
+    if kind is date:
+        return date(1900, 1, 1) + timedelta(days=index)
+    raise TypeError(f"precompiled parameters are int, datetime or date, not {kind.__name__}")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class PrecompiledValues:
 
     ``build(**markers)`` returns the queryset; it must use each named parameter only as a value
     in the query (a filter value, ``Value(...)``), never in Python arithmetic (pass a window's
-    start as its own parameter). ``parameters`` maps each name to ``int`` or ``datetime``.
+    start as its own parameter). ``parameters`` maps each name to ``int``, ``datetime`` or
+    ``date``.
     Constants that change the SQL text (a ``LIMIT``, the moderator shape of a visibility rule)
     belong in the caller's cache key: make one ``PrecompiledValues`` per combination.
 

@@ -68,6 +68,11 @@ REQUEST_LIST_FIELDS = (
 )
 
 
+def _age(*, now: datetime, column: str) -> ExpressionWrapper:
+    """``now - column`` as an interval (a duration)."""
+    return ExpressionWrapper(Value(now, output_field=DateTimeField()) - F(column), output_field=DurationField())
+
+
 class _WeeksAgo(Func):
     """Whole weeks between ``now`` and a timestamp column, rounded down: ``floor((now -
     column) / 1 week)`` as an integer (negative for a timestamp after ``now``). Exact to the
@@ -79,8 +84,7 @@ class _WeeksAgo(Func):
     WEEK_SECONDS = 7 * 24 * 3600
 
     def __init__(self, *, now: datetime, column: str):
-        age = ExpressionWrapper(Value(now, output_field=DateTimeField()) - F(column), output_field=DurationField())
-        super().__init__(age)
+        super().__init__(_age(now=now, column=column))
 
     def as_postgresql(self, compiler, connection, **extra_context):
         template = f"FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / {self.WEEK_SECONDS})::integer"
@@ -100,8 +104,7 @@ class _WeekPhase(Func):
     output_field = FloatField()
 
     def __init__(self, *, now: datetime, column: str):
-        age = ExpressionWrapper(Value(now, output_field=DateTimeField()) - F(column), output_field=DurationField())
-        super().__init__(age)
+        super().__init__(_age(now=now, column=column))
 
     def as_postgresql(self, compiler, connection, **extra_context):
         template = f"MOD(EXTRACT(EPOCH FROM %(expressions)s), {_WeeksAgo.WEEK_SECONDS})::float"

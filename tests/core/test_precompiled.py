@@ -142,3 +142,27 @@ def test_request_pages_equal_their_queryset(gardeners):
             twin = next(r for r in first_reference if r.pk == row.pk)
             assert row.get_deferred_fields() == twin.get_deferred_fields()
     assert settings.PORTAL_DEFAULT_FETCH_MODE is not None
+
+
+def test_the_due_today_statement_equals_its_queryset():
+    """``care-due`` (issue 14) through ``PrecompiledModels`` with a ``date`` parameter."""
+    from datetime import date
+
+    from apps.plants.care import selectors as care_selectors
+    from apps.plants.care.services import care_tasks_create_defaults
+    from apps.plants.models import CareTask
+
+    owner = factories.UserFactory()
+    for _ in range(3):
+        card = factories.CareCardFactory(owner=owner)
+        care_tasks_create_defaults(card=card, owner=owner)
+    tasks = list(CareTask.objects.filter(owner=owner).order_by("id"))
+    for index, task in enumerate(tasks):
+        CareTask.objects.filter(pk=task.pk).update(next_due_on=date(2026, 11, 20) + timedelta(days=index))
+    for today in (date(2026, 11, 1), date(2026, 11, 25), date(2027, 1, 1)):
+        for limit in (1, 4, 20):
+            rows = care_selectors._due_statement(limit).rows(owner_id=owner.pk, today=today)
+            reference = list(care_selectors._due_query(owner_id=owner.pk, today=today, limit=limit))
+            assert [(r.pk, r.next_due_on, r.due_count, r.care_card.nickname) for r in rows] == [
+                (r.pk, r.next_due_on, r.due_count, r.care_card.nickname) for r in reference
+            ]

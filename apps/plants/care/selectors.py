@@ -1,11 +1,14 @@
 """Care task reads (issue 14)."""
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db.models import Func, IntegerField, Subquery
 
 from apps.accounts.models import User
+from apps.core.precompiled import PrecompiledModels
 
 from .models import CareTask
 
@@ -39,6 +42,31 @@ class DueTasks:
         return self.due_count - len(self.tasks)
 
 
+def _due_query(*, owner_id: int, today: date, limit: int):
+    # COUNT(*) over the gardener's due tasks, without GROUP BY (Func, not an aggregate, so
+    # Django adds none): one row, 0 when none is due.
+    due_count = (
+        CareTask.objects.filter(owner_id=owner_id, is_enabled=True, next_due_on__lte=today)
+        .order_by()
+        .annotate(n=Func(function="COUNT", template="COUNT(*)", output_field=IntegerField()))
+        .values("n")
+    )
+    return (
+        CareTask.objects.filter(owner_id=owner_id, is_enabled=True)
+        .select_related("care_card__species")
+        .only(*DUE_FIELDS)
+        .annotate(due_count=Subquery(due_count, output_field=IntegerField()))
+        .order_by("next_due_on", "id")[:limit]
+    )
+
+
+@functools.cache
+def _due_statement(limit: int) -> PrecompiledModels:
+    """The ``care-due`` statement for one limit, compiled once per process
+    (``apps.core.precompiled``, issue 13)."""
+    return PrecompiledModels(functools.partial(_due_query, limit=limit), owner_id=int, today=date)
+
+
 def care_tasks_due_for_user(*, user: User, today: date, limit: int) -> DueTasks:
     """``user``'s enabled care tasks due on or before ``today`` (the gardener's local date,
     ``schedule.local_today(user.time_zone)``; due dates are local dates, ``CareTask``), oldest
@@ -50,26 +78,13 @@ def care_tasks_due_for_user(*, user: User, today: date, limit: int) -> DueTasks:
     ``(owner, next_due_on, id) WHERE is_enabled`` (no sort), split in Python into the due ones
     and the first later one; the number of due tasks comes along as an uncorrelated scalar
     subquery (PostgreSQL runs it once, an index-only range scan of the same index bounded by
-    ``today``), so "and N more" is exact without a second statement.
+    ``today``), so "and N more" is exact without a second statement. The statement is compiled
+    once per process (``apps.core.precompiled``).
 
     Each returned task also carries ``plant_name`` (the card's nickname, else the species'
     common or scientific name) and ``overdue_days`` (whole local days past due: 0 when due
     today, negative for ``next``)."""
-    # COUNT(*) over the gardener's due tasks, without GROUP BY (Func, not an aggregate, so
-    # Django adds none): one row, 0 when none is due.
-    due_count = (
-        CareTask.objects.filter(owner=user, is_enabled=True, next_due_on__lte=today)
-        .order_by()
-        .annotate(n=Func(function="COUNT", template="COUNT(*)", output_field=IntegerField()))
-        .values("n")
-    )
-    rows = list(
-        CareTask.objects.filter(owner=user, is_enabled=True)
-        .select_related("care_card__species")
-        .only(*DUE_FIELDS)
-        .annotate(due_count=Subquery(due_count, output_field=IntegerField()))
-        .order_by("next_due_on", "id")[:limit]
-    )
+    rows = _due_statement(limit).rows(owner_id=user.pk, today=today, fetch_mode=settings.PORTAL_DEFAULT_FETCH_MODE)
     for row in rows:
         card = row.care_card
         row.plant_name = card.nickname or card.species.display_name
