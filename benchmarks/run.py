@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  {len(found['plans'])} plans; sequential scans of large tables: "
             + (", ".join(f"{p['label']} ({p['gardener']})" for p in flagged) or "none")
         )
-        plans_path = config.PLANS_DIR / f"{args.scale}.md"
+        args.plans_dir.mkdir(parents=True, exist_ok=True)
+        plans_path = args.plans_dir / f"{args.scale}.md"
         report.write_plans(plans_path, scale=args.scale, started=started, found=found)
         print(f"  written to {plans_path}")
     loaded = None

@@ -4,7 +4,9 @@ A panel's HTML is stored under a key made of the panel's name, the gardener's id
 ``panel_version`` (``accounts.User``; every service that changes what one of their panels shows
 bumps it in the same transaction, ``apps.accounts.panel_versions``) and a digest of the user-row
 fields panels read (counters, trust level, join date, time zone, moderator flag), so a change
-made outside the services (the admin, a recount) also reaches a new key. The user row is loaded
+of those made outside the services (a recount, the user admin) also reaches a new key. The
+admins of rows panels show (care cards, requests, species, forums) bump the versions of the
+gardeners concerned (``PanelVersionAdminMixin``). The user row is loaded
 by the session's user lookup anyway: a hit costs one cache ``GET`` and no SQL.
 
 Time never makes a stored fragment stale: each entry expires at the first moment its text

@@ -9,6 +9,8 @@ audited). Forums themselves (name, description, order) are edited here.
 
 from django.contrib import admin
 
+from apps.accounts.panel_versions import PanelVersionAdminMixin
+
 from .models import Forum, Post, Report, Topic
 
 
@@ -28,7 +30,7 @@ class _ReadOnlyContent(admin.ModelAdmin):
 
 
 @admin.register(Forum)
-class ForumAdmin(admin.ModelAdmin):
+class ForumAdmin(PanelVersionAdminMixin, admin.ModelAdmin):
     list_display = ("name", "position", "topic_count", "post_count", "last_post_at")
     prepopulated_fields = {"slug": ("name",)}
     fields = (
@@ -49,6 +51,10 @@ class ForumAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def panel_user_ids(self, obj):
+        # The recent-activity panel names the forum of each of a gardener's topics and replies.
+        return Post.objects.filter(topic__forum=obj).values("poster_id").distinct()
 
 
 @admin.register(Topic)

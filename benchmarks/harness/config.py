@@ -79,8 +79,16 @@ def parse_args(argv: list[str] | None = None, *, doc: str = "") -> argparse.Name
         "--load-only", action="store_true", help="only the load phase (with --quick: iterating on it; not a result)"
     )
     parser.add_argument("--reseed", action="store_true", help="flush and seed the scale again")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="Markdown file to update")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="Markdown file to update (default benchmarks/RESULTS.md; with --quick bench-output/RESULTS-quick.md)",
+    )
     args = parser.parse_args(argv)
+    # A quick look is not a result: it never replaces the committed report or plans.
+    args.output = args.output or (OUTPUT / "RESULTS-quick.md" if args.quick else RESULTS)
+    args.plans_dir = OUTPUT / "plans-quick" if args.quick else PLANS_DIR
     if args.quick:
         args.runs, args.min_iterations, args.iterations = 1, 5, 50
         args.case_seconds = args.case_seconds or 0.4

@@ -108,6 +108,10 @@ def test_targets_without_a_panel_cache_say_so():
 def test_quick_options_and_the_load_cap():
     args = config.parse_args(["--quick"])
     assert (args.runs, args.load_seconds) == (1, 2)
+    # Found by review: a quick look rewrote the committed plans; it writes under bench-output/.
+    assert args.output == config.OUTPUT / "RESULTS-quick.md" and args.plans_dir == config.OUTPUT / "plans-quick"
+    full = config.parse_args([])
+    assert (full.output, full.plans_dir) == (config.RESULTS, config.PLANS_DIR)
     assert config.parse_args(["--load-seconds", "60"]).load_seconds == 20
     assert config.parse_args(["--no-load"]).load_seconds == 0
     with pytest.raises(SystemExit):
