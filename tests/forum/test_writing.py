@@ -70,6 +70,11 @@ def test_new_gardeners_topic_waits_in_the_review_queue_and_moderator_approves(cl
         headers={"HX-Request": "true"},
     )
     assert "postApproved" in approved["HX-Trigger"]
+    # The decision is announced by a status region inside a valid list item (issue 15: axe
+    # "list" / "aria-allowed-role" on <li role="status">).
+    decided = approved.content.decode()
+    assert '<p class="queue-decided" role="status">' in decided and '<li class="card queue-item">' in decided
+    assert 'li class="card queue-item" role=' not in decided
     forum.refresh_from_db()
     topic.refresh_from_db()
     assert topic.is_approved and topic.post_count == 1 and (forum.topic_count, forum.post_count) == (1, 1)
