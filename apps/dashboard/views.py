@@ -201,10 +201,11 @@ def index(request: HttpRequest) -> HttpResponse:
         for name, panel in PANELS.items()
         if moderator or not panel.moderators_only
     ]
-    if request.GET.get("all") == "1":
+    all_rendered = request.GET.get("all") == "1"
+    if all_rendered:
         for panel_info in panels:
             panel_info["html"] = _render_panel(request, panel_info["name"]).content.decode()
-    return render(request, TEMPLATE, {"panels": panels})
+    return render(request, TEMPLATE, {"panels": panels, "all_rendered": all_rendered})
 
 
 def _render_panel(request: HttpRequest, name: str) -> HttpResponse:

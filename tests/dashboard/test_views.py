@@ -91,6 +91,19 @@ def test_dashboard_without_javascript_can_show_every_panel(gardener_client):
     assert "hx-get" not in body.split('<div class="dashboard-grid">')[1]
     for title in ("Your plants", "Forum activity", "Recent activity", "Previous searches", "Care cards", "Trust level"):
         assert title in body
+    assert "JavaScript is off" not in body
+
+
+def test_the_shell_without_javascript_offers_one_link_and_no_endless_loading(gardener_client):
+    """Issue 15: the shell showed "Loading…" forever in every panel and the same "Show every
+    panel" link six times. Now one <noscript> link to ``?all=1``, and each panel's placeholder
+    is a link to itself rendered (replaced as soon as htmx loads the panel)."""
+    body = gardener_client.get(reverse("dashboard:index")).content.decode()
+    assert body.count("<noscript>") == 1 and "Show every panel on one page" not in body
+    assert "Loading…" not in body
+    assert body.count('href="/dashboard/?all=1"') == 1
+    for name in ("plant-stats", "care-due", "trust-progress"):
+        assert f'href="/dashboard/?all=1#panel-{name}"' in body
 
 
 def test_session_deleted_while_its_cached_copy_survived_is_signed_out_at_renewal(client, gardener):
