@@ -72,6 +72,11 @@ def test_a_vote_swaps_the_list_only(client, gardener):
         reverse("plants:suggestion-vote", args=[settled.pk, suggestion.pk]), {"agrees": "1"}, headers=HTMX
     ).content.decode()
     assert answer.lstrip().startswith('<div id="suggestion-list"') and 'name="name"' not in answer
+    # Issue 15: on a phone the suggestions stack as blocks (table-stack), each cell labelled, so
+    # Agree, Disagree and Accept stay on screen at 390 px.
+    assert 'class="table table-stack"' in answer
+    for label in ("From", "Confidence", "Agree / disagree"):
+        assert f'data-label="{label}"' in answer
 
 
 def test_a_failed_machine_run_reads_unavailable_next_to_the_communitys_status(owner_client, gardener):
