@@ -277,7 +277,12 @@ PANELS = [
 
 REGISTRY: list[Route] = [
     # --- Root, health ---
-    Route("", _at("/"), everyone(redirect("/dashboard/"))),
+    Route(
+        "",
+        _at("/"),
+        signed_in(redirect("/dashboard/"), signed_out=OK),
+        note="the public home for a visitor (issue 15); signed in, the dashboard as before",
+    ),
     Route("healthz", _at("/healthz"), everyone(OK), DATA),
     Route("readyz", _at("/readyz"), everyone(OK), DATA),
     # --- Accounts ---

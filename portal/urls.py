@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from apps.accounts import api as account_api
 from apps.accounts import views as account_views
@@ -42,7 +41,7 @@ password_reset_urls = [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="dashboard:index", permanent=False)),
+    path("", dashboard_views.home, name="home"),
     # In the accounts settings area, but the notifications app's page (accounts never imports it).
     path(
         "accounts/settings/notifications/",

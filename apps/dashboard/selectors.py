@@ -15,9 +15,13 @@ from apps.accounts.selectors import trust_progress_for_user
 from apps.core.permissions import is_moderator
 from apps.core.precompiled import PrecompiledValues
 from apps.forum.models import Post, Topic
-from apps.forum.selectors import forum_stats_for_user
+from apps.forum.selectors import forum_stats_for_user, latest_public_topics
 from apps.plants.models import IdentificationStatus, PlantIdentificationRequest, identification_request_title
-from apps.plants.selectors import gardener_suggestion_stats_annotations, plant_stats_for_user
+from apps.plants.selectors import (
+    gardener_suggestion_stats_annotations,
+    plant_stats_for_user,
+    recently_identified_plants,
+)
 
 ACTIVITY_TOPIC = "topic"
 ACTIVITY_REPLY = "reply"
@@ -193,3 +197,15 @@ def gardener_profile(*, username: str, viewer: User | None) -> dict | None:
     decided = gardener.suggestions_decided
     rate = gardener.suggestions_matched / decided if decided else None
     return {"gardener": gardener, "agreement_rate": rate, "topics": topics}
+
+
+def public_home() -> dict:
+    """What the signed-out home page ``/`` shows (issue 15), in two statements and the same for
+    every visitor (nothing here depends on who asks, so it reads no session or user).
+
+    Returns ``{"topics": [Topic, ...], "plants": [PlantPhoto, ...]}``: the 5 public topics
+    with the latest activity (``apps.forum.selectors.latest_public_topics``) and the 6 newest
+    community photos (``apps.plants.selectors.recently_identified_plants``: the species-page
+    photo rule, never a location).
+    """
+    return {"topics": latest_public_topics(), "plants": recently_identified_plants()}

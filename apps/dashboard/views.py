@@ -27,6 +27,7 @@ from . import panel_cache
 from .selectors import (
     dashboard_stats_for_user,
     gardener_profile,
+    public_home,
     recent_activity_for_user,
 )
 from .sparkline import sparkline
@@ -185,6 +186,18 @@ PANELS: dict[str, Panel] = {
     ),
 }
 MODERATOR_PANELS = {name for name, panel in PANELS.items() if panel.moderators_only}
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """``/``: a signed-in gardener goes to the dashboard (a 302, as before issue 15); a signed-out
+    visitor gets the public home: what the site is, Sign in and Sign up, the latest public
+    topics and recently identified plants (``public_home``, two statements). A visitor without
+    a session cookie costs no session or user lookup, and the page keeps its cacheable headers
+    (``PrivateCacheMiddleware`` marks it private only when a session or token is involved)."""
+    if request.user.is_authenticated:
+        return redirect("dashboard:index")
+    return render(request, "dashboard/home.html", public_home())
 
 
 @login_required

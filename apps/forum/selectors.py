@@ -158,6 +158,26 @@ def forum_list() -> list[Forum]:
     )
 
 
+LATEST_PUBLIC_TOPICS_LIMIT = 5
+
+
+def latest_public_topics(*, limit: int = LATEST_PUBLIC_TOPICS_LIMIT) -> list[Topic]:
+    """The ``limit`` (default 5) public topics (``Topic.objects.public()``: what every visitor,
+    signed out too, may see) with the latest activity, across every forum, with their forum
+    joined; one statement. Each topic carries ``subject``, ``last_post_at``, ``forum.name`` /
+    ``forum.slug`` and ``reply_count``: its public posts (``post_count``) less the opening
+    post (issue 15's public home)."""
+    topics = list(
+        Topic.objects.public()
+        .select_related("forum")
+        .only("id", "subject", "post_count", "last_post_at", "forum__id", "forum__name", "forum__slug")
+        .order_by("-last_post_at", "-id")[:limit]
+    )
+    for topic in topics:
+        topic.reply_count = max(topic.post_count - 1, 0)
+    return topics
+
+
 def forum_for_viewer(*, slug: str, viewer: User | None) -> Forum | None:
     """The forum ``slug`` (``None`` when there is none) with ``viewer_extra_topics``: the
     topics the viewer sees beyond the public ones the ``topic_count`` counter holds (their own

@@ -495,17 +495,61 @@ def species_search(*, query: str = "", limit: int = 200, viewer: User | None = N
 SPECIES_COMMUNITY_PHOTOS_LIMIT = 12
 
 
-def community_photos_of(species) -> QuerySet[PlantPhoto]:
-    """The community photos of ``species`` (a ``PlantSpecies``, its id, or an ``OuterRef`` to
-    one), unordered: the first photo of each identified request of the species whose owner
+def community_photos() -> QuerySet[PlantPhoto]:
+    """Every community photo, unordered: the first photo of each identified request whose owner
     allows it (``show_on_species_pages``) and whose account is active. The one rule the species
-    page and the care cards page share (issue 12, issue 14)."""
+    page, the care cards page and the public home share (issue 12, issue 14, issue 15)."""
     return PlantPhoto.objects.filter(
         position=0,
-        request__species=species,
         request__status=IdentificationStatus.IDENTIFIED,
         request__show_on_species_pages=True,
         request__owner__is_active=True,
+    )
+
+
+def community_photos_of(species) -> QuerySet[PlantPhoto]:
+    """The community photos (``community_photos``) of ``species`` (a ``PlantSpecies``, its id,
+    or an ``OuterRef`` to one), unordered."""
+    return community_photos().filter(request__species=species)
+
+
+# What a shown community photo reads: the photo, its request's thumbnail and identification
+# time, the owner's username; never the request's location.
+COMMUNITY_PHOTO_FIELDS = (
+    "id",
+    "request_id",
+    "image",
+    "width",
+    "height",
+    "request__id",
+    "request__thumbnail",
+    "request__identified_at",
+    "request__owner_id",
+    "request__owner__id",
+    "request__owner__username",
+)
+RECENTLY_IDENTIFIED_LIMIT = 6
+
+
+def recently_identified_plants(*, limit: int = RECENTLY_IDENTIFIED_LIMIT) -> list[PlantPhoto]:
+    """The ``limit`` (default 6) newest community photos (``community_photos``: the owner
+    allows species-page photos and is active), newest identification first, in one statement.
+    Each photo has ``request`` with its thumbnail, ``identified_at``, the owner's username and
+    the species' names and slug joined. No location is read: this is shown to signed-out
+    visitors (issue 15)."""
+    return list(
+        community_photos()
+        .filter(request__species__isnull=False)
+        .select_related("request", "request__owner", "request__species")
+        .only(
+            *COMMUNITY_PHOTO_FIELDS,
+            "request__species_id",
+            "request__species__id",
+            "request__species__slug",
+            "request__species__scientific_name",
+            "request__species__primary_common_name",
+        )
+        .order_by("-request__identified_at", "-request__id")[:limit]
     )
 
 
@@ -545,19 +589,7 @@ def species_detail(*, slug: str, viewer: User | None, photo_limit: int = SPECIES
     photos = list(
         community_photos_of(species)
         .select_related("request", "request__owner")
-        .only(
-            "id",
-            "request_id",
-            "image",
-            "width",
-            "height",
-            "request__id",
-            "request__thumbnail",
-            "request__identified_at",
-            "request__owner_id",
-            "request__owner__id",
-            "request__owner__username",
-        )
+        .only(*COMMUNITY_PHOTO_FIELDS)
         .order_by("-request__identified_at", "-request__id")[:photo_limit]
     )
     return {"species": species, "community_photos": photos}
