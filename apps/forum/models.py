@@ -174,6 +174,12 @@ class Topic(models.Model):
                 condition=models.Q(is_approved=True, is_hidden=False, is_deleted=False),
                 name="forum_topic_latest_public",
             ),
+            # The public home's latest topics, across forums (issue 15).
+            models.Index(
+                fields=["-last_post_at", "-id"],
+                condition=models.Q(is_approved=True, is_hidden=False, is_deleted=False),
+                name="forum_topic_public_recent",
+            ),
             models.Index(fields=["poster", "-created_at"], name="forum_topic_poster_recent"),
             # Topics only their author and moderators see (few): the forum page's count of them.
             models.Index(fields=["forum", "poster"], condition=WAITING_TOPIC, name="forum_topic_waiting"),

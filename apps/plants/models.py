@@ -133,6 +133,12 @@ class PlantIdentificationRequest(models.Model):
                 condition=models.Q(status="identified", show_on_species_pages=True),
                 name="plants_request_species_photos",
             ),
+            # The public home's recently identified plants, across species (issue 15).
+            models.Index(
+                fields=["-identified_at", "-id"],
+                condition=models.Q(status="identified", show_on_species_pages=True),
+                name="plants_request_identified",
+            ),
             # Help identify: requests waiting for a name, newest first, keyset on (created_at, id).
             models.Index(
                 fields=["-created_at", "-id"],
