@@ -300,6 +300,12 @@ REGISTRY: list[Route] = [
     Route("accounts/logout/", _at("/accounts/logout/"), everyone(NOT_ALLOWED), POST_ONLY),
     Route("accounts/signup/", _at("/accounts/signup/"), signed_in(redirect("/dashboard/"), signed_out=OK)),
     Route("accounts/signup/done/", _at("/accounts/signup/done/"), everyone(OK)),
+    Route(
+        "accounts/confirmation/resend/",
+        _at("/accounts/confirmation/resend/"),
+        post_only(),
+        POST_ONLY,
+    ),
     Route("accounts/confirm/<str:token>/", lambda w: w.confirm_path, everyone(OK)),
     Route("accounts/unlock/<str:token>/", lambda w: w.unlock_path, everyone(OK)),
     Route("accounts/password_change/", _at("/accounts/password_change/"), signed_in(OK)),

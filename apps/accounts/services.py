@@ -67,15 +67,22 @@ def user_sign_up(*, username: str, email: str, password: str, base_url: str) -> 
             context={"base_url": base_url, "username": username, "signup_path": reverse("accounts:signup")},
         )
         return SignUpOutcome(created=False, user=None)
-    token = email_confirmation_token(user=user)
-    confirm_path = reverse("accounts:confirm-email", kwargs={"token": token})
+    email_confirmation_send(user=user, base_url=base_url)
+    return SignUpOutcome(created=True, user=user)
+
+
+def email_confirmation_send(*, user: User, base_url: str) -> None:
+    """Email ``user`` a confirmation link for their current address (a new signed token, valid
+    3 days; earlier links keep working until they expire). ``base_url`` is the scheme and host
+    for the link (``https://portal.example``). Sent after commit. Sign-up sends it, and so does
+    "Resend the confirmation email" (issue 15; the view rate-limits it)."""
+    confirm_path = reverse("accounts:confirm-email", kwargs={"token": email_confirmation_token(user=user)})
     _send(
-        to=email,
+        to=user.email,
         subject="Confirm your email for the Plant Community Portal",
         template="accounts/email/confirm_email.txt",
         context={"base_url": base_url, "user": user, "confirm_path": confirm_path},
     )
-    return SignUpOutcome(created=True, user=user)
 
 
 def user_confirm_email(*, token: str) -> User | None:

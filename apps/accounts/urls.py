@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/done/", views.signup_done, name="signup-done"),
+    path("confirmation/resend/", views.confirmation_resend, name="confirmation-resend"),
     path("confirm/<str:token>/", views.confirm_email, name="confirm-email"),
     path("login/", views.sign_in, name="login"),
     path("login/two-factor/", views_two_factor.sign_in_second_step, name="login-two-factor"),

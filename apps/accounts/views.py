@@ -1,12 +1,14 @@
 """Sign-up, sign-in, sign-out, email confirmation, unlock links and password flows."""
 
 import logging
+import math
 
 import redis
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -174,6 +176,41 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     messages.success(request, "Thanks, your email is confirmed.")
     target = "dashboard:index" if request.user.is_authenticated else "accounts:login"
     return HttpResponseRedirect(reverse(target), status=303)
+
+
+@login_required
+@require_POST
+def confirmation_resend(request: HttpRequest) -> HttpResponse:
+    """``POST /accounts/confirmation/resend/``: email the signed-in gardener a new confirmation
+    link (``services.email_confirmation_send``, the email sign-up sends) and answer 303 to
+    ``next`` when it stays on this site, else the dashboard, with a message. At most
+    ``CONFIRMATION_RESEND_LIMIT_PER_USER`` (3) an hour per gardener: 429 with ``Retry-After``
+    beyond, nothing sent; Redis down: 503, nothing sent. An address already confirmed sends
+    nothing and counts nothing."""
+    target = _safe_next(request, request.POST.get("next")) or reverse("dashboard:index")
+    user = request.user
+    if user.is_email_confirmed:
+        messages.info(request, "Your email address is already confirmed.")
+        return HttpResponseRedirect(target, status=303)
+    try:
+        rate_limit_hit(
+            limits=[(limit_key("confirm-resend:user", str(user.pk)), settings.CONFIRMATION_RESEND_LIMIT_PER_USER)],
+            window_seconds=settings.CONFIRMATION_RESEND_WINDOW_SECONDS,
+        )
+    except RateLimited as limited:
+        detail = (
+            f"We already sent the confirmation email {settings.CONFIRMATION_RESEND_LIMIT_PER_USER} times recently. "
+            f"Please check your inbox and spam folder, or ask again in {math.ceil(limited.retry_after / 60)} minutes."
+        )
+        return too_many_requests(request, retry_after=limited.retry_after, detail=detail)
+    except redis.RedisError:
+        return temporarily_unavailable(
+            request, detail="Sending the confirmation email is temporarily unavailable. Please try again in a minute."
+        )
+    services.email_confirmation_send(user=user, base_url=request.build_absolute_uri("/").rstrip("/"))
+    days = selectors.EMAIL_CONFIRMATION_MAX_AGE_SECONDS // 86400
+    messages.success(request, f"We sent a new confirmation link to {user.email}. It works for {days} days.")
+    return HttpResponseRedirect(target, status=303)
 
 
 @require_http_methods(["GET", "POST"])

@@ -36,6 +36,24 @@ class ReplyForm(forms.Form):
     )
     image = PostImageField(label="Photo (optional)", required=False, help_text="JPEG, PNG or WebP up to 10 MB.")
 
+    def __init__(self, *args, image_refusal: str = "", **kwargs):
+        """``image_refusal``: why the writer may not attach a photo
+        (``permissions.image_refusal``), or ``""``. When set the form has no ``image`` field
+        (the page shows the sentence instead of a file input, issue 15) and a file sent anyway
+        is refused with that sentence as a form error."""
+        super().__init__(*args, **kwargs)
+        self.image_refusal = image_refusal
+        if image_refusal:
+            del self.fields["image"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.image_refusal:
+            if self.files.get("image"):
+                raise forms.ValidationError(self.image_refusal)
+            cleaned["image"] = None  # no field, no photo: the views read ``cleaned_data["image"]``
+        return cleaned
+
     def image_process(self) -> bool:
         """Decode the valid form's photo, if any, and put the stored version (a metadata-free
         JPEG of at most 1600 px, ``ContentFile``) in ``cleaned_data["image"]``. Returns False,

@@ -53,13 +53,19 @@ def get_post_for_user(*, pk: int, user: User | None) -> Post:
 # --- Checks (PermissionDenied) --------------------------------------------------------------
 
 
+class EmailUnconfirmed(PermissionDenied):
+    """Refused only because the gardener has not confirmed their email address yet: pages
+    explain and offer to resend the link (issue 15) instead of a bare 403."""
+
+
 def check_post_permission(user: User) -> None:
     """Any active gardener with a confirmed email may write (SPEC "Sign-up": unconfirmed
-    gardeners can sign in but not post)."""
+    gardeners can sign in but not post). Raises ``PermissionDenied``, ``EmailUnconfirmed``
+    (a subclass) for an active gardener whose address is unconfirmed."""
     if not user.is_authenticated or not user.is_active:
         raise PermissionDenied("This account cannot post.")
     if not user.is_email_confirmed:
-        raise PermissionDenied("Confirm your email address to post in the forum: use the link we emailed you.")
+        raise EmailUnconfirmed("Confirm your email address to post in the forum: use the link we emailed you.")
 
 
 def check_reply_permission(user: User, topic: Topic) -> None:
@@ -69,10 +75,32 @@ def check_reply_permission(user: User, topic: Topic) -> None:
         raise PermissionDenied("This topic is locked: no new replies.")
 
 
+def image_rule_message() -> str:
+    """The sentence that says when photos in posts open, with the thresholds of
+    ``settings.TRUST_LEVEL_REQUIREMENTS["basic"]`` (SPEC "Domain": 5 approved posts and 7 days)."""
+    needs = TrustLevel.BASIC.requirements
+    return (
+        f"Photos in posts are open from trust level Basic ({needs['approved_posts']} approved posts "
+        f"and an account {needs['account_age_days']} days old)."
+    )
+
+
 def check_attach_image_permission(user: User) -> None:
-    """Images in posts from trust level basic up (SPEC "Domain")."""
+    """Images in posts from trust level basic up (SPEC "Domain"); moderators always."""
     if TrustLevel(user.trust_level) < TrustLevel.BASIC and not is_moderator(user):
-        raise PermissionDenied("Images in posts are open from trust level Basic.")
+        raise PermissionDenied(image_rule_message())
+
+
+def image_refusal(user: User) -> str:
+    """Why ``user`` may not attach a photo to a post (``check_attach_image_permission``'s
+    message), or ``""`` when they may. Signed-out viewers get ``""``: they see no form."""
+    if not user.is_authenticated:
+        return ""
+    try:
+        check_attach_image_permission(user)
+    except PermissionDenied as denied:
+        return str(denied)
+    return ""
 
 
 def link_limit_error(user: User, html: str) -> str | None:

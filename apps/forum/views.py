@@ -49,7 +49,7 @@ def _render_topic(request: HttpRequest, topic, *, status: int = 200, **forms) ->
         "topic": topic,
         "page": page,
         "can": permissions.topic_permissions(request.user, topic),
-        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reply_form": forms.get("reply_form") or ReplyForm(image_refusal=permissions.image_refusal(request.user)),
         "tool_form": forms.get("tool_form") or TopicToolForm(),
         "report_reasons": Report.Reason.choices,
     }
@@ -94,10 +94,20 @@ def _content_error(request: HttpRequest, form) -> str | None:
 @require_http_methods(["GET", "POST"])
 def topic_create(request: HttpRequest, slug: str) -> HttpResponse:
     """``/forum/f/<slug>/new/``: start a topic. ``new`` gardeners' topics wait for review.
-    Over the write throttle: 429 with ``Retry-After``, the form kept as typed."""
+    Over the write throttle: 429 with ``Retry-After``, the form kept as typed. An unconfirmed
+    email: 403 with a page that explains and offers to resend the confirmation email."""
     forum = permissions.get_forum_for_user(slug=slug, user=request.user)
-    permissions.check_post_permission(request.user)
-    form = TopicForm(request.POST, request.FILES) if request.method == "POST" else TopicForm()
+    try:
+        permissions.check_post_permission(request.user)
+    except permissions.EmailUnconfirmed as unconfirmed:
+        return error_page(
+            request, 403, detail=str(unconfirmed), template="forum/email_unconfirmed.html", context={"forum": forum}
+        )
+    refusal = permissions.image_refusal(request.user)
+    if request.method == "POST":
+        form = TopicForm(request.POST, request.FILES, image_refusal=refusal)
+    else:
+        form = TopicForm(image_refusal=refusal)
     status = 200
     if request.method == "POST" and form.is_valid():
         if error := _content_error(request, form):
@@ -135,7 +145,7 @@ def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Reply to a topic (a plain form POST at the foot of the topic page)."""
     topic = permissions.get_topic_for_user(pk=pk, user=request.user)
     permissions.check_reply_permission(request.user, topic)
-    form = ReplyForm(request.POST, request.FILES)
+    form = ReplyForm(request.POST, request.FILES, image_refusal=permissions.image_refusal(request.user))
     status = 200
     if form.is_valid():
         if error := _content_error(request, form):
