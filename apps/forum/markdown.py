@@ -2,30 +2,40 @@
 
 Raw HTML in the source is not rendered (markdown-it's ``html`` option is off) and whatever the
 renderer produces is passed through an allow-list, so no script, event handler or
-``javascript:`` URL survives. Links get ``rel="nofollow ugc"``.
+``javascript:`` URL survives. Links get ``rel="nofollow ugc noopener"``. Bare URLs with a
+scheme (``https://…``, ``mailto:…``) become links (markdown-it's ``linkify`` with linkify-it-py,
+issue 15), so they count against a new member's link limit like Markdown links. ``@name`` of an
+existing active gardener links to their profile when the caller passes the names it found
+(``render_markdown(source, mentions=…)``).
 
 ``mentioned_usernames`` reads the ``@mentions`` out of the same parse (text the author wrote,
 not code, links or images).
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from html import unescape
 
 import nh3
+from django.urls import NoReverseMatch
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+
+from apps.core.people import profile_url
 
 
 def _parser() -> MarkdownIt:
     """The one Markdown configuration of the forum: CommonMark plus tables, raw HTML off."""
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+    parser.enable(["table", "linkify"])
+    # Only URLs with a scheme (or ``mailto:``): "fuzzy" links would turn words such as
+    # ``notes.md`` or ``repot.it`` (two-letter country domains) into links.
+    parser.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
+    # ``@name`` links, before ``text_join`` so that an escaped ``\@`` is still its own token.
+    parser.core.ruler.before("text_join", "mention_links", _link_mentions)
+    return parser
 
-
-_renderer = _parser()
-# The same parse for reading mentions, except that backslash escapes and entities stay separate
-# ``text_special`` tokens (``text_join`` merges them into plain text), so ``\@ana`` can be told
-# apart from ``@ana``. Block and inline structure are identical to ``_renderer``'s.
-_mention_parser = _parser().disable("text_join")
 
 ALLOWED_TAGS = {
     "p",
@@ -59,19 +69,38 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "t
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
-def render_markdown(source: str) -> str:
+def render_markdown(source: str, *, mentions: Mapping[str, str] | None = None) -> str:
     """Return sanitized HTML for the Markdown ``source`` (str of any length the form allows).
 
-    Raises nothing for any input: unknown constructs are escaped or dropped by nh3.
+    ``mentions`` maps lowercased names to usernames (``{"rosa": "Rosa"}``): each ``@name``
+    ``mentioned_usernames`` would find whose name is a key becomes a link to that gardener's
+    profile ``/u/<username>/``; other ``@name`` stay text (``None``: no mention links, which is
+    what the new-member link limit counts, see ``permissions.link_limit_error``). Build it with
+    ``services.mention_targets`` (one query). Raises nothing for any input: unknown constructs
+    are escaped or dropped by nh3.
     """
-    html = _renderer.render(source or "")
+    html = _renderer.render(source or "", {"mentions": mentions or {}})
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes={"a": {"mention"}},
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="nofollow ugc noopener",
     )
+
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def html_to_text(html: str | None) -> str:
+    """The text a reader sees in ``html`` (a post's sanitized ``Post.html``): tags dropped
+    (each counts as a space, so paragraphs do not run together), entities decoded and
+    whitespace collapsed to single spaces, e.g. ``"<p><strong>Check</strong> &amp; see</p>"``
+    gives ``"Check & see"``. Only for HTML from ``render_markdown``, in which every ``<`` of
+    the text is escaped. Raises nothing."""
+    return _SPACE.sub(" ", unescape(_TAG.sub(" ", html or ""))).strip()
 
 
 # ``@name``: the name syntax of usernames (``accounts.models.username_validator``: letters,
@@ -112,27 +141,40 @@ def mentioned_usernames(source: str) -> set[str]:
     for block in _mention_parser.parse(source or ""):
         # Only ``inline`` tokens hold text the author wrote as prose; ``fence`` and
         # ``code_block`` are block tokens of their own and are never looked into.
-        if block.type != "inline":
-            continue
-        for text, escaped_at in _plain_text_runs(block.children or []):
-            text = _URL_AS_TEXT.sub(lambda url: " " * len(url.group()), text)
-            for match in MENTION.finditer(text):
-                name = match.group(1).rstrip(".")
-                if name and match.start() not in escaped_at:
-                    names.add(name.lower())
+        if block.type == "inline":
+            names.update(name.lower() for _index, _start, _end, name in _mentions_in(block.children or []))
     return names
 
 
-def _plain_text_runs(tokens: list[Token]) -> Iterator[tuple[str, set[int]]]:
-    """Yield ``(text, positions of escaped "@")`` for each run of adjacent plain-text tokens
-    of one inline token's children that lies outside links. Code spans and images (whose alt
-    text is in their own children) are single tokens that end a run, like every other markup
-    token."""
+def _mentions_in(tokens: list[Token]) -> Iterator[tuple[int, int, int, str]]:
+    """Yield ``(token index, start, end, name)`` for each mention in one inline token's
+    children: ``tokens[index].content[start:end]`` is the ``@name`` as written (trailing dots
+    left out). A mention that would span two tokens (never, in practice) has index ``-1``."""
+    for text, escaped_at, offsets in _plain_text_runs(tokens):
+        text = _URL_AS_TEXT.sub(lambda url: " " * len(url.group()), text)
+        for match in MENTION.finditer(text):
+            name = match.group(1).rstrip(".")
+            if not name or match.start() in escaped_at:
+                continue
+            end = match.start(1) + len(name)
+            index, start = -1, 0
+            for token_index, token_start, token_end in offsets:
+                if token_start <= match.start() and end <= token_end:
+                    index, start = token_index, token_start
+            yield index, match.start() - start, end - start, name
+
+
+def _plain_text_runs(tokens: list[Token]) -> Iterator[tuple[str, set[int], list[tuple[int, int, int]]]]:
+    """Yield ``(text, positions of escaped "@", [(token index, start, end), …])`` for each run
+    of adjacent plain-text tokens of one inline token's children that lies outside links. Code
+    spans and images (whose alt text is in their own children) are single tokens that end a
+    run, like every other markup token."""
     link_depth = 0
     parts: list[str] = []
     escaped_at: set[int] = set()
+    offsets: list[tuple[int, int, int]] = []
     length = 0
-    for token in tokens:
+    for index, token in enumerate(tokens):
         if token.type == "link_open":
             link_depth += 1
         elif token.type == "link_close":
@@ -141,10 +183,57 @@ def _plain_text_runs(tokens: list[Token]) -> Iterator[tuple[str, set[int]]]:
             if token.type == "text_special" and token.content == "@":
                 escaped_at.add(length)
             parts.append(token.content)
+            offsets.append((index, length, length + len(token.content)))
             length += len(token.content)
             continue
         if parts:
-            yield "".join(parts), escaped_at
-        parts, escaped_at, length = [], set(), 0
+            yield "".join(parts), escaped_at, offsets
+        parts, escaped_at, offsets, length = [], set(), [], 0
     if parts:
-        yield "".join(parts), escaped_at
+        yield "".join(parts), escaped_at, offsets
+
+
+def _link_mentions(state: StateCore) -> None:
+    """markdown-it core rule: each ``@name`` (as ``mentioned_usernames`` reads it) whose
+    lowercased name is a key of ``state.env["mentions"]`` becomes a link to that gardener's
+    profile, with class ``mention``."""
+    known = state.env.get("mentions") if isinstance(state.env, dict) else None
+    if not known:
+        return
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        by_token: dict[int, list[tuple[int, int, str]]] = {}
+        for index, start, end, name in _mentions_in(block.children):
+            if index >= 0 and name.lower() in known:
+                try:
+                    url = profile_url(known[name.lower()])
+                except NoReverseMatch:
+                    continue
+                by_token.setdefault(index, []).append((start, end, url))
+        for index in sorted(by_token, reverse=True):
+            block.children[index : index + 1] = _split_with_links(block.children[index], by_token[index])
+
+
+def _split_with_links(token: Token, spans: list[tuple[int, int, str]]) -> list[Token]:
+    """``token`` (a text token) cut into text and ``<a class="mention">`` links at ``spans``
+    (``(start, end, url)`` in ascending order, not overlapping)."""
+    pieces: list[Token] = []
+    position = 0
+    for start, end, url in spans:
+        if start > position:
+            pieces.append(Token("text", "", 0, content=token.content[position:start]))
+        pieces.append(Token("link_open", "a", 1, attrs={"href": url, "class": "mention"}, markup="mention"))
+        pieces.append(Token("text", "", 0, content=token.content[start:end]))
+        pieces.append(Token("link_close", "a", -1, markup="mention"))
+        position = end
+    if position < len(token.content):
+        pieces.append(Token(token.type, "", 0, content=token.content[position:]))
+    return pieces
+
+
+_renderer = _parser()
+# The same parse for reading mentions, except that backslash escapes and entities stay separate
+# ``text_special`` tokens (``text_join`` merges them into plain text), so ``\@ana`` can be told
+# apart from ``@ana``. Block and inline structure are identical to ``_renderer``'s.
+_mention_parser = _parser().disable("text_join")

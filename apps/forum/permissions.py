@@ -8,6 +8,8 @@ come from the same checks (``topic_permissions``, ``post_permissions``; Misago's
 trust-level rules.
 """
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -103,16 +105,27 @@ def image_refusal(user: User) -> str:
     return ""
 
 
+# A link in sanitized HTML: an ``<a>`` that kept its ``href`` (nh3 drops a disallowed scheme's).
+_LINK = re.compile(r"<a\s[^>]*\bhref=", re.IGNORECASE)
+
+
 def link_limit_error(user: User, html: str) -> str | None:
     """A message when a ``new`` gardener's rendered post has more than 2 links or any image,
-    else ``None`` (SPEC "Domain")."""
+    else ``None`` (SPEC "Domain").
+
+    ``html`` is ``markdown.render_markdown(source)`` without ``mentions``: every ``<a href>``
+    counts, so Markdown links, autolinks (``<https://…>``) and bare URLs (linkified) alike;
+    ``@name`` mentions of gardeners are not rendered as links there and do not count."""
     if TrustLevel(user.trust_level) > TrustLevel.NEW or is_moderator(user):
         return None
     if "<img" in html:
         return "Images in posts are open from trust level Basic."
-    links = html.count("<a ")
+    links = len(_LINK.findall(html))
     if links > NEW_USER_MAX_LINKS:
-        return f"New members may include at most {NEW_USER_MAX_LINKS} links in a post ({links} found)."
+        return (
+            f"New members may include at most {NEW_USER_MAX_LINKS} links in a post ({links} found; "
+            "a web address typed out counts as a link)."
+        )
     return None
 
 

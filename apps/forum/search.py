@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.db import SubqueryCount
 
+from .markdown import html_to_text
 from .models import Forum, Post, Topic
 
 SEARCH_PAGE_SIZE = 20
@@ -49,6 +50,12 @@ PLAIN_SNIPPET_CHARS = 200
 # to the same SQL for PostgreSQL to use them.
 POST_VECTOR = SearchVector("source", config=SEARCH_CONFIG)
 SUBJECT_VECTOR = SearchVector("subject", config=SEARCH_CONFIG)
+# A post's rendered HTML without its tags (each a space), for the snippet: ``Post.html`` comes
+# from ``render_markdown``, whose text has every ``<`` escaped, so ``<[^>]*>`` is exactly a tag.
+# Entities stay (``&amp;``) until ``html_to_text`` decodes them after ``ts_headline``.
+POST_TEXT = Func(
+    F("html"), Value("<[^>]*>"), Value(" "), Value("g"), function="regexp_replace", output_field=TextField()
+)
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,7 @@ def search_topics(*, query: str, viewer=None, forum_slug: str = "", author: str 
         post_rank = SearchRank(POST_VECTOR, search_query, normalization=Value(RANK_NORMALIZATION))
         ranked = hits_in_topic.annotate(rank=post_rank).order_by("-rank", "created_at", "id")
         best_marked = SearchHeadline(
-            "source",
+            POST_TEXT,
             search_query,
             config=SEARCH_CONFIG,
             start_sel=START_SEL,
@@ -176,7 +183,7 @@ def search_topics(*, query: str, viewer=None, forum_slug: str = "", author: str 
         rank = Coalesce(Subquery(ranked.values("rank")[:1]), Value(0.0)) + subject_rank * Value(SUBJECT_RANK_WEIGHT)
     else:
         ranked = hits_in_topic.order_by("-created_at", "-id")
-        best_marked = F("source")
+        best_marked = F("html")
         subject_marked = F("subject")
         rank = Value(0.0)
 
@@ -201,6 +208,10 @@ def search_topics(*, query: str, viewer=None, forum_slug: str = "", author: str 
 def _hit(topic: Topic, *, query: str, full_text: bool) -> SearchHit:
     best = topic.best or {}
     subject_marked, post_marked = topic.subject_marked, best.get("marked")
+    # The snippet is the text readers see (issue 15: no ``**`` or ``[…](…)`` of the Markdown):
+    # tags are gone (in SQL for the headline), entities are decoded here and escaped again by
+    # ``highlight``.
+    post_marked = post_marked and html_to_text(post_marked)
     if not full_text:
         subject_marked = _plain_marked(subject_marked, query, window=None)
         post_marked = post_marked and _plain_marked(post_marked, query, window=PLAIN_SNIPPET_CHARS)

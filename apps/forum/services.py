@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import TrustLevel, User
@@ -279,6 +279,31 @@ def _notification_visibility_sync(*, topic: Topic, posts: dict[int, _PostState] 
         notifications_visibility_set(target_keys=public_keys, visible=True, recipient_ids=[topic.poster_id])
 
 
+def _active_users_named(names: set[str]) -> QuerySet:
+    """Active gardeners whose username is one of ``names`` (lowercased, as
+    ``markdown.mentioned_usernames`` gives them), in any letter case; unevaluated."""
+    query = Q()
+    for name in names:
+        query |= Q(username__iexact=name)
+    return User.objects.filter(query, is_active=True)
+
+
+def mention_targets(source: str) -> dict[str, str]:
+    """``{lowercased name: username}`` of the active gardeners ``source`` (a post's Markdown)
+    mentions, for ``render_markdown(source, mentions=…)``. One statement when the post
+    mentions anyone, none otherwise; an unknown or inactive name is left out (its ``@name``
+    stays text)."""
+    names = mentioned_usernames(source)
+    if not names:
+        return {}
+    return {username.lower(): username for username in _active_users_named(names).values_list("username", flat=True)}
+
+
+def _render(source: str) -> str:
+    """A post's HTML as stored: its Markdown rendered with its ``@mentions`` linked."""
+    return render_markdown(source, mentions=mention_targets(source))
+
+
 def _notify(post: Post, topic: Topic) -> None:
     """Notifications for a post that just became public for the first time: the topic's author
     (a reply) and every @mentioned gardener (mentions outside code and links, see
@@ -291,11 +316,8 @@ def _notify(post: Post, topic: Topic) -> None:
         recipients[topic.poster_id] = NotificationKind.REPLY
     names = mentioned_usernames(post.source)
     if names:
-        query = Q()
-        for name in names:
-            query |= Q(username__iexact=name)
         mentioned = (
-            User.objects.filter(query, is_active=True)
+            _active_users_named(names)
             .exclude(pk=post.poster_id)
             .order_by("id")
             .values_list("id", flat=True)[:MENTIONS_NOTIFIED_MAX]
@@ -350,7 +372,7 @@ def topic_create(*, forum: Forum, poster: User, subject: str, source: str, image
             topic=topic,
             poster=poster,
             source=source,
-            html=render_markdown(source),
+            html=_render(source),
             is_opening_post=True,
             created_at=now,
             is_approved=publish,
@@ -375,7 +397,7 @@ def reply_create(*, topic: Topic, poster: User, source: str, image=None, publish
             topic_id=topic.pk,
             poster=poster,
             source=source,
-            html=render_markdown(source),
+            html=_render(source),
             created_at=timezone.now(),
             is_approved=publish,
             image=image or "",
@@ -435,7 +457,7 @@ def post_edit(*, post_id: int, editor: User, source: str, review: bool) -> bool:
         if review:
             Post.objects.filter(pk=post.pk).update(
                 pending_source=source,
-                pending_html=render_markdown(source),
+                pending_html=_render(source),
                 pending_at=timezone.now(),
                 edit_rejection_reason="",
             )
@@ -449,7 +471,7 @@ def _apply_edit(*, post: Post, editor_id: int, source: str, clear_pending: bool)
     pending = {"pending_source": "", "pending_html": "", "pending_at": None} if clear_pending else {}
     Post.objects.filter(pk=post.pk).update(
         source=source,
-        html=render_markdown(source),
+        html=_render(source),
         updated_at=timezone.now(),
         edit_count=F("edit_count") + 1,
         **pending,

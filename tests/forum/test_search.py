@@ -394,3 +394,24 @@ def test_search_page_costs_four_statements(
     assert f"{matching_posts // len(topics)} matching post" in body
     with django_assert_num_queries(2):
         gardener_client.get(SEARCH_URL)
+
+
+def test_snippet_is_the_rendered_text_not_the_markdown(client, houseplants, ana, ben):
+    """Issue 15: ``**Check the roots first.**`` shows as "Check the roots first." (no
+    asterisks, no link syntax), the match still marked and the text still escaped."""
+    topic = start(houseplants, ana, "Drooping", "Any ideas?")
+    reply(topic, ben, "**Check the roots first.** See [the guide](https://example.org/g) & <b>repot</b>.")
+    [hit] = hits("roots")
+    snippet = str(hit.snippet_html)
+    assert "Check the <mark>roots</mark> first." in snippet
+    assert "*" not in snippet and "](" not in snippet and "https://example.org" not in snippet
+    assert "See the guide &amp; &lt;b&gt;repot" in snippet and "<b>" not in snippet  # escaped, as text
+    body = client.get(SEARCH_URL, {"q": "roots"}).content.decode()
+    assert "Check the <mark>roots</mark> first." in body
+
+
+def test_plain_fallback_snippet_is_the_rendered_text(monkeypatch, houseplants, ana):
+    monkeypatch.setattr(search, "is_full_text", lambda: False)
+    start(houseplants, ana, "Drooping", "**Check the roots first.**")
+    [hit] = hits("roots")
+    assert str(hit.snippet_html) == "Check the <mark>roots</mark> first."

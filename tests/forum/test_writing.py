@@ -339,3 +339,27 @@ def test_moderators_see_held_posts_in_place(client, forum, moderator, gardener, 
     assert page.status_code == 200 and "Awaiting review" in page.content.decode()
     client.force_login(basic_gardener)
     assert client.get(topic.get_absolute_url()).status_code == 404
+
+
+def test_bare_urls_count_as_links_for_new_gardeners(client, forum, gardener):
+    """Issue 15: typed-out URLs are links (linkified), so three of them are refused like three
+    Markdown links, with the same clear message; two are accepted and render as links."""
+    client.force_login(gardener)
+    bare = "See https://a.example/x and https://b.example/y and https://c.example/z"
+    response = _new_topic(client, forum, source=bare)
+    assert response.status_code == 200 and "at most 2 links in a post (3 found" in response.content.decode()
+    mixed = "[a](https://a.example) <https://b.example> https://c.example"
+    assert "(3 found" in _new_topic(client, forum, source=mixed).content.decode()
+    assert not Topic.objects.exists()
+    assert _new_topic(client, forum, source="https://a.example/x and https://b.example/y").status_code == 302
+    html = Post.objects.get().html
+    assert '<a href="https://a.example/x" rel="nofollow ugc noopener">https://a.example/x</a>' in html
+
+
+def test_mentions_do_not_count_against_the_link_limit(client, forum, gardener, basic_gardener):
+    """A new gardener (rosa) may mention people: ``@name`` links are not links they wrote."""
+    factories.UserFactory(username="ivy")
+    client.force_login(gardener)
+    source = "Thanks @ivy and @fern, see https://a.example and https://b.example"
+    assert _new_topic(client, forum, source=source).status_code == 302
+    assert Post.objects.get().html.count('class="mention"') == 2
