@@ -13,7 +13,7 @@ from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import render, resolve_url
+from django.shortcuts import resolve_url
 from django.template import loader
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from .problems import problem_response
 from .ratelimit import set_retry_after
-from .responses import UNAVAILABLE_RETRY_AFTER
+from .responses import UNAVAILABLE_RETRY_AFTER, error_page
 from .views import bad_request, healthz, readyz
 
 SESSION_RENEWED_AT_KEY = "_renewed_at"
@@ -125,9 +125,7 @@ class MethodNotAllowedPageMiddleware:
                 status=405, title="Method not allowed", detail=f"Use {allowed}.", code="METHOD_NOT_ALLOWED"
             )
         else:
-            replacement = render(
-                request, "405.html", {"detail": f"This address only answers {allowed} requests."}, status=405
-            )
+            replacement = error_page(request, 405, detail=f"This address only answers {allowed} requests.")
         replacement["Allow"] = allowed
         return replacement
 

@@ -52,25 +52,55 @@ def _wants_problem(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def _error(request: HttpRequest, status: int, title: str, detail: str, code: str) -> HttpResponse:
+# Exceptions raised from these packages carry a message written for the person reading the
+# page (``Http404("No such species.")``, ``PermissionDenied("Only moderators can do this.")``).
+USER_MESSAGE_PACKAGES = ("apps.",)
+
+
+def user_message(exception: BaseException | None) -> str | None:
+    """The message ``exception`` carries for the person reading the error page, or ``None``.
+
+    It is the exception's first argument when that is a non-empty string and the exception was
+    raised in the project's own code (the innermost frame of its traceback is in a module under
+    ``USER_MESSAGE_PACKAGES``). Django's own exceptions carry text for developers: the
+    resolver's 404 the URL patterns it tried, ``get_object_or_404`` the model's name ("No
+    PlantSpecies matches the given query."), ``DisallowedHost`` the Host header as sent; those
+    get the page's generic sentence (issue 15). Raises nothing."""
+    if exception is None or not exception.args or not isinstance(exception.args[0], str):
+        return None
+    message = exception.args[0].strip()
+    traceback = exception.__traceback__
+    if not message or traceback is None:
+        return None
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    module = traceback.tb_frame.f_globals.get("__name__", "")
+    return message if module.startswith(USER_MESSAGE_PACKAGES) else None
+
+
+def _error(request: HttpRequest, status: int, title: str, detail: str, code: str, exception=None) -> HttpResponse:
     if _wants_problem(request):
         return problem_response(status=status, title=title, detail=detail, code=code)
-    return error_page(request, status, detail=detail, context={"title": title})
+    return error_page(request, status, detail=user_message(exception), context={"title": title})
 
 
 def bad_request(request, exception=None):
-    """400 in the site's look (or problem+json under ``/api/``)."""
-    return _error(request, 400, "Bad request", "The request could not be understood.", "BAD_REQUEST")
+    """400 in the site's look (or problem+json under ``/api/``), with ``exception``'s message
+    when it is one for people (``user_message``)."""
+    return _error(request, 400, "Bad request", "The request could not be understood.", "BAD_REQUEST", exception)
 
 
 def permission_denied(request, exception=None):
-    """403 in the site's look (or problem+json under ``/api/``)."""
-    return _error(request, 403, "Forbidden", "You do not have permission to see this page.", "FORBIDDEN")
+    """403 in the site's look (or problem+json under ``/api/``), with ``exception``'s message
+    when it is one for people (``user_message``: "Only moderators can do this.")."""
+    return _error(request, 403, "Forbidden", "You do not have permission to see this page.", "FORBIDDEN", exception)
 
 
 def page_not_found(request, exception=None):
-    """404 in the site's look (or problem+json under ``/api/``)."""
-    return _error(request, 404, "Not found", "There is nothing at this address.", "NOT_FOUND")
+    """404 in the site's look (or problem+json under ``/api/``), with ``exception``'s message
+    when it is one for people (``user_message``: "No such species."), else "There is nothing
+    at this address." (never the resolver's URL patterns)."""
+    return _error(request, 404, "Not found", "There is nothing at this address.", "NOT_FOUND", exception)
 
 
 def server_error(request):

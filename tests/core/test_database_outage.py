@@ -239,6 +239,18 @@ def test_a_database_outage_answers_503_and_the_site_comes_back_with_the_database
                     right = _is_unavailable_page(status, headers, text)
                 if not right:
                     wrong.append((name, who, path, status))
+    # Issue 15: a 404 page is the site's page, which reads the signed-in user. Signed out it
+    # needs no database and is served in full. Signed in, the user is first read for a missing
+    # file under /static/ (the time-zone middleware skips those paths): the site's page cannot
+    # render, and the answer is still a 404, with the static page. (Other paths of a signed-in
+    # browser need the user before the address is looked up: 503, as above. Under the local
+    # settings DEBUG shows Django's own 404 page.)
+    production = browsers["production"]
+    for who, path, site_page in (("anonymous", "/no/such/page/", True), ("signed in", "/static/no-such.css", False)):
+        status, _headers, text = production[who].get(path)
+        right = status == 404 and "Page not found" in text and "Traceback" not in text
+        if not right or ('<nav aria-label="Main">' in text) != site_page:
+            wrong.append(("production", who, path, status))
     # Every answer checked before failing, so a regression shows its whole extent.
     assert wrong == [], "\n".join(map(str, wrong))
 

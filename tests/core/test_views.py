@@ -95,19 +95,22 @@ def test_error_answers_to_htmx_are_fragments_for_the_form_that_asked(rf, status)
     """base.html's responseHandling swaps 400 and 429 into the requesting element, so for an
     htmx request the error template is an alert fragment (no page, no <title>); a browser's
     navigation still gets the whole page."""
-    from django.shortcuts import render
+    from django.contrib.auth.models import AnonymousUser
     from django_htmx.middleware import HtmxDetails
+
+    from apps.core.responses import error_page
 
     request = rf.post("/plants/requests/1/suggestions/1/vote/", headers={"HX-Request": "true"})
     request.htmx = HtmxDetails(request)
-    context = {"detail": "Choose agree or disagree."}
-    fragment = render(request, f"{status}.html", context, status=status).content.decode()
+    detail = "Choose agree or disagree."
+    fragment = error_page(request, status, detail=detail, retry_after=5).content.decode()
     assert fragment.lstrip().startswith("<div") and 'role="alert"' in fragment
     assert "Choose agree or disagree." in fragment
     assert "<html" not in fragment and "<title>" not in fragment
     browser = rf.post("/plants/requests/1/suggestions/1/vote/")
     browser.htmx = HtmxDetails(browser)
-    page = render(browser, f"{status}.html", context).content.decode()
+    browser.user = AnonymousUser()
+    page = error_page(browser, status, detail=detail, retry_after=5).content.decode()
     assert "<html" in page and "<h1>" in page and "Choose agree or disagree." in page
 
 
