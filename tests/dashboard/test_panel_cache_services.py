@@ -368,6 +368,8 @@ RECIPES = {
         __import__("apps.plants.care.services", fromlist=["x"]).care_calendar_feed_create(owner=w.owner),
         f(owner=w.owner),
     ),
+    "accounts.services.email_confirmation_send": lambda w, f: f(user=w.newbie, base_url="http://testserver"),
+    "forum.services.mention_targets": lambda w, f: f("Thanks @owner and @nobody"),
     "plants.care.services.care_tasks_follow_hemisphere": lambda w, f: f(owner=w.owner, southern=True),
     "plants.care.services.care_task_done": lambda w, f: f(task=_water_task(w), owner=w.owner),
     "plants.care.services.care_task_snooze": lambda w, f: f(task=_water_task(w), owner=w.owner, days=3),
