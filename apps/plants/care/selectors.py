@@ -6,10 +6,12 @@ from datetime import date
 
 from django.conf import settings
 from django.db.models import Func, IntegerField, Subquery
+from django.utils.formats import date_format
 
 from apps.accounts.models import User
 from apps.core.precompiled import PrecompiledModels
 
+from . import wording
 from .models import CareTask
 
 # What the due-today panel reads of each task (FETCH_RAISE in tests: nothing else is touched).
@@ -82,13 +84,16 @@ def care_tasks_due_for_user(*, user: User, today: date, limit: int) -> DueTasks:
     once per process (``apps.core.precompiled``).
 
     Each returned task also carries ``plant_name`` (the card's nickname, else the species'
-    common or scientific name) and ``overdue_days`` (whole local days past due: 0 when due
+    common or scientific name), ``next_due_words`` ("Thu 3 Dec", "Wed 29 Nov 2028":
+    ``wording.day_words``) and ``overdue_days`` (whole local days past due: 0 when due
     today, negative for ``next``)."""
     rows = _due_statement(limit).rows(owner_id=user.pk, today=today, fetch_mode=settings.PORTAL_DEFAULT_FETCH_MODE)
     for row in rows:
         card = row.care_card
         row.plant_name = card.nickname or card.species.display_name
         row.overdue_days = (today - row.next_due_on).days
+        # The care pages' one rule for writing a date (the year only when over half a year away).
+        row.next_due_words = f"{date_format(row.next_due_on, 'D')} {wording.day_words(row.next_due_on, today=today)}"
     tasks = [row for row in rows if row.next_due_on <= today]
     later = [row for row in rows if row.next_due_on > today]
     return DueTasks(
