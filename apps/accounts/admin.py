@@ -5,26 +5,17 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from .data_services import account_erase
-from .models import User
+from .models import USER_COUNTERS, User
 from .services import trust_level_set_by_moderator
-
-COUNTERS = (
-    "approved_post_count",
-    "post_count",
-    "topic_count",
-    "identification_request_count",
-    "identified_plant_count",
-    "care_card_count",
-)
 
 
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
     list_display = ("username", "email", "trust_level", "is_staff", "date_joined")
     list_filter = ("trust_level", "is_staff", "is_active")
-    readonly_fields = ("trust_level_set_by_moderator", "email_confirmed_at", *COUNTERS)
+    readonly_fields = ("trust_level_set_by_moderator", "email_confirmed_at", *USER_COUNTERS)
     fieldsets = UserAdmin.fieldsets + (
-        ("Portal", {"fields": ("trust_level", "trust_level_set_by_moderator", "email_confirmed_at", *COUNTERS)}),
+        ("Portal", {"fields": ("trust_level", "trust_level_set_by_moderator", "email_confirmed_at", *USER_COUNTERS)}),
     )
 
     def save_model(self, request, obj, form, change):

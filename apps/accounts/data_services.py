@@ -50,7 +50,7 @@ from apps.core.uploads import stored_files_delete_on_commit
 
 from . import lockout, settings_services, tokens, two_factor
 from .devices import family_seen_keys
-from .models import ANONYMOUS_PREFIX, DataExport, User, UserSession
+from .models import ANONYMOUS_PREFIX, USER_COUNTERS, DataExport, User, UserSession
 from .personal_data import (
     EXPORT_FORMAT,
     ErasurePart,
@@ -89,12 +89,7 @@ def _accounts_export(user: User) -> ExportPart:
         "email_confirmed_at",
         "trust_level",
         "is_staff",
-        "approved_post_count",
-        "post_count",
-        "topic_count",
-        "identification_request_count",
-        "identified_plant_count",
-        "care_card_count",
+        *USER_COUNTERS,
         "display_name",
         "time_zone",
         "care_reminder_hour",

@@ -164,6 +164,19 @@ def username_confusable_key(username: str) -> str:
     return skeleton(skeleton(unicodedata.normalize("NFKC", username)).casefold())
 
 
+# The counters kept on the user row (SPEC "Domain"), each defined by a recount
+# (``apps.forum.recount``, ``apps.plants.recount``): read-only in the admin, part of the
+# dashboard panel cache's key.
+USER_COUNTERS = (
+    "approved_post_count",
+    "post_count",
+    "topic_count",
+    "identification_request_count",
+    "identified_plant_count",
+    "care_card_count",
+)
+
+
 class User(AbstractUser):
     """A gardener or moderator.
 

@@ -46,7 +46,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import USER_COUNTERS, User
 from apps.core.permissions import is_moderator
 from apps.plants.care.schedule import local_today, zone
 
@@ -56,17 +56,7 @@ KEY_PREFIX = "dashboard-panel:v1"
 
 # The user-row fields some panel shows or depends on (trust progress, counters, the time zone
 # in which ``<time datetime>`` is written).
-USER_FIELDS = (
-    "trust_level",
-    "approved_post_count",
-    "post_count",
-    "topic_count",
-    "identification_request_count",
-    "identified_plant_count",
-    "care_card_count",
-    "date_joined",
-    "time_zone",
-)
+USER_FIELDS = ("trust_level", *USER_COUNTERS, "date_joined", "time_zone")
 
 # Panels whose text depends on the gardener's local date: their key holds it.
 LOCAL_DAY_PANELS = frozenset({"care-due"})

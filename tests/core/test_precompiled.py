@@ -124,8 +124,6 @@ def _instance_state(rows):
 def test_request_pages_equal_their_queryset(gardeners):
     """``PrecompiledModels``: the first and a later page of a gardener's requests hold the same
     instances, annotations and select_related species as the plain queryset."""
-    from django.conf import settings
-
     from apps.plants.selectors import RequestCursor, _own_requests_page_query, identification_requests_for_user
 
     for user in gardeners:
@@ -141,7 +139,6 @@ def test_request_pages_equal_their_queryset(gardeners):
             assert row._state.db == "default" and not row._state.adding
             twin = next(r for r in first_reference if r.pk == row.pk)
             assert row.get_deferred_fields() == twin.get_deferred_fields()
-    assert settings.PORTAL_DEFAULT_FETCH_MODE is not None
 
 
 def test_the_due_today_statement_equals_its_queryset():
