@@ -9,6 +9,7 @@ def pytest_runtest_logreport(report):
     if "/e2e/" not in f"/{report.nodeid}" and not report.nodeid.startswith("e2e/"):
         return
     counts = _counts()
+    counts["seconds"] += report.duration  # setup, call and teardown: the e2e run's wall time
     if report.when == "call":
         counts["passed" if report.passed else "failed" if report.failed else "skipped"] += 1
     elif report.skipped:
@@ -17,7 +18,7 @@ def pytest_runtest_logreport(report):
         counts["failed"] += 1
 
 
-_COUNTS = {"passed": 0, "failed": 0, "skipped": 0}
+_COUNTS = {"passed": 0, "failed": 0, "skipped": 0, "seconds": 0.0}
 
 
 def _counts():
@@ -29,7 +30,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     ran = counts["passed"] + counts["failed"]
     terminalreporter.write_line(
         f"e2e: {ran} browser tests ran ({counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['skipped']} skipped)"
+        f"{counts['skipped']} skipped) in {counts['seconds']:.0f} s"
     )
 
 

@@ -46,8 +46,8 @@ from apps.plants.care.services import care_tasks_create_defaults
 from apps.plants.models import CareCalendarFeed, CareTask, PlantSpecies
 from tests import factories
 
-SIGNED_OUT, GARDENER, NEWBIE, MODERATOR = "signed_out", "gardener", "newbie", "moderator"
-ROLES = (SIGNED_OUT, GARDENER, NEWBIE, MODERATOR)
+SIGNED_OUT, GARDENER, NEWBIE, UNCONFIRMED, MODERATOR = "signed_out", "gardener", "newbie", "unconfirmed", "moderator"
+ROLES = (SIGNED_OUT, GARDENER, NEWBIE, UNCONFIRMED, MODERATOR)
 SIGN_IN_PATH = "/accounts/login/"
 
 # Patterns the registry leaves out, by prefix of the route: the admin (Django's own pages), the
@@ -117,6 +117,8 @@ def make_world() -> World:
     gardener = factories.UserFactory(username="gardener", trust_level=TrustLevel.BASIC)
     ben = factories.UserFactory(username="ben", trust_level=TrustLevel.BASIC)
     newbie = factories.UserFactory(username="newbie", trust_level=TrustLevel.NEW)
+    # Signed up, never confirmed the address: reads everything, may not post yet (issue 15).
+    unconfirmed = factories.UserFactory(username="unconfirmed", trust_level=TrustLevel.NEW, email_confirmed_at=None)
     moderator = factories.UserFactory(username="moderator", trust_level=TrustLevel.VETERAN, is_staff=True)
     moderator.groups.add(moderators)
 
@@ -193,7 +195,12 @@ def make_world() -> World:
         email_change_path=_link_from_mail(r"/accounts/settings/email/confirm/[^/\s]+/", "mover.new@example.com"),
         session_record_pk=UserSession.objects.get(user=mover).pk,
         export_public_id=export.public_id,
-        accounts={GARDENER: gardener.username, NEWBIE: newbie.username, MODERATOR: moderator.username},
+        accounts={
+            GARDENER: gardener.username,
+            NEWBIE: newbie.username,
+            UNCONFIRMED: unconfirmed.username,
+            MODERATOR: moderator.username,
+        },
     )
 
 
@@ -230,8 +237,10 @@ def everyone(expect: Expect) -> dict[str, Expect]:
 
 
 def signed_in(expect: Expect = OK, **overrides: Expect) -> dict[str, Expect]:
-    """Signed out: the sign-in redirect; each signed-in role ``expect`` unless overridden."""
-    return {SIGNED_OUT: SIGN_IN, GARDENER: expect, NEWBIE: expect, MODERATOR: expect, **overrides}
+    """Signed out: the sign-in redirect; each signed-in role ``expect`` unless overridden. The
+    unconfirmed gardener follows the newbie (neither owns the world's rows) unless overridden."""
+    newbie = overrides.get(NEWBIE, expect)
+    return {SIGNED_OUT: SIGN_IN, GARDENER: expect, NEWBIE: expect, UNCONFIRMED: newbie, MODERATOR: expect, **overrides}
 
 
 def moderators_only() -> dict[str, Expect]:
@@ -289,7 +298,7 @@ REGISTRY: list[Route] = [
     Route(
         "accounts/login/",
         _at(f"{SIGN_IN_PATH}?next=/forum/"),
-        {SIGNED_OUT: OK, GARDENER: redirect("/forum/"), NEWBIE: redirect("/forum/"), MODERATOR: redirect("/forum/")},
+        signed_in(redirect("/forum/"), signed_out=OK),
     ),
     Route(
         "accounts/login/two-factor/",
@@ -461,17 +470,22 @@ REGISTRY: list[Route] = [
     Route(
         "forum/t/<int:pk>/",
         lambda w: f"/forum/t/{w.held_topic_pk}/",
-        {SIGNED_OUT: NOT_FOUND, GARDENER: NOT_FOUND, NEWBIE: OK, MODERATOR: OK},
+        {SIGNED_OUT: NOT_FOUND, GARDENER: NOT_FOUND, NEWBIE: OK, UNCONFIRMED: NOT_FOUND, MODERATOR: OK},
         note="a held topic: its author and moderators only (SPEC 'Visibility')",
     ),
     Route("forum/p/<int:pk>/", lambda w: f"/forum/p/{w.reply_pk}/", everyone(TO_TOPIC)),
     Route(
         "forum/p/<int:pk>/",
         lambda w: f"/forum/p/{w.held_reply_pk}/",
-        {SIGNED_OUT: NOT_FOUND, GARDENER: NOT_FOUND, NEWBIE: TO_TOPIC, MODERATOR: TO_TOPIC},
+        {SIGNED_OUT: NOT_FOUND, GARDENER: NOT_FOUND, NEWBIE: TO_TOPIC, UNCONFIRMED: NOT_FOUND, MODERATOR: TO_TOPIC},
         note="a held reply's permalink: 404 for those who cannot see it",
     ),
-    Route("forum/f/<slug:slug>/new/", lambda w: f"/forum/f/{w.forum_slug}/new/", signed_in(OK)),
+    Route(
+        "forum/f/<slug:slug>/new/",
+        lambda w: f"/forum/f/{w.forum_slug}/new/",
+        signed_in(OK, unconfirmed=FORBIDDEN),
+        note="an unconfirmed address: the 403 page explains and offers to resend the email",
+    ),
     Route("forum/t/<int:pk>/reply/", lambda w: f"/forum/t/{w.topic_pk}/reply/", post_only(), POST_ONLY),
     Route("forum/t/<int:pk>/moderate/", lambda w: f"/forum/t/{w.topic_pk}/moderate/", post_only(), POST_ONLY),
     Route(

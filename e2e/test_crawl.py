@@ -1,14 +1,22 @@
-"""The crawl: every registered route (``e2e/routes.py``) as every role, in a real browser.
+"""The crawl: every registered route (``e2e/routes.py``) as every role, at two widths, in a
+real browser.
 
 ``test_every_get_route_is_registered`` keeps the registry equal to the project's URL patterns.
 ``test_crawl_every_route_as_every_role`` signs each role in through the sign-in form, in one
-browser context per role, visits each entry, checks the status (and where a redirect goes),
-runs axe on every page shown (no violation at all, the policy of ``helpers.
-assert_no_axe_violations``) and on the first 403, 404 and 405 page, and fails on console
-errors or CSP violations. It collects every failure and reports them together.
+browser context per role and width (1280 px, and 390 px for a phone: issue 15), visits each
+entry, checks the status (and where a redirect goes), and on every page shown (and the first
+403, 404 and 405 page at each width): runs axe (no violation at all, the policy of ``helpers.
+assert_no_axe_violations``), asserts no horizontal overflow (``scrollWidth <= innerWidth``,
+naming the elements that stick out), fails on console errors or CSP violations, and writes a
+screenshot under ``e2e/artifacts/crawl/<width>/<role>/`` (git-ignored) for a reviewer to look
+at. It collects every failure and reports them together.
 """
 
+import re
 import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from tests import factories
 
+from .conftest import PROJECT_DIR
 from .helpers import submit_sign_in
 from .routes import (
     DATA,
@@ -41,6 +50,49 @@ pytestmark = pytest.mark.e2e
 HTMX_SETTLED = """() => !document.querySelector('[aria-busy="true"], .htmx-request, .htmx-settling, .htmx-swapping')"""
 ERROR_PAGES = (403, 404, 405)
 AXE = Axe()
+ARTIFACTS = PROJECT_DIR / "e2e" / "artifacts" / "crawl"
+PHASES: Counter[str] = Counter()  # seconds spent per step of the crawl, printed at its end
+
+
+@contextmanager
+def timed(phase: str):
+    """Adds the block's wall time to ``PHASES[phase]`` (the crawl's closing line prints them)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        PHASES[phase] += time.monotonic() - started
+
+
+@dataclass(frozen=True)
+class Width:
+    """A browser window the crawl uses: a desktop and a phone (issue 15 "Done when")."""
+
+    name: str
+    width: int
+    height: int
+
+
+WIDTHS = (Width("desktop", 1280, 900), Width("phone", 390, 844))
+
+# A page wider than the window: the document's width and, to say where, the outermost elements
+# whose right edge passes the window.
+OVERFLOW = """() => {
+  const limit = window.innerWidth;
+  const width = document.documentElement.scrollWidth;
+  if (width <= limit) return null;
+  const culprits = [];
+  for (const element of document.body.querySelectorAll("*")) {
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 || box.right <= limit + 1) continue;
+    if (culprits.some((outer) => outer.contains(element))) continue;
+    culprits.push(element);
+  }
+  const name = (element) => element.tagName.toLowerCase() + (element.id ? "#" + element.id : "")
+    + (element.classList.length ? "." + [...element.classList].join(".") : "");
+  return `scrollWidth ${width} > innerWidth ${limit}: ` + culprits.slice(0, 4)
+    .map((element) => `${name(element)} (right ${Math.round(element.getBoundingClientRect().right)})`).join(", ");
+}"""
 
 
 def project_routes() -> list[str]:
@@ -79,10 +131,10 @@ def test_every_get_route_is_registered():
 class Crawler:
     """One role's browser context and page, reused for every entry; failures are collected."""
 
-    def __init__(self, browser, base_url: str, world: World, role: str, failures: list[str], axed_errors: set[int]):
-        self.base_url, self.world, self.role = base_url, world, role
-        self.failures, self.axed_errors = failures, axed_errors
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, base_url: str, world: World, role: str, width: Width, failures: list[str], axed_errors):
+        self.base_url, self.world, self.role, self.width = base_url, world, role, width
+        self.failures, self.axed_errors = failures, axed_errors[width.name]
+        self.context = browser.new_context(viewport={"width": width.width, "height": width.height})
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
         self.console: list[str] = []
@@ -94,7 +146,9 @@ class Crawler:
                  window.__reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI}`);
                });"""
         )
-        self.counts = {"pages": 0, "axe": 0, "requests": 0}
+        self.counts = {"pages": 0, "axe": 0, "requests": 0, "screenshots": 0}
+        self.shots = ARTIFACTS / width.name / role
+        self.shots.mkdir(parents=True, exist_ok=True)
         self.entry: Route | None = None
 
     def sign_in(self, username: str) -> None:
@@ -104,7 +158,7 @@ class Crawler:
 
     def fail(self, url: str, message: str) -> None:
         route = self.entry.route if self.entry else "?"
-        self.failures.append(f"{self.role:<10} {url} ({route or 'root'}): {message}")
+        self.failures.append(f"{self.role:<11} {self.width.width:>4} px {url} ({route or 'root'}): {message}")
 
     def visit(self, entry: Route) -> None:
         self.entry = entry
@@ -115,14 +169,17 @@ class Crawler:
             return
         if entry.kind is PAGE:
             self._open(url, expect)
-        else:
+        elif self.width is WIDTHS[0] or (expect.status in ERROR_PAGES and expect.status not in self.axed_errors):
+            # Fragments, data and refused GETs answer alike at any width; at the phone's only
+            # the first error page of each kind is requested again, to be shown and checked.
             self._request(url, expect, htmx=entry.kind is FRAGMENT)
 
     def _open(self, url: str, expect: Expect) -> None:
         """A browser navigation; the first answer decides the status, redirects are followed."""
         self.console.clear()
         self.counts["pages"] += 1
-        response = self.page.goto(f"{self.base_url}{url}")
+        with timed("navigation"):
+            response = self.page.goto(f"{self.base_url}{url}")
         first = response.request
         while first.redirected_from is not None:
             first = first.redirected_from
@@ -149,15 +206,23 @@ class Crawler:
             self._check_shown_page(url, status)
 
     def _check_shown_page(self, url: str, status: int) -> None:
-        """axe on pages shown (200) and on the first error page of each kind; no console
-        errors but the browser's note of the expected error status."""
+        """On pages shown (200) and the first error page of each kind at this width: axe, no
+        sideways scroll, no console error but the browser's note of the expected error status,
+        and a screenshot."""
         if status != 200 and (status not in ERROR_PAGES or status in self.axed_errors):
             return
-        self.page.wait_for_function(HTMX_SETTLED)
+        with timed("htmx"):
+            self.page.wait_for_function(HTMX_SETTLED)
         if status != 200:
             self.axed_errors.add(status)
+        if overflow := self.page.evaluate(OVERFLOW):
+            self.fail(url, f"sideways scroll: {overflow}")
+        self.counts["screenshots"] += 1
+        with timed("screenshot"):
+            self.page.screenshot(path=self.shots / self._shot_name(url, status), full_page=True)
         self.counts["axe"] += 1
-        results = AXE.run(self.page)
+        with timed("axe"):
+            results = AXE.run(self.page)
         if results.violations_count:
             found = "; ".join(
                 f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(str(n['target']) for n in v['nodes'][:3])}"
@@ -168,6 +233,12 @@ class Crawler:
         unexpected = [text for text in self.console if not (status != 200 and expected_note in text)]
         if unexpected:
             self.fail(url, "console: " + " | ".join(unexpected))
+
+    @staticmethod
+    def _shot_name(url: str, status: int) -> str:
+        """``/forum/t/3/?page=2`` -> ``forum-t-3-page-2.png``; an error page adds its status."""
+        name = re.sub(r"[^A-Za-z0-9]+", "-", url).strip("-")[:80] or "home"
+        return f"{name}.png" if status == 200 else f"{name}-{status}.png"
 
     def _mismatch(self, url: str, expect: Expect, status: int, location: str | None) -> str | None:
         if status != expect.status:
@@ -188,39 +259,44 @@ class Crawler:
 
 @pytest.mark.django_db(transaction=True)
 def test_crawl_every_route_as_every_role(browser, live_server, capsys):
-    """Each registered route, as a signed-out visitor, a gardener, a newbie and a moderator
-    (each signed in through the form, one context each): the status the registry expects, the
-    redirect's target (sign-in redirects carry ``next``), axe clean on every page shown and
-    the first error page of each kind, no console error or CSP violation."""
+    """Each registered route, as a signed-out visitor, a gardener, a newbie, a gardener whose
+    address is unconfirmed and a moderator (each signed in through the form), at 1280 and 390
+    px (one context each): the status the registry expects, the redirect's target (sign-in
+    redirects carry ``next``), and on every page shown and the first error page of each kind:
+    axe clean, no sideways scroll, no console error or CSP violation, a screenshot."""
     world = make_world()
     failures: list[str] = []
-    axed_errors: set[int] = set()
+    axed_errors: dict[str, set[int]] = {width.name: set() for width in WIDTHS}
     timings = {}
     started = time.monotonic()
-    totals = {"pages": 0, "axe": 0, "requests": 0}
+    totals = {"pages": 0, "axe": 0, "requests": 0, "screenshots": 0}
     for role in ROLES:
         role_started = time.monotonic()
-        crawler = Crawler(browser, live_server.url, world, role, failures, axed_errors)
-        try:
-            if role != SIGNED_OUT:
-                crawler.sign_in(world.accounts[role])
-            for entry in REGISTRY:
-                try:
-                    crawler.visit(entry)
-                except Exception as error:  # a timeout or a crash on one URL: note it, go on
-                    crawler.fail(entry.url(world), f"{type(error).__name__}: {error}".splitlines()[0])
-        finally:
-            crawler.close()
+        for width in WIDTHS:
+            crawler = Crawler(browser, live_server.url, world, role, width, failures, axed_errors)
+            try:
+                if role != SIGNED_OUT:
+                    crawler.sign_in(world.accounts[role])
+                for entry in REGISTRY:
+                    try:
+                        crawler.visit(entry)
+                    except Exception as error:  # a timeout or a crash on one URL: note it, go on
+                        crawler.fail(entry.url(world), f"{type(error).__name__}: {error}".splitlines()[0])
+            finally:
+                crawler.close()
+            totals = {key: totals[key] + crawler.counts[key] for key in totals}
         timings[role] = time.monotonic() - role_started
-        totals = {key: totals[key] + crawler.counts[key] for key in totals}
     elapsed = time.monotonic() - started
     with capsys.disabled():
         kinds = {kind: sum(1 for entry in REGISTRY if entry.kind is kind) for kind in (PAGE, FRAGMENT, DATA, POST_ONLY)}
         print(
             f"\ncrawl: {len(REGISTRY)} entries ({kinds[PAGE]} pages, {kinds[FRAGMENT]} fragments, {kinds[DATA]} data, "
-            f"{kinds[POST_ONLY]} POST-only) x {len(ROLES)} roles: {totals['pages']} navigations, "
-            f"{totals['requests']} requests, {totals['axe']} axe runs in {elapsed:.1f} s ("
+            f"{kinds[POST_ONLY]} POST-only) x {len(ROLES)} roles x {len(WIDTHS)} widths "
+            f"({', '.join(f'{width.width} px' for width in WIDTHS)}): {totals['pages']} navigations, "
+            f"{totals['requests']} requests, {totals['axe']} axe runs, {totals['screenshots']} screenshots "
+            f"(in {ARTIFACTS.relative_to(PROJECT_DIR)}) in {elapsed:.1f} s ("
             + ", ".join(f"{role} {seconds:.1f} s" for role, seconds in timings.items())
-            + ")"
+            + "); of which "
+            + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in PHASES.most_common())
         )
     assert not failures, f"{len(failures)} crawl failure(s):\n" + "\n".join(failures)
