@@ -290,3 +290,41 @@ def test_signed_out_htmx_panel_request_gets_hx_redirect(page, live_server):
     plain = page.request.get(f"{live_server.url}/dashboard/panels/plant-stats/", max_redirects=0)
     assert plain.status == 302
     assert urlsplit(plain.headers["location"]).path == "/accounts/login/"
+
+
+def test_without_javascript_the_dashboard_shows_every_panel_filled(browser, live_server, dashboard_gardener):
+    """JavaScript off (issue 15): signing in lands on the dashboard, whose ``<noscript>``
+    refresh goes on to ``?all=1``; every panel is rendered on the server with the gardener's
+    data (no "Show ..." placeholder left); the refresh replaces the shell's history entry, so Back
+    from a dashboard opened from the forum returns to the forum."""
+    user, facts = dashboard_gardener
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/forum/")
+        page.goto(f"{live_server.url}/accounts/login/?next=/dashboard/")
+        form = page.locator("main form")
+        form.locator('input[name="username"]').fill(user.username)
+        form.locator('input[name="password"]').fill(factories.DEFAULT_PASSWORD)
+        form.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server.url}/dashboard/?all=1")
+
+        assert page.locator(".panel-loading").count() == 0
+        for panel_id in PANEL_IDS:
+            assert page.locator(f"#{panel_id} h2").count() == 1, panel_id
+            assert page.locator(f"#{panel_id} .panel-error").count() == 0, panel_id
+        stats = page.locator("#panel-plant-stats")
+        total = stats.locator("dt", has_text="Total searches").locator("xpath=following-sibling::dd")
+        assert total.inner_text().strip() == str(facts["requests"])
+        for nickname in CARE_CARD_NICKNAMES:
+            assert page.locator("#panel-care-cards").get_by_role("link", name=nickname).count() == 1
+
+        # A 0 s refresh replaces the shell's history entry: Back from a visit leaves the dashboard.
+        page.goto(f"{live_server.url}/forum/")
+        page.locator('a[href="/dashboard/"]').first.dispatch_event("click")
+        page.wait_for_url(f"{live_server.url}/dashboard/?all=1")
+        page.go_back()
+        page.wait_for_timeout(500)  # time for a refresh that should not come
+        assert urlsplit(page.url).path == "/forum/", page.url
+    finally:
+        context.close()
