@@ -18,6 +18,7 @@ from apps.accounts.lockout import PREFIX
 from apps.accounts.models import RecoveryCode, TotpDevice, User
 from apps.core.redis import get_strict_redis
 from e2e.routes import FRAGMENT, REGISTRY, make_world
+from tests.answers import comparable
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.hashers import hash_count, hash_count_reset
 
@@ -337,10 +338,6 @@ def test_a_completed_sign_in_clears_the_count(client, two_factor_gardener):
 # --- The token API ------------------------------------------------------------------------
 
 
-def _normalized(response) -> tuple:
-    return response.status_code, response.content, sorted(response.headers.items())
-
-
 def test_api_without_otp_answers_the_same_for_the_right_and_a_wrong_password(client_factory, two_factor_gardener):
     """401 ``OTP_REQUIRED``: same status, body and headers, one password hash each, one failure
     each, so the answer says nothing about the password."""
@@ -351,7 +348,7 @@ def test_api_without_otp_answers_the_same_for_the_right_and_a_wrong_password(cli
     assert hash_count() == 2
     assert right.status_code == 401 and right.json()["code"] == "OTP_REQUIRED"
     assert right["Content-Type"] == "application/problem+json"
-    assert _normalized(right) == _normalized(wrong)
+    assert comparable(right) == comparable(wrong)
     assert failures_counted(user) == 2
 
 
@@ -365,7 +362,7 @@ def test_api_with_password_and_code_issues_tokens_once_per_code(client, two_fact
     assert issued.status_code == 200 and set(issued.json()) == {"access", "refresh", "token_type", "expires_in"}
     replayed = api_token(client, otp=code)
     assert replayed.status_code == 401
-    assert _normalized(replayed) == _normalized(wrong_password)
+    assert comparable(replayed) == comparable(wrong_password)
     assert api_token(client, otp=codes[0]).status_code == 200
     assert api_token(client, otp=codes[0]).status_code == 401
 
