@@ -236,8 +236,10 @@ class Crawler:
 
     @staticmethod
     def _shot_name(url: str, status: int) -> str:
-        """``/forum/t/3/?page=2`` -> ``forum-t-3-page-2.png``; an error page adds its status."""
-        name = re.sub(r"[^A-Za-z0-9]+", "-", url).strip("-")[:80] or "home"
+        """``/forum/t/3/?page=2`` -> ``forum-t-3-page-2.png``; an error page adds its status; a
+        token in the path (a confirmation or unlock link) is cut to its first 8 characters."""
+        short = "/".join(part[:8] if len(part) > 24 else part for part in url.split("/"))
+        name = re.sub(r"[^A-Za-z0-9]+", "-", short).strip("-")[:80] or "home"
         return f"{name}.png" if status == 200 else f"{name}-{status}.png"
 
     def _mismatch(self, url: str, expect: Expect, status: int, location: str | None) -> str | None:
