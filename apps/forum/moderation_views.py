@@ -36,7 +36,7 @@ def _refused(request: HttpRequest, pk: int, *, status: int, message: str, form=N
     the confirmation an opening post's deletion needs (200)."""
     queue = selectors.review_queue(post_id=pk)
     if not queue["items"]:  # decided meanwhile by another moderator
-        return _decided(request, "postDecided", "Another moderator already decided this post.", status=409)
+        return _decided(request, pk, "postDecided", "Another moderator already decided this post.", status=409)
     context = {"post": queue["items"][0], "notice": message, "notice_post_id": pk, "form": form}
     if request.htmx:
         return render(request, f"{QUEUE_TEMPLATE}#item", context, status=status)
@@ -45,15 +45,18 @@ def _refused(request: HttpRequest, pk: int, *, status: int, message: str, form=N
     return render(request, QUEUE_TEMPLATE, full, status=200 if status == 400 else status)
 
 
-def _decided(request: HttpRequest, event: str, message: str, *, status: int = 200) -> HttpResponse:
+def _decided(request: HttpRequest, pk: int, event: str, message: str, *, status: int = 200) -> HttpResponse:
+    """The decision's answer. htmx: the item's note in its place (same ``id``, so focus can go to
+    it, static/js/htmx-focus.js) with the counts out of band, and ``event`` carrying ``message``
+    for the polite live region. Without JavaScript: the queue with the message."""
     if not request.htmx:
         if status == 200:
             messages.success(request, message)
             return redirect("moderation:queue")
         return render(request, QUEUE_TEMPLATE, {**selectors.review_queue(), "page_notice": message}, status=status)
-    context = {"message": message, "counts": selectors.review_queue_counts(viewer=request.user)}
+    context = {"message": message, "post_id": pk, "counts": selectors.review_queue_counts(viewer=request.user)}
     response = render(request, f"{QUEUE_TEMPLATE}#decided", context, status=status)
-    return trigger_client_event(response, event)
+    return trigger_client_event(response, event, {"message": message})
 
 
 def _queue_post(request: HttpRequest, pk: int):
@@ -77,8 +80,8 @@ def _decide(request: HttpRequest, pk: int, form, decide, *, event: str, message:
             message="This post changed after you opened the queue. Review the new text and decide again.",
         )
     if not done:
-        return _decided(request, "postDecided", "Another moderator already decided this post.", status=409)
-    return _decided(request, event, message)
+        return _decided(request, pk, "postDecided", "Another moderator already decided this post.", status=409)
+    return _decided(request, pk, event, message)
 
 
 @login_required

@@ -278,8 +278,28 @@ def suggestion_vote(request: HttpRequest, pk: int, suggestion_pk: int) -> HttpRe
             limited.retry_after,
         )
     services.suggestion_vote(suggestion=suggestion, voter=request.user, agrees=request.POST["agrees"] == "1")
+    identification = get_identification_request_for_user(pk=pk, user=request.user)
+    if not request.htmx:
+        return redirect(identification)
     # The list alone: a vote never clears what is typed in the suggestion box.
-    return _suggestions_response(request, pk, fragment="suggestion_list")
+    context = _detail_context(request, identification)
+    response = render(request, "plants/request_detail.html#suggestion_list", context)
+    message = _vote_message(suggestions=context["suggestions"], suggestion_pk=suggestion.pk)
+    return trigger_client_event(response, "suggestionVoted", {"message": message})
+
+
+def _vote_message(*, suggestions: list, suggestion_pk: int) -> str:
+    """What a vote did, for the polite live region (static/js/htmx-focus.js): the viewer's vote
+    on the suggestion as the list they now see shows it (``viewer_vote``)."""
+    suggestion = next((each for each in suggestions if each.pk == suggestion_pk), None)
+    if suggestion is None:
+        return "Your vote is saved."
+    name = suggestion.species.display_name if suggestion.species else suggestion.free_text_name
+    if suggestion.viewer_vote is True:
+        return f"You agree with {name}."
+    if suggestion.viewer_vote is False:
+        return f"You disagree with {name}."
+    return f"Your vote on {name} is withdrawn."
 
 
 @login_required
@@ -295,7 +315,8 @@ def suggestion_accept(request: HttpRequest, pk: int, suggestion_pk: int) -> Http
     context = _detail_context(request, get_identification_request_for_user(pk=pk, user=request.user))
     main = render_to_string("plants/request_detail.html#request_main", context, request=request)
     suggestions = render_to_string("plants/request_detail.html#suggestion_list_oob", context, request=request)
-    return trigger_client_event(HttpResponse(main + suggestions), "plantIdentified")
+    message = f"Accepted: the request is identified as {context['identification'].title}."
+    return trigger_client_event(HttpResponse(main + suggestions), "plantIdentified", {"message": message})
 
 
 @login_required
@@ -360,7 +381,8 @@ def species_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def care_card_toggle(request: HttpRequest, slug: str) -> HttpResponse:
-    """Save or remove the care card of a species (htmx swaps the button; ``careCardSaved``)."""
+    """Save or remove the care card of a species (htmx swaps the button; ``careCardSaved`` with
+    the message for the polite live region)."""
     species = get_object_or_404(
         PlantSpecies.objects.only("id", "slug", "primary_common_name", "scientific_name"), slug=slug
     )
@@ -369,7 +391,8 @@ def care_card_toggle(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.htmx:
         return redirect(species)
     response = render(request, "plants/species_detail.html#care_card_button", {"species": species})
-    return trigger_client_event(response, "careCardSaved")
+    message = f"Care card {'saved' if card else 'removed'}: {species.display_name}."
+    return trigger_client_event(response, "careCardSaved", {"message": message})
 
 
 def _care_page_context(request: HttpRequest) -> dict:
@@ -430,7 +453,8 @@ def care_card_tasks(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def care_card_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Save one care card's nickname, notes, status and favourite. htmx swaps the form and, once
-    saved, the card's heading (out of band); invalid input answers 400 with the form's messages,
+    saved, the card's heading (out of band), with ``careCardSaved`` carrying the message for the
+    polite live region; invalid input answers 400 with the form's messages,
     which htmx is configured to swap. Without JavaScript: a redirect, or the page again with
     the messages."""
     card = get_care_card_for_user(pk=pk, user=request.user)
@@ -446,4 +470,7 @@ def care_card_update(request: HttpRequest, pk: int) -> HttpResponse:
         {"row": {"card": card, "form": form}, "saved": saved, "oob": True},
         status=200 if saved else 400,
     )
-    return trigger_client_event(response, "careCardSaved") if saved else response
+    if not saved:
+        return response
+    message = f"Saved: {card.nickname or card.species.display_name}."
+    return trigger_client_event(response, "careCardSaved", {"message": message})

@@ -51,20 +51,6 @@ document.addEventListener("DOMContentLoaded", function () {
     if (next.tagName === "H2") next.setAttribute("tabindex", "-1");
     next.focus();
   });
-  // An element with data-announce="eventName ..." shows the message of those events (sent in
-  // HX-Trigger as {"message": ...}), e.g. the dashboard's status line for careTaskDone.
-  var announced = {};
-  document.querySelectorAll("[data-announce]").forEach(function (region) {
-    region.getAttribute("data-announce").split(/\s+/).forEach(function (name) {
-      if (!name || announced[name]) return;
-      announced[name] = true;
-      document.body.addEventListener(name, function (event) {
-        var message = event.detail && event.detail.message;
-        if (!message) return;
-        document.querySelectorAll("[data-announce]").forEach(function (each) {
-          if (each.getAttribute("data-announce").split(/\s+/).indexOf(name) >= 0) each.textContent = message;
-        });
-      });
-    });
-  });
+  // Messages of HX-Trigger events (a data-announce status line, or the polite live region) and
+  // focus after other swaps: static/js/htmx-focus.js.
 });

@@ -2,6 +2,7 @@
 images by trust level, edits, soft deletes, counters, trust promotion, moderator tools."""
 
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -69,11 +70,14 @@ def test_new_gardeners_topic_waits_in_the_review_queue_and_moderator_approves(cl
         {"seen": seen(opening.pk)},
         headers={"HX-Request": "true"},
     )
-    assert "postApproved" in approved["HX-Trigger"]
+    # Issue 15: the event carries the decision's message for the polite live region.
+    assert json.loads(approved["HX-Trigger"]) == {"postApproved": {"message": "Approved: it is visible now."}}
     # The decision is announced by a status region inside a valid list item (issue 15: axe
-    # "list" / "aria-allowed-role" on <li role="status">).
+    # "list" / "aria-allowed-role" on <li role="status">) that keeps the item's id, so focus can
+    # go to it after the swap.
     decided = approved.content.decode()
-    assert '<p class="queue-decided" role="status">' in decided and '<li class="card queue-item">' in decided
+    assert '<p class="queue-decided" role="status">' in decided
+    assert f'<li class="card queue-item" id="queue-{opening.pk}">' in decided
     assert 'li class="card queue-item" role=' not in decided
     forum.refresh_from_db()
     topic.refresh_from_db()

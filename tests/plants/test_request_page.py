@@ -4,6 +4,7 @@ that died is retried, then failed; an accepted free-text name titles the request
 no title reads "Maybe Maybe"."""
 
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -77,6 +78,30 @@ def test_a_vote_swaps_the_list_only(client, gardener):
     assert 'class="table table-stack"' in answer
     for label in ("From", "Confidence", "Agree / disagree"):
         assert f'data-label="{label}"' in answer
+
+
+def test_a_vote_says_what_it_did_for_the_live_region_and_keeps_its_buttons_ids(client, gardener):
+    """Issue 15: each htmx vote answers ``suggestionVoted`` with what the vote did now (agree,
+    disagree, withdrawn), for the polite live region, and the list it swaps in repeats the
+    buttons' ids, so focus stays on the pressed button (static/js/htmx-focus.js)."""
+    settled = _request(gardener, IdentificationStatus.NEEDS_HELP)
+    suggestion = factories.SuggestionFactory(request=settled)
+    name = suggestion.species.display_name
+    client.force_login(factories.UserFactory())
+    url = reverse("plants:suggestion-vote", args=[settled.pk, suggestion.pk])
+
+    def vote(agrees: str):
+        answer = client.post(url, {"agrees": agrees}, headers=HTMX)
+        return json.loads(answer["HX-Trigger"])["suggestionVoted"]["message"], answer.content.decode()
+
+    message, body = vote("1")
+    assert message == f"You agree with {name}."
+    assert f'id="suggestion-{suggestion.pk}-agree"' in body and f'id="suggestion-{suggestion.pk}-disagree"' in body
+    assert vote("0")[0] == f"You disagree with {name}."
+    assert vote("0")[0] == f"Your vote on {name} is withdrawn."
+    # Without JavaScript the form posts plainly and comes back to the request.
+    plain = client.post(url, {"agrees": "1"})
+    assert plain.status_code == 302 and plain["Location"] == settled.get_absolute_url()
 
 
 def test_a_failed_machine_run_reads_unavailable_next_to_the_communitys_status(owner_client, gardener):

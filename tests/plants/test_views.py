@@ -204,7 +204,8 @@ def test_community_suggests_agrees_and_the_owner_accepts(client, gardener, open_
         reverse("plants:suggestion-accept", args=[open_request.pk, species_suggestion.pk]),
         headers={"HX-Request": "true"},
     )
-    assert "plantIdentified" in json.loads(response["HX-Trigger"])
+    accepted = json.loads(response["HX-Trigger"])["plantIdentified"]
+    assert accepted["message"] == f"Accepted: the request is identified as {monstera.display_name}."
     open_request.refresh_from_db()
     assert open_request.status == IdentificationStatus.IDENTIFIED and open_request.species_id == monstera.pk
     client.post(reverse("plants:suggestion-accept", args=[open_request.pk, free.pk]))
@@ -269,10 +270,16 @@ def test_care_card_toggles_over_htmx_and_announces_it(client, gardener):
     url = reverse("plants:care-card-toggle", args=[species.slug])
     saved = client.post(url, headers={"HX-Request": "true"})
     assert "careCardSaved" in json.loads(saved["HX-Trigger"]) and "Remove care card" in saved.content.decode()
+    # Issue 15: the message for the polite live region, and the toggle keeps its id for focus.
+    assert json.loads(saved["HX-Trigger"])["careCardSaved"]["message"] == f"Care card saved: {species.display_name}."
+    assert 'id="care-card-toggle"' in saved.content.decode()
     assert SavedCareInstructions.objects.filter(owner=gardener, species=species).exists()
     assert User.objects.get(pk=gardener.pk).care_card_count == 1
     removed = client.post(url, headers={"HX-Request": "true"})
     assert "Save care card" in removed.content.decode()
+    assert (
+        json.loads(removed["HX-Trigger"])["careCardSaved"]["message"] == f"Care card removed: {species.display_name}."
+    )
     assert User.objects.get(pk=gardener.pk).care_card_count == 0
 
 
@@ -291,6 +298,8 @@ def test_care_card_inline_edit_and_others_cards_are_404(client, gardener):
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200 and "careCardSaved" in json.loads(response["HX-Trigger"])
+    assert json.loads(response["HX-Trigger"])["careCardSaved"]["message"] == "Saved: Monty."
+    assert f'id="care-card-{card.pk}-save"' in response.content.decode()
     card.refresh_from_db()
     assert (card.nickname, card.status, card.is_favourite) == ("Monty", "struggling", True)
     bad = client.post(
