@@ -135,7 +135,7 @@ class SuggestionForm(forms.Form):
             raise forms.ValidationError("Write at least two letters.")
         self.cleaned_data["species"] = (
             PlantSpecies.objects.filter(Q(scientific_name__iexact=name) | Q(primary_common_name__iexact=name))
-            .only("id", "scientific_name")
+            .only("id", "scientific_name", "primary_common_name")
             .order_by("id")
             .first()
         )

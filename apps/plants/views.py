@@ -257,7 +257,14 @@ def suggestion_create(request: HttpRequest, pk: int) -> HttpResponse:
         species=form.cleaned_data["species"],
         free_text_name=form.cleaned_data["name"],
     )
-    return _suggestions_response(request, pk)
+    response = _suggestions_response(request, pk)
+    if not request.htmx:
+        return response
+    # Read out once by static/js/htmx-focus.js (the section itself is not a live region).
+    species = form.cleaned_data["species"]
+    name = species.display_name if species else form.cleaned_data["name"]
+    message = f"Your suggestion {name} is listed, with your vote."
+    return trigger_client_event(response, "suggestionAdded", {"message": message})
 
 
 @login_required

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.models import TrustLevel
 from apps.notifications.models import Notification
 from apps.plants import services
 from apps.plants.models import IdentificationStatus, PlantIdentificationRequest, identification_request_title
@@ -102,6 +103,24 @@ def test_a_vote_says_what_it_did_for_the_live_region_and_keeps_its_buttons_ids(c
     # Without JavaScript the form posts plainly and comes back to the request.
     plain = client.post(url, {"agrees": "1"})
     assert plain.status_code == 302 and plain["Location"] == settled.get_absolute_url()
+
+
+def test_a_new_suggestion_says_what_it_did_once_for_the_live_region(client, gardener):
+    """Issue 15: the suggestions section is not a live region (it would read the whole table
+    again); an htmx suggestion answers ``suggestionAdded`` with one sentence naming it, a
+    catalog species by its common name, a free-text name as typed."""
+    settled = _request(gardener, IdentificationStatus.NEEDS_HELP)
+    url = reverse("plants:suggestion-create", args=[settled.pk])
+    for typed, named in (("Monstera deliciosa", "Swiss cheese plant"), ("Some kind of fern", "Some kind of fern")):
+        client.force_login(factories.UserFactory(trust_level=TrustLevel.BASIC))
+        answer = client.post(url, {"name": typed}, headers=HTMX)
+        assert answer.status_code == 200
+        message = json.loads(answer["HX-Trigger"])["suggestionAdded"]["message"]
+        assert message == f"Your suggestion {named} is listed, with your vote."
+        assert "aria-live" not in answer.content.decode().split('id="suggestion-list"')[0]
+    client.force_login(factories.UserFactory(trust_level=TrustLevel.BASIC))
+    plain = client.post(url, {"name": "Another fern"})  # without htmx: back to the page, no event
+    assert plain.status_code == 302 and "HX-Trigger" not in plain
 
 
 def test_a_failed_machine_run_reads_unavailable_next_to_the_communitys_status(owner_client, gardener):
