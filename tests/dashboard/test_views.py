@@ -96,12 +96,18 @@ def test_dashboard_without_javascript_can_show_every_panel(gardener_client):
 
 def test_the_shell_without_javascript_offers_one_link_and_no_endless_loading(gardener_client):
     """Issue 15: the shell showed "Loading…" forever in every panel and the same "Show every
-    panel" link six times. Now one <noscript> link to ``?all=1``, and each panel's placeholder
-    is a link to itself rendered (replaced as soon as htmx loads the panel)."""
+    panel" link six times. Now a <noscript> refresh in <head> goes on to ``?all=1`` (every panel
+    rendered), one <noscript> link in the page for a browser that ignores it, and each panel's
+    placeholder is a link to itself rendered (replaced as soon as htmx loads the panel). The
+    ``?all=1`` page itself neither refreshes nor links to itself."""
     body = gardener_client.get(reverse("dashboard:index")).content.decode()
-    assert body.count("<noscript>") == 1 and "Show every panel on one page" not in body
+    head, page = body.split("</head>")
+    assert head.count('<noscript><meta http-equiv="refresh" content="0; url=/dashboard/?all=1"></noscript>') == 1
+    assert page.count("<noscript>") == 1 and "Show every panel on one page" not in body
     assert "Loading…" not in body
-    assert body.count('href="/dashboard/?all=1"') == 1
+    assert page.count('href="/dashboard/?all=1"') == 1
+    every_panel = gardener_client.get(reverse("dashboard:index") + "?all=1").content.decode()
+    assert "<noscript>" not in every_panel and 'http-equiv="refresh"' not in every_panel
     for name in ("plant-stats", "care-due", "trust-progress"):
         assert f'href="/dashboard/?all=1#panel-{name}"' in body
 
