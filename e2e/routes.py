@@ -146,6 +146,11 @@ def make_world() -> World:
     card = factories.CareCardFactory(owner=gardener, species=species, nickname="Bathroom fern")
     # Its default tasks, watering due today: the dashboard's care-due panel lists it (with forms).
     care_tasks_create_defaults(card=card, owner=gardener)
+    # A second plant of the same name (another species): nothing on a page may be named after a
+    # card's name alone (axe landmark-unique), as the demo's two "Sprout" cards showed.
+    other_species = PlantSpecies.objects.exclude(pk=species.pk).order_by("scientific_name").first()
+    twin = factories.CareCardFactory(owner=gardener, species=other_species, nickname="Bathroom fern")
+    care_tasks_create_defaults(card=twin, owner=gardener)
     CareTask.objects.filter(care_card=card, kind="water").update(next_due_on=local_today(gardener.time_zone))
 
     client = Client(REMOTE_ADDR=SEED_CLIENT_ADDRESS)

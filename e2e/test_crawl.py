@@ -6,10 +6,11 @@ real browser.
 browser context per role and width (1280 px, and 390 px for a phone: issue 15), visits each
 entry, checks the status (and where a redirect goes), and on every page shown (and the first
 403, 404 and 405 page at each width): runs axe (no violation at all, the policy of ``helpers.
-assert_no_axe_violations``), asserts no horizontal overflow (``scrollWidth <= innerWidth``,
-naming the elements that stick out), fails on console errors or CSP violations, and writes a
-screenshot under ``e2e/artifacts/crawl/<width>/<role>/`` (git-ignored) for a reviewer to look
-at. It collects every failure and reports them together.
+assert_no_axe_violations``), asserts no layout fault (``LAYOUT``: no horizontal overflow,
+``scrollWidth <= innerWidth``, naming the elements that stick out; no table cut off in its
+scrolling wrapper; every checkbox on one row with its label), fails on console errors or CSP
+violations, and writes a screenshot under ``e2e/artifacts/crawl/<width>/<role>/`` (git-ignored)
+for a reviewer to look at. It collects every failure and reports them together.
 """
 
 import re
@@ -75,23 +76,44 @@ class Width:
 
 WIDTHS = (Width("desktop", 1280, 900), Width("phone", 390, 844))
 
-# A page wider than the window: the document's width and, to say where, the outermost elements
-# whose right edge passes the window.
-OVERFLOW = """() => {
-  const limit = window.innerWidth;
-  const width = document.documentElement.scrollWidth;
-  if (width <= limit) return null;
-  const culprits = [];
-  for (const element of document.body.querySelectorAll("*")) {
-    const box = element.getBoundingClientRect();
-    if (box.width === 0 || box.right <= limit + 1) continue;
-    if (culprits.some((outer) => outer.contains(element))) continue;
-    culprits.push(element);
-  }
+# Opens every closed <details> in <main>; answers how many it opened.
+OPEN_DETAILS = "() => [...document.querySelectorAll('main details:not([open])')].map((d) => (d.open = true)).length"
+
+# Layout faults, as sentences: a page wider than the window (naming the outermost elements whose
+# right edge passes it), a table cut off inside its scrolling wrapper (``.table-wrap`` hides that
+# from the page's width), and a visible checkbox or radio button not on one row with its label.
+LAYOUT = """() => {
+  const faults = [];
   const name = (element) => element.tagName.toLowerCase() + (element.id ? "#" + element.id : "")
     + (element.classList.length ? "." + [...element.classList].join(".") : "");
-  return `scrollWidth ${width} > innerWidth ${limit}: ` + culprits.slice(0, 4)
-    .map((element) => `${name(element)} (right ${Math.round(element.getBoundingClientRect().right)})`).join(", ");
+  const limit = window.innerWidth;
+  const width = document.documentElement.scrollWidth;
+  if (width > limit) {
+    const culprits = [];
+    for (const element of document.body.querySelectorAll("*")) {
+      const box = element.getBoundingClientRect();
+      if (box.width === 0 || box.right <= limit + 1) continue;
+      if (culprits.some((outer) => outer.contains(element))) continue;
+      culprits.push(element);
+    }
+    faults.push(`sideways scroll: scrollWidth ${width} > innerWidth ${limit}: ` + culprits.slice(0, 4)
+      .map((element) => `${name(element)} (right ${Math.round(element.getBoundingClientRect().right)})`).join(", "));
+  }
+  for (const wrap of document.querySelectorAll(".table-wrap")) {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      faults.push(`table cut off: ${name(wrap.querySelector("table") || wrap)} is ${wrap.scrollWidth} px `
+        + `in a ${wrap.clientWidth} px wrapper`);
+    }
+  }
+  for (const box of document.querySelectorAll('input[type="checkbox"], input[type="radio"]')) {
+    const label = box.labels && box.labels[0];
+    const own = box.getBoundingClientRect();
+    if (!label || own.width === 0 || label.contains(box)) continue;
+    const text = label.getBoundingClientRect();
+    const apart = Math.abs((own.top + own.bottom) / 2 - (text.top + text.bottom) / 2);
+    if (apart > own.height) faults.push(`${name(box)} sits ${Math.round(apart)} px off its label's row`);
+  }
+  return faults;
 }"""
 
 
@@ -200,6 +222,12 @@ class Crawler:
             status, location = 302, response.headers["hx-redirect"]
         if problem := self._mismatch(url, expect, status, location):
             self.fail(url, problem)
+        elif htmx and status < 300:
+            # The same URL opened in the browser (a bookmark, a copied link) must lead to a page,
+            # never show the bare fragment (SPEC "HTTP contract"; issue 15).
+            plain = self.page.request.get(f"{self.base_url}{url}", max_redirects=0)
+            if not 300 <= plain.status < 400:
+                self.fail(url, f"a plain navigation to this fragment answers {plain.status}, not a redirect to a page")
         elif status in ERROR_PAGES and status not in self.axed_errors:
             self.console.clear()
             self.page.goto(f"{self.base_url}{url}")
@@ -207,16 +235,16 @@ class Crawler:
 
     def _check_shown_page(self, url: str, status: int) -> None:
         """On pages shown (200) and the first error page of each kind at this width: axe, no
-        sideways scroll, no console error but the browser's note of the expected error status,
-        and a screenshot."""
+        layout fault (``LAYOUT``, again with the page's closed ``<details>`` opened), no console
+        error but the browser's note of the expected error status, and a screenshot."""
         if status != 200 and (status not in ERROR_PAGES or status in self.axed_errors):
             return
         with timed("htmx"):
             self.page.wait_for_function(HTMX_SETTLED)
         if status != 200:
             self.axed_errors.add(status)
-        if overflow := self.page.evaluate(OVERFLOW):
-            self.fail(url, f"sideways scroll: {overflow}")
+        for fault in self.page.evaluate(LAYOUT):
+            self.fail(url, fault)
         self.counts["screenshots"] += 1
         with timed("screenshot"):
             self.page.screenshot(path=self.shots / self._shot_name(url, status), full_page=True)
@@ -229,6 +257,15 @@ class Crawler:
                 for v in results.response["violations"]
             )
             self.fail(url, f"axe: {found}")
+        # What the page's own disclosures hide (a care card's "Name, notes and status" form):
+        # opened, checked again for layout faults not already reported.
+        shown = set(self.page.evaluate(LAYOUT))
+        if self.page.evaluate(
+            "() => [...document.querySelectorAll('main details:not([open])')].map((d) => d.open = true).length"
+        ):
+            for fault in self.page.evaluate(LAYOUT):
+                if fault not in shown:
+                    self.fail(url, f"{fault} (its <details> opened)")
         expected_note = f"status of {status}"
         unexpected = [text for text in self.console if not (status != 200 and expected_note in text)]
         if unexpected:

@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 
 from apps.core.audit import REASON_MAX_CHARS
 from apps.core.client_ip import client_ip
+from apps.core.text import refuse_direction_controls
 
 from .lockout import LOCK_KEY_PATTERN, SignInLocked
 from .models import User, username_validator, validate_username_not_reserved
@@ -181,6 +182,7 @@ class LockoutClearForm(forms.Form):
         label="Reason",
         required=False,
         max_length=REASON_MAX_CHARS,
+        validators=[refuse_direction_controls],
         error_messages={"max_length": "Keep the reason to %(limit_value)d characters (it has %(show_value)d)."},
     )
 

@@ -4,6 +4,7 @@
 from django import forms
 
 from apps.core.audit import REASON_MAX_CHARS
+from apps.core.text import refuse_direction_controls
 from apps.core.uploads import PHOTO_MAX_PX, ImageRejected, image_process, upload_size_check
 
 from .models import Forum, Report
@@ -79,7 +80,7 @@ class ReplyForm(forms.Form):
 
 
 class TopicForm(ReplyForm):
-    subject = forms.CharField(label="Subject", max_length=200, min_length=5)
+    subject = forms.CharField(label="Subject", max_length=200, min_length=5, validators=[refuse_direction_controls])
     field_order = ["subject", "source", "image"]
 
     def __init__(self, *args, **kwargs):
@@ -102,13 +103,18 @@ class EditForm(forms.Form):
 
 class ReportForm(forms.Form):
     reason = forms.ChoiceField(choices=Report.Reason.choices)
-    detail = forms.CharField(required=False, max_length=500, label="Details (optional)")
+    detail = forms.CharField(
+        required=False, max_length=500, label="Details (optional)", validators=[refuse_direction_controls]
+    )
 
 
 def reason_field(*, required: bool = False, label: str = "Reason (for the moderation log)") -> forms.CharField:
     """A moderator's reason: one line of at most 500 characters (the audit log's limit);
-    Django's ``CharField`` refuses NUL characters, and surrounding spaces are dropped."""
-    return forms.CharField(required=required, max_length=REASON_MAX_CHARS, label=label)
+    Django's ``CharField`` refuses NUL characters, surrounding spaces are dropped, and direction
+    controls are refused (``apps.core.text``)."""
+    return forms.CharField(
+        required=required, max_length=REASON_MAX_CHARS, label=label, validators=[refuse_direction_controls]
+    )
 
 
 class ReasonForm(forms.Form):

@@ -29,7 +29,11 @@ def notification_badge(request: HttpRequest) -> HttpResponse:
     ``?seen=<n>`` is the count the browser already shows (sent back by the badge's
     ``hx-vals``); when nothing changed the answer is 204, which htmx does not swap, so the
     ``aria-live`` region is not re-announced every minute. Two statements: the user lookup and
-    one count (``selectors.unread_notification_count``)."""
+    one count (``selectors.unread_notification_count``). A plain browser navigation (no
+    ``HX-Request``) is redirected to ``/notifications/``, never shown the bare fragment (SPEC
+    "HTTP contract"; issue 15)."""
+    if not request.htmx:
+        return redirect("notifications:list")
     if not request.user.is_authenticated:
         return HttpResponseStopPolling()
     unread_count = selectors.unread_notification_count(user=request.user)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Q
 
+from apps.core.text import refuse_direction_controls
 from apps.core.uploads import (
     PHOTO_MAX_PX,
     THUMBNAIL_PX,
@@ -127,6 +128,7 @@ class SuggestionForm(forms.Form):
         max_length=120,
         help_text="Start typing a common or scientific name; pick from the catalog or write your own.",
         widget=forms.TextInput(attrs={"list": "species-options", "autocomplete": "off"}),
+        validators=[refuse_direction_controls],
     )
 
     def clean_name(self):
@@ -152,6 +154,11 @@ class CareCardForm(forms.ModelForm):
         widgets = {"personal_notes": forms.Textarea(attrs={"rows": 2})}
 
     status = forms.ChoiceField(choices=CareCardStatus.choices)
+
+    def clean_nickname(self):
+        nickname = self.cleaned_data["nickname"]
+        refuse_direction_controls(nickname)
+        return nickname
 
 
 class HelpFilterForm(forms.Form):

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -369,8 +370,14 @@ def species_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def species_autocomplete(request: HttpRequest) -> HttpResponse:
-    """``<option>`` elements for the suggestion box's ``datalist`` (htmx)."""
-    options = selectors.species_autocomplete(query=request.GET.get("name", "")[:100])
+    """``<option>`` elements for the suggestion box's ``datalist`` (htmx). A plain browser
+    navigation (no ``HX-Request``) is redirected to the species catalog searching the same
+    name, never shown the bare options (SPEC "HTTP contract"; issue 15)."""
+    name = request.GET.get("name", "")[:100]
+    if not request.htmx:
+        catalog = reverse("plants:species-list")
+        return redirect(f"{catalog}?{urlencode({'q': name})}" if name.strip() else catalog)
+    options = selectors.species_autocomplete(query=name)
     return render(request, "plants/request_detail.html#species_options", {"options": options})
 
 

@@ -55,10 +55,13 @@
     var events;
     try { events = JSON.parse(header); } catch (error) { return; }
     var general = [];
+    // Focus just moved to a status saying the same thing (a decided queue item): already read.
+    var active = document.activeElement;
+    var focusedStatus = active && active.matches && active.matches(STATUSES) ? active.textContent : "";
     Object.keys(events).forEach(function (name) {
       var detail = events[name];
       var message = detail && typeof detail.message === "string" ? detail.message : "";
-      if (!message) return;
+      if (!message || focusedStatus.indexOf(message) !== -1) return;
       var own = document.querySelectorAll('[data-announce~="' + CSS.escape(name) + '"]');
       if (own.length) say(Array.prototype.slice.call(own), message);
       else general.push(message);

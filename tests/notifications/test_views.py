@@ -411,3 +411,16 @@ def test_signed_out_open_goes_to_sign_in(client, rosas_topics, gardener):
     response = client.post(open_url(rosas_topics["fern"]))
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
     assert unread(gardener) == 4
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["gardener", "signed-out"])
+def test_a_plain_navigation_to_the_badge_goes_to_the_notifications_page(client, gardener, signed_in):
+    """Issue 15: opening ``/notifications/badge/`` in the browser (no ``HX-Request``) showed the
+    bare badge; it now redirects to ``/notifications/`` (the sign-in page takes over from there
+    when signed out), and the answer varies on ``HX-Request`` so a cached fragment is never
+    shown for the page."""
+    if signed_in:
+        client.force_login(gardener)
+    response = client.get(BADGE_URL, {"seen": "0"})
+    assert response.status_code == 302 and response["Location"] == "/notifications/"
+    assert "HX-Request" in response["Vary"]

@@ -42,6 +42,9 @@ def _media_files(settings) -> list:
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
+HTMX = {"HX-Request": "true"}
+
+
 @pytest.fixture
 def gardener_client_signed_in(client, gardener):
     client.force_login(gardener)
@@ -245,9 +248,17 @@ def test_blank_suggestion_is_refused(client, open_request):
 
 
 def test_species_autocomplete_offers_catalog_names(client, gardener):
+    """htmx gets the ``<option>`` list; a plain navigation to the same URL (a bookmark, Back
+    after the fragment was cached) is sent to the catalog searching the same name, never shown
+    the bare options (issue 15)."""
     client.force_login(gardener)
-    body = client.get(reverse("plants:species-autocomplete"), {"name": "monst"}).content.decode()
+    url = reverse("plants:species-autocomplete")
+    body = client.get(url, {"name": "monst"}, headers={"HX-Request": "true"}).content.decode()
     assert '<option value="Monstera deliciosa">' in body
+    plain = client.get(url, {"name": "monst era"})
+    assert plain.status_code == 302 and plain["Location"] == reverse("plants:species-list") + "?q=monst+era"
+    assert client.get(url)["Location"] == reverse("plants:species-list")
+    assert "Vary" in plain and "HX-Request" in plain["Vary"]
 
 
 @pytest.mark.parametrize(
@@ -345,7 +356,7 @@ def test_a_suggestion_does_not_cancel_a_running_machine_identification(client, g
 def test_nul_in_catalog_queries_is_harmless(client, gardener):
     assert client.get(reverse("plants:species-list"), {"q": "mon\x00stera"}).status_code == 200
     client.force_login(gardener)
-    assert client.get(reverse("plants:species-autocomplete"), {"name": "mo\x00ns"}).status_code == 200
+    assert client.get(reverse("plants:species-autocomplete"), {"name": "mo\x00ns"}, headers=HTMX).status_code == 200
 
 
 def test_help_identify_lists_others_requests_that_need_a_name(client, gardener, django_assert_num_queries):
