@@ -254,3 +254,31 @@ def test_approving_in_the_review_queue_keeps_focus_in_the_queue(page, live_serve
     assert page.locator("#queue-counts").get_attribute("aria-live") is None
     assert_no_axe_violations(page)
     assert console_errors == [], "console errors or CSP violations:\n" + "\n".join(console_errors)
+
+
+def test_a_refused_care_card_save_puts_focus_on_the_field_to_fix(page, live_server, fern_gardener, console_errors):
+    """A nickname the form refuses (a typed right-to-left override: apps.core.text) comes back
+    400 with its message; focus goes to that field (aria-invalid, its message read with it),
+    not back to Save, and nothing is saved."""
+    species = PlantSpecies.objects.get(scientific_name="Monstera deliciosa")
+    card = factories.CareCardFactory(owner=fern_gardener, species=species, nickname="Monty")
+    _sign_in(page, live_server, "fern")
+    page.goto(f"{live_server.url}/plants/care-cards/")
+    _tab_to(page, "text:Name, notes and status")
+    page.keyboard.press("Enter")
+    _tab_to(page, f"id_card-{card.pk}-nickname", limit=5)
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type("\u202eytnoM")
+    _tab_to(page, f"care-card-{card.pk}-save", limit=10)
+    page.keyboard.press("Enter")
+    page.locator(f"#care-card-{card.pk}-form [role=alert]", has_text="text-direction").wait_for()
+    page.wait_for_function(f"() => document.activeElement.id === 'id_card-{card.pk}-nickname'")
+    assert page.locator(f"#id_card-{card.pk}-nickname").get_attribute("aria-invalid") == "true"
+    card.refresh_from_db()
+    assert card.nickname == "Monty"
+    assert_no_axe_violations(page)
+    # The browser notes the 400 ("Failed to load resource"), and so does htmx ("Response Status
+    # Error Code 400": base.html's responseHandling flags a 400 as an error while swapping it, so
+    # nothing waiting for success clears the form); nothing else may be logged.
+    expected = ("status of 400", "Response Status Error Code 400")
+    assert [error for error in console_errors if not any(note in error for note in expected)] == []

@@ -90,17 +90,25 @@ def render_markdown(source: str, *, mentions: Mapping[str, str] | None = None) -
     )
 
 
-_TAG = re.compile(r"<[^>]*>")
+# A block-level tag ends a run of text (a space between two paragraphs or list items); any other
+# tag (``<strong>``, ``<a>``, ``<code>``) sits inside a sentence and leaves nothing, so
+# "**10 days**, then" reads "10 days, then", not "10 days , then". The pattern is written for both
+# Python's ``re`` and PostgreSQL's regular expressions (``search.POST_TEXT``).
+BLOCK_TAG_PATTERN = r"</?(?:p|br|li|ul|ol|h[1-6]|blockquote|pre|div|hr|table|thead|tbody|tr|td|th)(?:\s[^>]*)?/?>"
+TAG_PATTERN = r"<[^>]*>"
+_BLOCK_TAG = re.compile(BLOCK_TAG_PATTERN, re.IGNORECASE)
+_TAG = re.compile(TAG_PATTERN)
 _SPACE = re.compile(r"\s+")
 
 
 def html_to_text(html: str | None) -> str:
-    """The text a reader sees in ``html`` (a post's sanitized ``Post.html``): tags dropped
-    (each counts as a space, so paragraphs do not run together), entities decoded and
-    whitespace collapsed to single spaces, e.g. ``"<p><strong>Check</strong> &amp; see</p>"``
-    gives ``"Check & see"``. Only for HTML from ``render_markdown``, in which every ``<`` of
-    the text is escaped. Raises nothing."""
-    return _SPACE.sub(" ", unescape(_TAG.sub(" ", html or ""))).strip()
+    """The text a reader sees in ``html`` (a post's sanitized ``Post.html``): block tags count
+    as a space (paragraphs do not run together), other tags as nothing (``BLOCK_TAG_PATTERN``),
+    entities decoded and whitespace collapsed to single spaces, e.g. ``"<p><strong>Check
+    </strong>, &amp; see</p><p>More</p>"`` gives ``"Check, & see More"``. Only for HTML from
+    ``render_markdown``, in which every ``<`` of the text is escaped. Raises nothing."""
+    text = _TAG.sub("", _BLOCK_TAG.sub(" ", html or ""))
+    return _SPACE.sub(" ", unescape(text)).strip()
 
 
 # ``@name``: the name syntax of usernames (``accounts.models.username_validator``: letters,

@@ -27,7 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.db import SubqueryCount
 
-from .markdown import html_to_text
+from .markdown import BLOCK_TAG_PATTERN, TAG_PATTERN, html_to_text
 from .models import Forum, Post, Topic
 
 SEARCH_PAGE_SIZE = 20
@@ -50,11 +50,24 @@ PLAIN_SNIPPET_CHARS = 200
 # to the same SQL for PostgreSQL to use them.
 POST_VECTOR = SearchVector("source", config=SEARCH_CONFIG)
 SUBJECT_VECTOR = SearchVector("subject", config=SEARCH_CONFIG)
-# A post's rendered HTML without its tags (each a space), for the snippet: ``Post.html`` comes
-# from ``render_markdown``, whose text has every ``<`` escaped, so ``<[^>]*>`` is exactly a tag.
-# Entities stay (``&amp;``) until ``html_to_text`` decodes them after ``ts_headline``.
+# A post's rendered HTML without its tags, for the snippet (block tags a space, others nothing:
+# ``markdown.BLOCK_TAG_PATTERN``): ``Post.html`` comes from ``render_markdown``, whose text has
+# every ``<`` escaped, so ``<[^>]*>`` is exactly a tag. Entities stay (``&amp;``) until
+# ``html_to_text`` decodes them after ``ts_headline``.
 POST_TEXT = Func(
-    F("html"), Value("<[^>]*>"), Value(" "), Value("g"), function="regexp_replace", output_field=TextField()
+    Func(
+        F("html"),
+        Value(BLOCK_TAG_PATTERN),
+        Value(" "),
+        Value("gi"),
+        function="regexp_replace",
+        output_field=TextField(),
+    ),
+    Value(TAG_PATTERN),
+    Value(""),
+    Value("g"),
+    function="regexp_replace",
+    output_field=TextField(),
 )
 
 

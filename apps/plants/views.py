@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -402,10 +403,11 @@ def care_card_toggle(request: HttpRequest, slug: str) -> HttpResponse:
     )
     card = services.care_card_toggle(owner=request.user, species=species)
     species.is_saved = card is not None
-    if not request.htmx:
+    message = f"Care card {'saved' if card else 'removed'}: {species.display_name}."
+    if not request.htmx:  # without JavaScript the same sentence as a flash message
+        messages.success(request, message)
         return redirect(species)
     response = render(request, "plants/species_detail.html#care_card_button", {"species": species})
-    message = f"Care card {'saved' if card else 'removed'}: {species.display_name}."
     return trigger_client_event(response, "careCardSaved", {"message": message})
 
 
@@ -477,7 +479,10 @@ def care_card_update(request: HttpRequest, pk: int) -> HttpResponse:
     if saved:
         services.care_card_update(card=card, **{name: form.cleaned_data[name] for name in form.Meta.fields})
     if not request.htmx:
-        return redirect("plants:care-card-list") if saved else _care_card_page(request, bound=form)
+        if not saved:
+            return _care_card_page(request, bound=form)
+        messages.success(request, f"Saved: {card.nickname or card.species.display_name}.")
+        return redirect("plants:care-card-list")
     response = render(
         request,
         "plants/care_card_list.html#care_card_saved",

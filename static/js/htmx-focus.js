@@ -16,7 +16,8 @@
 // Announcements. An answer whose HX-Trigger header carries {"<event>": {"message": "..."}} has the
 // message read out: in the page's own status line for that event ([data-announce~="<event>"],
 // the dashboard's) when there is one, else in a polite live region made on first use (visually
-// hidden). After a swap the message is set once focus has moved.
+// hidden). After a swap the message is set once focus has moved. A form answered 400 (sent back
+// with its messages) puts focus on its first field marked aria-invalid instead.
 (function () {
   "use strict";
 
@@ -112,6 +113,20 @@
     return ids;
   }
 
+  // The first field marked invalid in what was swapped: the target, or (swapped outerHTML, so
+  // the remembered element is gone) its successor by id, or a remembered ancestor.
+  function focusInvalid(record) {
+    var places = [record.target, record.target && record.target.id && document.getElementById(record.target.id)];
+    record.ids.forEach(function (id) { places.push(document.getElementById(id)); });
+    for (var i = 0; i < places.length; i++) {
+      var place = places[i];
+      if (!place || !place.isConnected) continue;
+      var invalid = firstVisible(place, '[aria-invalid="true"]');
+      if (invalid) return focusOn(invalid);
+    }
+    return false;
+  }
+
   function restoreFocus(record) {
     if (!record.tracked || !focusLost()) return;
     if (record.controlHadId && focusOn(document.getElementById(record.ids[0]))) return;
@@ -157,7 +172,9 @@
     var record = xhr && pending.get(xhr);
     if (!record) return;
     pending.delete(xhr);
-    restoreFocus(record);
+    // A form sent back with its messages (400): focus goes to the first field marked invalid,
+    // where the message is read with it (GOV.UK's error pattern), not back to the button.
+    if (!(record.tracked && xhr.status === 400 && focusInvalid(record))) restoreFocus(record);
     announce(xhr);
   });
 })();

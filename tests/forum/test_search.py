@@ -410,6 +410,23 @@ def test_snippet_is_the_rendered_text_not_the_markdown(client, houseplants, ana,
     assert "Check the <mark>roots</mark> first." in body
 
 
+def test_snippet_has_no_space_where_an_inline_tag_was(houseplants, ana):
+    """The fresh review of issue 15 read "every 10 days , which": each tag had become a space.
+    Inline tags (bold, links, code) now leave nothing; paragraphs and list items still part."""
+    start(
+        houseplants,
+        ana,
+        "Watering",
+        "Water **every 10 days**, which suits [ferns](https://example.org/f). Use `rain`.\n\n- roots\n- soil",
+    )
+    [hit] = hits("water")
+    text = re.sub(r"</?mark>", "", str(hit.snippet_html))
+    assert "every 10 days, which suits ferns. Use rain." in text, text
+    assert " ," not in text and " ." not in text
+    [listed] = hits("roots")
+    assert "roots soil" in re.sub(r"</?mark>", "", str(listed.snippet_html))
+
+
 def test_plain_fallback_snippet_is_the_rendered_text(monkeypatch, houseplants, ana):
     monkeypatch.setattr(search, "is_full_text", lambda: False)
     start(houseplants, ana, "Drooping", "**Check the roots first.**")

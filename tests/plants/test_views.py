@@ -294,6 +294,21 @@ def test_care_card_toggles_over_htmx_and_announces_it(client, gardener):
     assert User.objects.get(pk=gardener.pk).care_card_count == 0
 
 
+def test_without_javascript_saving_a_care_card_says_so_in_a_flash_message(client, gardener):
+    """The fresh review of issue 15: without JavaScript a save gave no word that it worked. The
+    same sentences the live region reads now come back as flash messages after the redirect."""
+    species = PlantSpecies.objects.get(scientific_name="Monstera deliciosa")
+    client.force_login(gardener)
+    toggled = client.post(reverse("plants:care-card-toggle", args=[species.slug]), follow=True)
+    assert f"Care card saved: {species.display_name}." in toggled.content.decode()
+    card = SavedCareInstructions.objects.get(owner=gardener, species=species)
+    prefix = f"card-{card.pk}"
+    fields = {f"{prefix}-nickname": "Monty", f"{prefix}-personal_notes": "", f"{prefix}-status": card.status}
+    edited = client.post(reverse("plants:care-card-update", args=[card.pk]), fields, follow=True)
+    assert edited.redirect_chain == [(reverse("plants:care-card-list"), 302)]
+    assert "Saved: Monty." in edited.content.decode()
+
+
 def test_care_card_inline_edit_and_others_cards_are_404(client, gardener):
     card = factories.CareCardFactory(owner=gardener)
     client.force_login(gardener)
