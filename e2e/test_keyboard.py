@@ -66,6 +66,19 @@ def _tab_to(page, wanted: str, *, limit: int = 250) -> dict:
     raise AssertionError(f"{wanted!r} never got focus in {limit} presses of Tab")
 
 
+def _retype_in_disclosure(page, *, summary: str, field: tuple[str, int], text: str, submit: tuple[str, int]) -> None:
+    """Keyboard only: Tab to the ``<summary>`` (``_tab_to`` syntax) and open it with Enter, Tab
+    to ``field`` (id, at most so many presses), replace its text with ``text``, Tab to
+    ``submit`` and press Enter."""
+    _tab_to(page, summary)
+    page.keyboard.press("Enter")
+    _tab_to(page, field[0], limit=field[1])
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type(text)
+    _tab_to(page, submit[0], limit=submit[1])
+    page.keyboard.press("Enter")
+
+
 def _wait_for_announcement(page, text: str, count: int, *, prefix: bool = False) -> None:
     """Wait until the polite live region has had ``count`` messages on this page, the last
     being ``text`` (with ``prefix``: starting with it)."""
@@ -177,13 +190,13 @@ def test_saving_care_cards_keeps_focus_on_the_save_buttons(page, live_server, fe
     # focus there. Each answer's message is announced.
     water = CareTask.objects.get(care_card=card, kind="water")
     page.goto(f"{live_server.url}/plants/care-cards/")
-    _tab_to(page, "text:Done another day, interval of water")
-    page.keyboard.press("Enter")
-    _tab_to(page, f"care-task-{water.pk}-interval", limit=12)
-    page.keyboard.press("ControlOrMeta+A")
-    page.keyboard.type("5")
-    _tab_to(page, f"care-task-{water.pk}-edit", limit=3)
-    page.keyboard.press("Enter")
+    _retype_in_disclosure(
+        page,
+        summary="text:Done another day, interval of water",
+        field=(f"care-task-{water.pk}-interval", 12),
+        text="5",
+        submit=(f"care-task-{water.pk}-edit", 3),
+    )
     _wait_for_announcement(page, "Water Big Monty: every 5 days, next", 1, prefix=True)
     page.wait_for_function(f"() => document.activeElement.id === 'care-task-{water.pk}-done'")
     assert page.locator(f"#care-task-{water.pk} details[open]").count() == 0
@@ -264,13 +277,13 @@ def test_a_refused_care_card_save_puts_focus_on_the_field_to_fix(page, live_serv
     card = factories.CareCardFactory(owner=fern_gardener, species=species, nickname="Monty")
     _sign_in(page, live_server, "fern")
     page.goto(f"{live_server.url}/plants/care-cards/")
-    _tab_to(page, "text:Name, notes and status")
-    page.keyboard.press("Enter")
-    _tab_to(page, f"id_card-{card.pk}-nickname", limit=5)
-    page.keyboard.press("ControlOrMeta+A")
-    page.keyboard.type("\u202eytnoM")
-    _tab_to(page, f"care-card-{card.pk}-save", limit=10)
-    page.keyboard.press("Enter")
+    _retype_in_disclosure(
+        page,
+        summary="text:Name, notes and status",
+        field=(f"id_card-{card.pk}-nickname", 5),
+        text="\u202eytnoM",
+        submit=(f"care-card-{card.pk}-save", 10),
+    )
     page.locator(f"#care-card-{card.pk}-form [role=alert]", has_text="text-direction").wait_for()
     page.wait_for_function(f"() => document.activeElement.id === 'id_card-{card.pk}-nickname'")
     assert page.locator(f"#id_card-{card.pk}-nickname").get_attribute("aria-invalid") == "true"
